@@ -1,0 +1,61 @@
+/**
+ * The controller's configuration: parsed once from the environment into one typed, frozen object.
+ * No other module reads process.env; everything that varies by deployment comes through here.
+ */
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+const envSchema = z.object({
+  KUBECONFIG: z.string().optional(),
+  PAVED_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  PAVED_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PAVED_HTTP_HOST: z.string().optional(),
+  PAVED_PROMETHEUS_URL: z.string().url().optional(),
+  PAVED_CACHE_DIR: z.string().optional(),
+  PAVED_GATEWAY_NAMESPACE: z.string().default('gateway-system'),
+  PAVED_MONITORING_NAMESPACE: z.string().default('monitoring'),
+  PAVED_ALLOWED_REGISTRIES: csv.default([]),
+  PAVED_LEADER_ELECTION: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  PAVED_LEASE_NAMESPACE: z.string().default('paved-system'),
+  PAVED_LEASE_DURATION_SECONDS: z.coerce.number().int().min(2).max(300).default(15),
+  PAVED_WORKERS: z.coerce.number().int().min(1).max(256).default(8),
+  PAVED_RESYNC_SECONDS: z.coerce.number().int().min(0).default(600),
+  PAVED_ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
+  PAVED_OIDC_ISSUER: z.string().url().optional(),
+  PAVED_OIDC_AUDIENCE: z.string().optional(),
+  PAVED_OIDC_GROUPS_CLAIM: z.string().default('groups'),
+  PAVED_ADMIN_GROUP: z.string().default('paved:platform-admins'),
+  PAVED_FINANCE_GROUP: z.string().default('paved:finance'),
+  PAVED_PRICING_FILE: z.string().optional(),
+  POD_NAME: z.string().optional(),
+  // WebService golden path (src/webservice): optional platform settings.
+  PAVED_GATEWAY_NAME: z.string().optional(),
+  PAVED_INGRESS_CLASS: z.string().optional(),
+  PAVED_CLUSTER_ISSUER: z.string().optional(),
+  PAVED_OTEL_ENDPOINT: z.string().url().optional(),
+  /** `policy=enforce|audit,...` overrides of the WebService policy modes. */
+  PAVED_POLICY_MODES: z
+    .string()
+    .regex(/^\s*([a-z0-9-]+\s*=\s*(enforce|audit)\s*(,\s*|$))*$/, 'expected policy=enforce|audit,...')
+    .optional(),
+});
+
+export type PavedConfig = Readonly<z.infer<typeof envSchema>>;
+
+/** Thrown when the environment does not describe a valid configuration; names every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses a configuration from an environment map (process.env by default). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PavedConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,187 @@
+/**
+ * Builds the local cluster's binaries from the Go modules in tools/localcluster/ and caches them
+ * outside the work tree, keyed by Kubernetes version and the hash of the module files, so a fresh
+ * clone on the same machine (as CI uses) reuses them. A cold build takes minutes on two cores:
+ * progress is reported while it runs.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, statfsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SetupError } from '../errors.js';
+
+export const KUBERNETES_VERSION = 'v1.36.3';
+export const KWOK_VERSION = 'v0.8.0';
+
+/** Where the Go modules live in the project. */
+export const TOOLS_DIR = fileURLToPath(new URL('../../tools/localcluster/', import.meta.url));
+
+/** Free disk a cold build needs (Go build cache and module cache included). */
+const MIN_FREE_BYTES = 6 * 1024 ** 3;
+
+export interface Binaries {
+  /** Multi-call binary: etcd, kube-apiserver, kube-controller-manager, kube-scheduler. */
+  readonly controlPlane: string;
+  readonly kwok: string;
+  /** Stage documents for kwok. */
+  readonly kwokStages: string;
+}
+
+export interface BuildOptions {
+  /** Cache root; defaults to ~/.cache/paved. */
+  readonly cacheDir?: string;
+  /** Receives human-readable progress lines. */
+  readonly onProgress?: (line: string) => void;
+  /** The go command (default `go` on PATH). */
+  readonly go?: string;
+}
+
+interface Target {
+  readonly label: string;
+  readonly moduleDir: string;
+  readonly files: readonly string[];
+  readonly fileName: (key: string) => string;
+  readonly args: (output: string) => string[];
+  readonly expectedMinutes: string;
+}
+
+const versionFlags = [
+  `-X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION}`,
+  `-X k8s.io/component-base/version.gitMajor=1`,
+  `-X k8s.io/component-base/version.gitMinor=${KUBERNETES_VERSION.split('.')[1]}`,
+  '-X k8s.io/component-base/version.gitTreeState=clean',
+].join(' ');
+
+const targets = {
+  controlPlane: {
+    label: `Kubernetes ${KUBERNETES_VERSION} control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)`,
+    moduleDir: TOOLS_DIR,
+    files: ['go.mod', 'go.sum', 'main.go', 'url.go'],
+    fileName: (key) => `localcluster-${KUBERNETES_VERSION}-${key}`,
+    args: (output) => ['build', '-trimpath', '-ldflags', `-s -w ${versionFlags}`, '-o', output, '.'],
+    expectedMinutes: '5 to 20',
+  },
+  kwok: {
+    label: `kwok ${KWOK_VERSION} (kubelet simulator)`,
+    moduleDir: join(TOOLS_DIR, 'kwok'),
+    files: ['go.mod', 'go.sum'],
+    fileName: (key) => `kwok-${KWOK_VERSION}-${key}`,
+    args: (output) => ['build', '-trimpath', '-ldflags', '-s -w', '-o', output, 'sigs.k8s.io/kwok/cmd/kwok'],
+    expectedMinutes: '2 to 5',
+  },
+} satisfies Record<string, Target>;
+
+/** The default cache root. */
+export function defaultCacheDir(): string {
+  return join(homedir(), '.cache', 'paved');
+}
+
+async function cacheKey(target: Target): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of target.files) {
+    hash.update(f);
+    hash.update(await readFile(join(target.moduleDir, f)));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Returns the cached binaries, building whichever is missing. */
+export async function ensureBinaries(options: BuildOptions = {}): Promise<Binaries> {
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const progress = options.onProgress ?? (() => {});
+  const binDir = join(cacheDir, 'bin');
+  await mkdir(binDir, { recursive: true });
+  const go = options.go ?? 'go';
+  const controlPlane = await ensureTarget(targets.controlPlane, binDir, go, progress);
+  const kwok = await ensureTarget(targets.kwok, binDir, go, progress);
+  return { controlPlane, kwok, kwokStages: join(TOOLS_DIR, 'kwok', 'stages.yaml') };
+}
+
+/** Where a target's binary lives (built or not): used by benchmarks to force a cold build. */
+export async function binaryPath(name: keyof typeof targets, cacheDir = defaultCacheDir()): Promise<string> {
+  const target = targets[name];
+  return join(cacheDir, 'bin', target.fileName(await cacheKey(target)));
+}
+
+async function ensureTarget(target: Target, binDir: string, go: string, progress: (l: string) => void): Promise<string> {
+  const output = join(binDir, target.fileName(await cacheKey(target)));
+  if (existsSync(output)) return output;
+  await checkGo(go);
+  checkDisk(binDir);
+  progress(`building ${target.label}: a cold build takes ${target.expectedMinutes} minutes on 2 cores`);
+  const partial = `${output}.partial-${process.pid}`;
+  const started = Date.now();
+  const ticker = setInterval(
+    () => progress(`  still building ${target.label.split(' (')[0]}: ${Math.round((Date.now() - started) / 1000)} s`),
+    30_000,
+  );
+  try {
+    const { code, tail } = await run(go, target.args(partial), target.moduleDir, (line) => {
+      if (line.trim()) progress(`  go: ${line.trim()}`);
+    });
+    if (code !== 0) {
+      throw new SetupError(
+        `go build of ${target.label} failed (exit ${code})`,
+        'read the go output below; check network access to the Go module proxy and free disk space, then re-run',
+        tail,
+      );
+    }
+    await rename(partial, output); // atomic: a failed or concurrent build never leaves a half binary
+    progress(`built ${target.label} in ${Math.round((Date.now() - started) / 1000)} s -> ${output}`);
+    return output;
+  } finally {
+    clearInterval(ticker);
+    await rm(partial, { force: true });
+  }
+}
+
+async function checkGo(go: string): Promise<void> {
+  const { code } = await run(go, ['version'], process.cwd()).catch(() => ({ code: -1, tail: '' }));
+  if (code !== 0) {
+    throw new SetupError(
+      'the Go toolchain is missing: the local cluster is built from the Kubernetes Go modules',
+      'install Go 1.26 or newer (https://go.dev/dl, or your package manager) and put `go` on PATH; ' +
+        'or point PAVED_TEST_KUBECONFIG / KUBECONFIG at an existing cluster',
+    );
+  }
+}
+
+function checkDisk(dir: string): void {
+  const stats = statfsSync(dir);
+  const free = stats.bavail * stats.bsize;
+  if (free < MIN_FREE_BYTES) {
+    throw new SetupError(
+      `not enough free disk to build the local cluster: ${(free / 1024 ** 3).toFixed(1)} GiB free in ${dir}, ` +
+        `${MIN_FREE_BYTES / 1024 ** 3} GiB needed`,
+      'free disk space (for example `go clean -cache`), or set PAVED_CACHE_DIR to a larger disk',
+    );
+  }
+}
+
+/** Runs a command, streaming stderr lines to `onLine`; resolves with the exit code and the last lines. */
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  onLine?: (line: string) => void,
+): Promise<{ code: number; tail: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    const collect = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line) continue;
+        lines.push(line);
+        if (lines.length > 40) lines.shift();
+        onLine?.(line);
+      }
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, tail: lines.join('\n') }));
+  });
+}

@@ -1,0 +1,306 @@
+/**
+ * A real local Kubernetes cluster without Docker: embedded etcd, kube-apiserver,
+ * kube-controller-manager and kube-scheduler (one multi-call binary built from the Kubernetes Go
+ * modules) and kwok simulating the kubelets of a few Nodes, so Deployments really roll and Pods
+ * become Ready. Everything binds to 127.0.0.1 on free ports inside one temp directory, which
+ * `stop()` removes along with every process.
+ */
+import { randomBytes, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { SetupError } from '../errors.js';
+import { ensureBinaries, type Binaries } from './binaries.js';
+import { freePort, probe, waitFor } from './net.js';
+import { reapOrphans, startProcess, writeOwner, type ManagedProcess } from './process.js';
+
+export const RUN_DIR_PREFIX = 'paved-cluster-';
+
+/** The non-admin people of the local cluster, for RBAC and tenant-isolation tests. */
+export const LOCAL_IDENTITIES = {
+  alice: ['team-a'],
+  bob: ['team-b'],
+  carol: ['paved:finance'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type IdentityName = 'admin' | keyof typeof LOCAL_IDENTITIES;
+
+export interface LocalCluster {
+  readonly dir: string;
+  /** https://127.0.0.1:PORT */
+  readonly server: string;
+  /** Kubeconfig of the cluster-admin identity. */
+  readonly kubeconfigPath: string;
+  /** Kubeconfig path per identity (admin included). */
+  readonly kubeconfigs: Readonly<Record<IdentityName, string>>;
+  readonly auditLog: string;
+  readonly processes: readonly ManagedProcess[];
+  stop(): Promise<void>;
+}
+
+export interface StartClusterOptions {
+  readonly binaries?: Binaries;
+  /** Simulated nodes (default 2). */
+  readonly nodes?: number;
+  readonly onProgress?: (line: string) => void;
+  /** How long each component may take to become healthy (default 60 s). */
+  readonly healthTimeoutMs?: number;
+}
+
+const AUDIT_POLICY = {
+  apiVersion: 'audit.k8s.io/v1',
+  kind: 'Policy',
+  omitStages: ['RequestReceived'],
+  rules: [
+    { level: 'None', users: ['system:kube-controller-manager', 'system:kube-scheduler', 'kwok'] },
+    { level: 'Metadata', verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'] },
+    { level: 'None' },
+  ],
+};
+
+/** Starts a local cluster; on any failure everything started so far is stopped and removed. */
+export async function startLocalCluster(options: StartClusterOptions = {}): Promise<LocalCluster> {
+  const progress = options.onProgress ?? (() => {});
+  const healthTimeoutMs = options.healthTimeoutMs ?? 60_000;
+  const reaped = reapOrphans(RUN_DIR_PREFIX);
+  if (reaped > 0) progress(`removed ${reaped} local cluster(s) left behind by a dead process`);
+  const binaries = options.binaries ?? (await ensureBinaries({ onProgress: progress }));
+
+  const dir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+  const processes: ManagedProcess[] = [];
+  const stop = async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const track = (p: ManagedProcess) => {
+    processes.push(p);
+    writeOwner(dir, processes.map((x) => x.pid));
+    return p;
+  };
+
+  try {
+    const started = Date.now();
+    const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedPort, kwokPort] = (await Promise.all(
+      Array.from({ length: 6 }, () => freePort()),
+    )) as [number, number, number, number, number, number];
+    const tokens = await writeCredentials(dir);
+
+    progress('starting etcd');
+    const etcd = track(
+      startProcess('etcd', binaries.controlPlane, [
+        'etcd', '--data-dir', join(dir, 'etcd'),
+        '--client-url', `http://127.0.0.1:${etcdPort}`, '--peer-url', `http://127.0.0.1:${etcdPeerPort}`,
+      ], join(dir, 'etcd.log')),
+    );
+    await waitHealthy(etcd, `http://127.0.0.1:${etcdPort}/health`, undefined, healthTimeoutMs, (b) => b.includes('true'));
+
+    progress('starting kube-apiserver');
+    const server = `https://127.0.0.1:${apiPort}`;
+    const apiserver = track(
+      startProcess('kube-apiserver', binaries.controlPlane, [
+        'kube-apiserver',
+        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+        `--secure-port=${apiPort}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
+        `--cert-dir=${join(dir, 'pki')}`,
+        `--token-auth-file=${join(dir, 'tokens.csv')}`,
+        '--authorization-mode=RBAC',
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${join(dir, 'sa.pub')}`,
+        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+        '--service-cluster-ip-range=10.96.0.0/16',
+        '--endpoint-reconciler-type=none',
+        '--allow-privileged=true',
+        `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
+        `--audit-log-path=${join(dir, 'audit.log')}`,
+        '--max-requests-inflight=800', '--max-mutating-requests-inflight=400',
+        '--profiling=false',
+      ], join(dir, 'kube-apiserver.log')),
+    );
+    await waitHealthy(apiserver, `${server}/readyz`, tokens.admin, healthTimeoutMs);
+
+    const kubeconfigs = await writeKubeconfigs(dir, server, tokens);
+    const componentFlags = (kubeconfig: string, port: number) => [
+      `--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`, '--leader-elect=false',
+      '--bind-address=127.0.0.1', `--secure-port=${port}`, `--cert-dir=${join(dir, 'pki')}`,
+      '--kube-api-qps=200', '--kube-api-burst=400',
+    ];
+    progress('starting kube-controller-manager and kube-scheduler');
+    const kcm = track(
+      startProcess('kube-controller-manager', binaries.controlPlane, [
+        'kube-controller-manager', ...componentFlags(join(dir, 'kube-controller-manager.kubeconfig'), kcmPort),
+        `--service-account-private-key-file=${join(dir, 'sa.key')}`,
+        '--use-service-account-credentials=false',
+        '--concurrent-deployment-syncs=20', '--concurrent-replicaset-syncs=20',
+        '--concurrent-namespace-syncs=20', '--concurrent-gc-syncs=40',
+      ], join(dir, 'kube-controller-manager.log')),
+    );
+    const scheduler = track(
+      startProcess('kube-scheduler', binaries.controlPlane, [
+        'kube-scheduler', ...componentFlags(join(dir, 'kube-scheduler.kubeconfig'), schedPort),
+      ], join(dir, 'kube-scheduler.log')),
+    );
+    await Promise.all([
+      waitHealthy(kcm, `https://127.0.0.1:${kcmPort}/healthz`, undefined, healthTimeoutMs),
+      waitHealthy(scheduler, `https://127.0.0.1:${schedPort}/healthz`, undefined, healthTimeoutMs),
+    ]);
+
+    progress('starting kwok (kubelet simulator)');
+    const admin = new KubeConfig();
+    admin.loadFromFile(kubeconfigs.admin);
+    const core = admin.makeApiClient(CoreV1Api);
+    const nodeNames = Array.from({ length: options.nodes ?? 2 }, (_, i) => `paved-node-${i}`);
+    for (const name of nodeNames) await core.createNode({ body: simulatedNode(name) });
+    const kwok = track(
+      startProcess('kwok', binaries.kwok, [
+        `--kubeconfig=${join(dir, 'kwok.kubeconfig')}`, `--config=${binaries.kwokStages}`,
+        '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+        `--server-address=127.0.0.1:${kwokPort}`, '--node-lease-duration-seconds=40',
+      ], join(dir, 'kwok.log')),
+    );
+    const nodesReady = await waitFor(async () => {
+      if (kwok.hasExited()) return true;
+      const nodes = await core.listNode().catch(() => undefined);
+      return (nodes?.items ?? []).filter(isNodeReady).length === nodeNames.length;
+    }, healthTimeoutMs);
+    if (!nodesReady || kwok.hasExited()) {
+      throw new SetupError(
+        kwok.hasExited() ? `kwok exited (${await kwok.exited})` : `nodes did not become Ready within ${healthTimeoutMs} ms`,
+        'check the kwok log below; the stage file is tools/localcluster/kwok/stages.yaml',
+        await kwok.tail(),
+      );
+    }
+    progress(`local cluster ready at ${server} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return {
+      dir,
+      server,
+      kubeconfigPath: kubeconfigs.admin,
+      kubeconfigs,
+      auditLog: join(dir, 'audit.log'),
+      processes,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function waitHealthy(
+  proc: ManagedProcess,
+  url: string,
+  token: string | undefined,
+  timeoutMs: number,
+  accept: (body: string) => boolean = () => true,
+): Promise<void> {
+  let last = '';
+  const ok = await waitFor(async () => {
+    if (proc.hasExited()) return true;
+    const res = await probe(url, token);
+    last = `${res.status} ${res.body.slice(0, 200)}`;
+    return res.status === 200 && accept(res.body);
+  }, timeoutMs);
+  if (proc.hasExited()) {
+    const tail = await proc.tail();
+    const clash = /address already in use/.test(tail);
+    throw new SetupError(
+      `${proc.name} exited (${await proc.exited}) before becoming healthy${clash ? ': port clash' : ''}`,
+      clash
+        ? 'another process took the port between allocation and bind; run again'
+        : `read ${proc.logFile}; the last lines are below`,
+      tail,
+    );
+  }
+  if (!ok) {
+    throw new SetupError(
+      `${proc.name} did not become healthy at ${url} within ${timeoutMs} ms (last answer: ${last})`,
+      'the machine may be overloaded; read the log lines below',
+      await proc.tail(),
+    );
+  }
+}
+
+type Tokens = Record<IdentityName | 'kube-controller-manager' | 'kube-scheduler' | 'kwok', string>;
+
+async function writeCredentials(dir: string): Promise<Tokens> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  await writeFile(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs1', format: 'pem' }));
+  await writeFile(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+  await writeFile(join(dir, 'audit-policy.yaml'), stringify(AUDIT_POLICY));
+  await mkdir(join(dir, 'pki'), { recursive: true });
+  const token = () => randomBytes(24).toString('hex');
+  const tokens: Tokens = {
+    admin: token(), alice: token(), bob: token(), carol: token(),
+    'kube-controller-manager': token(), 'kube-scheduler': token(), kwok: token(),
+  };
+  // Static tokens: "token,user,uid,groups". The system components run as system:masters here: this
+  // cluster exists for tests, and it keeps their RBAC out of the way of what the tests exercise.
+  const rows: Array<[string, string, readonly string[]]> = [
+    [tokens.admin, 'admin', ['system:masters']],
+    [tokens['kube-controller-manager'], 'system:kube-controller-manager', ['system:masters']],
+    [tokens['kube-scheduler'], 'system:kube-scheduler', ['system:masters']],
+    [tokens.kwok, 'kwok', ['system:masters']],
+    ...Object.entries(LOCAL_IDENTITIES).map(
+      ([name, groups]): [string, string, readonly string[]] => [tokens[name as IdentityName], name, groups],
+    ),
+  ];
+  await writeFile(join(dir, 'tokens.csv'), rows.map(([t, u, g]) => `${t},${u},${u},"${g.join(',')}"`).join('\n') + '\n');
+  return tokens;
+}
+
+async function writeKubeconfigs(dir: string, server: string, tokens: Tokens): Promise<Record<IdentityName, string>> {
+  // The API server generated its own serving certificate (and the CA that signed it) in pki/.
+  const ca = await readFile(join(dir, 'pki', 'apiserver.crt'));
+  const write = async (user: string, token: string) => {
+    const path = join(dir, `${user}.kubeconfig`);
+    const doc = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'paved-local', cluster: { server, 'certificate-authority-data': ca.toString('base64') } }],
+      users: [{ name: user, user: { token } }],
+      contexts: [{ name: `${user}@paved-local`, context: { cluster: 'paved-local', user } }],
+      'current-context': `${user}@paved-local`,
+    };
+    await writeFile(path, stringify(doc), { mode: 0o600 });
+    return path;
+  };
+  await write('kube-controller-manager', tokens['kube-controller-manager']);
+  await write('kube-scheduler', tokens['kube-scheduler']);
+  await write('kwok', tokens.kwok);
+  return {
+    admin: await write('admin', tokens.admin),
+    alice: await write('alice', tokens.alice),
+    bob: await write('bob', tokens.bob),
+    carol: await write('carol', tokens.carol),
+  };
+}
+
+function simulatedNode(name: string): V1Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'node-role.kubernetes.io/agent': '',
+        'topology.kubernetes.io/zone': `zone-${name.slice(-1)}`,
+        type: 'kwok',
+      },
+    },
+    status: {
+      allocatable: { cpu: '64', memory: '256Gi', pods: '1000', 'ephemeral-storage': '1Ti' },
+      capacity: { cpu: '64', memory: '256Gi', pods: '1000', 'ephemeral-storage': '1Ti' },
+    },
+  };
+}
+
+function isNodeReady(node: V1Node): boolean {
+  return (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}

@@ -1,0 +1,155 @@
+/**
+ * Supervises the child processes of the local cluster and Prometheus: each runs in its own process
+ * group with its output in a log file, is stopped with SIGTERM then SIGKILL, and is killed when this
+ * process exits or is interrupted. A process that dies hard (SIGKILL) cannot clean up after itself,
+ * so every run records its children in `owner.json` and the next run reaps what a dead owner left.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly logFile: string;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  readonly exited: Promise<number | string>;
+  readonly hasExited: () => boolean;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+  /** The last `lines` lines of the log. */
+  tail(lines?: number): Promise<string>;
+}
+
+const live = new Set<ManagedProcess>();
+let hooksInstalled = false;
+
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', () => {
+    for (const p of live) killGroup(p.pid, 'SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      for (const p of live) killGroup(p.pid, 'SIGKILL');
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+    });
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Starts `cmd args` in its own process group, logging stdout and stderr to `logFile`. */
+export function startProcess(name: string, cmd: string, args: string[], logFile: string): ManagedProcess {
+  installExitHooks();
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  let exitValue: number | string | undefined;
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('error', (err) => {
+      exitValue = `spawn error: ${err.message}`;
+      resolve(exitValue);
+    });
+    child.on('exit', (code, signal) => {
+      exitValue = code ?? signal ?? -1;
+      resolve(exitValue);
+    });
+  });
+  const managed: ManagedProcess = {
+    name,
+    pid: child.pid ?? -1,
+    logFile,
+    exited,
+    hasExited: () => exitValue !== undefined,
+    async stop(graceMs = 5_000) {
+      if (exitValue === undefined && child.pid) {
+        killGroup(child.pid, 'SIGTERM');
+        const timer = setTimeout(() => child.pid && killGroup(child.pid, 'SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      live.delete(managed);
+    },
+    tail: (lines = 20) => tailFile(logFile, lines),
+  };
+  void exited.then(() => live.delete(managed));
+  live.add(managed);
+  return managed;
+}
+
+/** The last `lines` lines of a file ('' when it does not exist). */
+export async function tailFile(file: string, lines = 20): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+interface OwnerRecord {
+  ownerPid: number;
+  pids: number[];
+}
+
+/** Records who owns a run directory and which processes it started. */
+export function writeOwner(dir: string, pids: number[]): void {
+  const record: OwnerRecord = { ownerPid: process.pid, pids };
+  writeFileSync(join(dir, 'owner.json'), JSON.stringify(record));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes run directories (`<tmp>/<prefix>*`) whose owner is dead, killing the processes they list
+ * (only those whose command line still names the directory, so a reused pid is never touched).
+ * Returns how many directories were reaped.
+ */
+export function reapOrphans(prefix: string): number {
+  let reaped = 0;
+  for (const entry of readdirSync(tmpdir())) {
+    if (!entry.startsWith(prefix)) continue;
+    const dir = join(tmpdir(), entry);
+    const ownerFile = join(dir, 'owner.json');
+    if (!existsSync(ownerFile)) continue;
+    let record: OwnerRecord;
+    try {
+      record = JSON.parse(readFileSync(ownerFile, 'utf8')) as OwnerRecord;
+    } catch {
+      continue;
+    }
+    if (isAlive(record.ownerPid)) continue;
+    for (const pid of record.pids) {
+      const cmdline = readCmdline(pid);
+      if (cmdline.includes(dir)) killGroup(pid, 'SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+    reaped++;
+  }
+  return reaped;
+}
+
+function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * A real Prometheus (Debian's `prometheus` package) on a free loopback port, with a generated
+ * configuration and its own data directory. Scrape targets are file-based service discovery, so
+ * they can be added while it runs; history can be backfilled with `promtool tsdb
+ * create-blocks-from openmetrics` before it starts, so queries over weeks answer from real blocks.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { SetupError } from '../errors.js';
+import { freePort, probe, waitFor } from './net.js';
+import { reapOrphans, startProcess, writeOwner, type ManagedProcess } from './process.js';
+
+export const PROMETHEUS_DIR_PREFIX = 'paved-prometheus-';
+
+export interface LocalPrometheus {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  readonly dir: string;
+  readonly process: ManagedProcess;
+  /** Adds (or replaces) a scrape target; Prometheus picks it up within about a second. */
+  addTarget(job: string, hostPort: string, labels?: Record<string, string>, metricsPath?: string): Promise<void>;
+  removeTarget(job: string, hostPort: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartPrometheusOptions {
+  /** Global scrape and evaluation interval (default 1 s, as the tests need). */
+  readonly scrapeIntervalSeconds?: number;
+  /** OpenMetrics text (ending in `# EOF`) backfilled into the data directory before start. */
+  readonly backfillOpenMetrics?: string;
+  readonly onProgress?: (line: string) => void;
+  readonly readyTimeoutMs?: number;
+}
+
+/** Finds a binary of Debian's prometheus package, or says how to get it. */
+async function requireBinary(name: 'prometheus' | 'promtool'): Promise<string> {
+  const code = await runCapture(name, ['--version']).then((r) => r.code, () => -1);
+  if (code !== 0) {
+    throw new SetupError(
+      `${name} is not installed`,
+      'install Debian\'s prometheus package (`apt-get install prometheus`; `npm test` and `npm run paved` do it when run as root)',
+    );
+  }
+  return name;
+}
+
+/** Starts a Prometheus; on failure nothing is left running or on disk. */
+export async function startPrometheus(options: StartPrometheusOptions = {}): Promise<LocalPrometheus> {
+  reapOrphans(PROMETHEUS_DIR_PREFIX);
+  const prometheus = await requireBinary('prometheus');
+  const interval = `${options.scrapeIntervalSeconds ?? 1}s`;
+  const dir = mkdtempSync(join(tmpdir(), PROMETHEUS_DIR_PREFIX));
+  let proc: ManagedProcess | undefined;
+  try {
+    const dataDir = join(dir, 'data');
+    const targetsDir = join(dir, 'targets');
+    await mkdir(dataDir, { recursive: true });
+    await mkdir(targetsDir, { recursive: true });
+    if (options.backfillOpenMetrics) {
+      options.onProgress?.('backfilling history with promtool');
+      await backfill(options.backfillOpenMetrics, dir, dataDir);
+    }
+    const config = {
+      global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
+      scrape_configs: [
+        {
+          job_name: 'paved-targets',
+          file_sd_configs: [{ files: [join(targetsDir, '*.json')], refresh_interval: '1s' }],
+          relabel_configs: [
+            { source_labels: ['__paved_metrics_path'], regex: '(.+)', target_label: '__metrics_path__' },
+          ],
+        },
+      ],
+    };
+    await writeFile(join(dir, 'prometheus.yml'), stringify(config));
+    const port = await freePort();
+    proc = startProcess('prometheus', prometheus, [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${dataDir}`,
+      '--storage.tsdb.retention.time=3650d', // backfilled history is weeks old: keep it
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-lifecycle',
+      '--log.level=warn',
+    ], join(dir, 'prometheus.log'));
+    writeOwner(dir, [proc.pid]);
+    const url = `http://127.0.0.1:${port}`;
+    const running = proc;
+    const ready = await waitFor(async () => running.hasExited() || (await probe(`${url}/-/ready`)).status === 200,
+      options.readyTimeoutMs ?? 60_000);
+    if (!ready || proc.hasExited()) {
+      throw new SetupError(
+        proc.hasExited() ? `prometheus exited (${await proc.exited})` : 'prometheus did not become ready',
+        `read ${proc.logFile}; the last lines are below`,
+        await proc.tail(),
+      );
+    }
+    const targetFile = (job: string, hostPort: string) =>
+      join(targetsDir, `${job}-${hostPort}`.replace(/[^A-Za-z0-9_.-]/g, '_') + '.json');
+    return {
+      url,
+      dir,
+      process: proc,
+      async addTarget(job, hostPort, labels = {}, metricsPath) {
+        const entry = [{ targets: [hostPort], labels: { job, ...labels, ...(metricsPath ? { __paved_metrics_path: metricsPath } : {}) } }];
+        const file = targetFile(job, hostPort);
+        await writeFile(`${file}.tmp`, JSON.stringify(entry));
+        await rename(`${file}.tmp`, file); // atomic: Prometheus never reads half a file
+      },
+      async removeTarget(job, hostPort) {
+        rmSync(targetFile(job, hostPort), { force: true });
+      },
+      async stop() {
+        await running.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await proc?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Writes TSDB blocks for the given OpenMetrics text into `dataDir`. */
+async function backfill(openMetrics: string, workDir: string, dataDir: string): Promise<void> {
+  const promtool = await requireBinary('promtool');
+  const input = join(workDir, 'backfill.om');
+  await writeFile(input, openMetrics.endsWith('# EOF\n') || openMetrics.endsWith('# EOF') ? openMetrics : `${openMetrics}# EOF\n`);
+  const { code, output } = await runCapture(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', input, dataDir]);
+  if (code !== 0) {
+    throw new SetupError('promtool could not backfill the given OpenMetrics text', 'fix the input; promtool said:', output);
+  }
+  rmSync(input, { force: true });
+}
+
+function runCapture(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, output: output.slice(-4000) }));
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * The real Prometheus of the test harness: it scrapes a loopback target, and history backfilled with
+ * promtool answers queries over 14 days exactly as the generated data says.
+ */
+import { createServer, type Server } from 'node:http';
+import { PrometheusDriver } from 'prometheus-query';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.js';
+import { startPrometheus } from '../support/prometheus.js';
+
+describe('Prometheus', () => {
+  const servers: Server[] = [];
+  afterAll(() => servers.forEach((s) => s.close()));
+
+  it('scrapes a loopback target (up == 1)', async () => {
+    const prom = await startPrometheus({ scrapeIntervalSeconds: 1 });
+    const server = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/plain; version=0.0.4');
+      res.end('paved_test_value 42\n');
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await prom.addTarget('loopback', `127.0.0.1:${port}`);
+    const driver = new PrometheusDriver({ endpoint: prom.url });
+    await eventually(async () => {
+      const up = await driver.instantQuery('up{job="loopback"}');
+      expect(up.result[0]?.value.value).toBe(1);
+      const v = await driver.instantQuery('paved_test_value{job="loopback"}');
+      expect(v.result[0]?.value.value).toBe(42);
+    }, { timeoutMs: 30_000, intervalMs: 500 });
+  });
+
+  it('answers quantile_over_time over 14 backfilled days with the value of the generated data', async () => {
+    // Deterministic series: one sample every 10 minutes for 14 days, values cycling 0..99.
+    const end = Math.floor(Date.now() / 1000 / 3600) * 3600 - 3600;
+    const step = 600;
+    const count = (14 * 24 * 3600) / step;
+    const values: number[] = [];
+    const lines = ['# TYPE paved_backfill_m gauge'];
+    for (let i = 0; i < count; i++) {
+      const v = (i * 37) % 100;
+      values.push(v);
+      lines.push(`paved_backfill_m{series="a"} ${v} ${end - (count - 1 - i) * step}`);
+    }
+    lines.push('# EOF');
+    const prom = await startPrometheus({ backfillOpenMetrics: `${lines.join('\n')}\n` });
+    const driver = new PrometheusDriver({ endpoint: prom.url });
+
+    // Prometheus' quantile: rank = q * (n - 1), linear interpolation between neighbours.
+    const sorted = [...values].sort((a, b) => a - b);
+    const rank = 0.95 * (sorted.length - 1);
+    const lo = Math.floor(rank);
+    const expected = sorted[lo]! + (sorted[lo + 1]! - sorted[lo]!) * (rank - lo);
+
+    const at = new Date((end + 1) * 1000);
+    const result = await driver.instantQuery('quantile_over_time(0.95, paved_backfill_m{series="a"}[14d])', at);
+    expect(result.result[0]?.value.value).toBeCloseTo(expected, 9);
+    const n = await driver.instantQuery('count_over_time(paved_backfill_m{series="a"}[14d])', at);
+    expect(n.result[0]?.value.value).toBe(count);
+  });
+});

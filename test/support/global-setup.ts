@@ -1,0 +1,35 @@
+/**
+ * Once per test run: one shared cluster (see providers.ts) with the project's CRDs and the
+ * third-party CRDs installed. Tests get it through `inject('cluster')` (test/support/cluster.ts)
+ * and each works in namespaces of its own.
+ */
+import type { TestProject } from 'vitest/node';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startProvidedCluster, type ProvidedCluster } from './providers.js';
+import { installCrdFiles, projectCrdFiles, thirdPartyCrdFiles } from './crds.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    cluster: ProvidedCluster;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const log = (line: string) => process.stderr.write(`[paved test cluster] ${line}\n`);
+  const { cluster, stop } = await startProvidedCluster(process.env, log);
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfigPath);
+    const files = [...thirdPartyCrdFiles(), ...projectCrdFiles()];
+    log(`installing ${files.length} CRDs`);
+    await installCrdFiles(kc, files);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  project.provide('cluster', cluster);
+  return async () => {
+    log('stopping');
+    await stop();
+  };
+}
