@@ -10,6 +10,8 @@ const csv = z
 
 const envSchema = z.object({
   KUBECONFIG: z.string().optional(),
+  /** Set by Kubernetes inside a Pod: the controller then uses its in-cluster service account. */
+  KUBERNETES_SERVICE_HOST: z.string().optional(),
   PAVED_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   PAVED_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   PAVED_HTTP_HOST: z.string().optional(),

@@ -33,10 +33,13 @@ function installExitHooks(): void {
     for (const p of live) killGroup(p.pid, 'SIGKILL');
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
+    const onSignal = () => {
+      // Someone else (main.ts) handles this signal and exits: the 'exit' hook above still runs.
+      if (process.listenerCount(signal) > 1) return;
       for (const p of live) killGroup(p.pid, 'SIGKILL');
       process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
-    });
+    };
+    process.on(signal, onSignal);
   }
 }
 

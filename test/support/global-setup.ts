@@ -6,7 +6,7 @@
 import type { TestProject } from 'vitest/node';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startProvidedCluster, type ProvidedCluster } from './providers.js';
-import { installCrdFiles, projectCrdFiles, thirdPartyCrdFiles } from './crds.js';
+import { installCrds, projectCrdFiles, thirdPartyCrdFiles } from './crds.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,7 +22,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     kc.loadFromFile(cluster.kubeconfigPath);
     const files = [...thirdPartyCrdFiles(), ...projectCrdFiles()];
     log(`installing ${files.length} CRDs`);
-    await installCrdFiles(kc, files);
+    await installCrds(kc, files, 'paved-tests');
   } catch (err) {
     await stop();
     throw err;

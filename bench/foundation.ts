@@ -1,0 +1,60 @@
+/**
+ * Figures of the foundation (issue 2): warm start of the local cluster to a healthy API server and
+ * Ready nodes, resident memory of its processes, and (with --cold) a cold build of the binaries
+ * with an empty Go build cache: wall time and peak memory.
+ *
+ *   node --import tsx bench/foundation.ts [--cold] [--runs N]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBinaries } from '../src/localcluster/binaries.js';
+import { startLocalCluster } from '../src/localcluster/cluster.js';
+
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1] ?? 3) || 3;
+
+function rssKiB(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+if (args.includes('--cold')) {
+  // A cold build: empty Go build cache (modules stay cached: they are downloads, not builds).
+  const cache = mkdtempSync(join(tmpdir(), 'paved-bench-cold-'));
+  const gocache = join(cache, 'gocache');
+  const started = Date.now();
+  const res = spawnSync('/usr/bin/time', ['-v', process.execPath, '--import', 'tsx', '-e',
+    `import('${new URL('../src/localcluster/binaries.ts', import.meta.url).pathname}').then(m => m.ensureBinaries({ cacheDir: '${cache}' }))`],
+  { env: { ...process.env, GOCACHE: gocache }, encoding: 'utf8' });
+  const seconds = (Date.now() - started) / 1000;
+  const peak = /Maximum resident set size \(kbytes\): (\d+)/.exec(res.stderr)?.[1];
+  console.log(`cold build (empty GOCACHE, both binaries): ${seconds.toFixed(0)} s wall, peak RSS of one process ${(Number(peak) / 1024).toFixed(0)} MiB, exit ${res.status}`);
+  rmSync(cache, { recursive: true, force: true });
+}
+
+await ensureBinaries();
+const starts: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const t = performance.now();
+  const cluster = await startLocalCluster();
+  starts.push((performance.now() - t) / 1000);
+  if (i === runs - 1) {
+    await new Promise((r) => setTimeout(r, 5_000)); // let the components settle
+    let total = 0;
+    for (const p of cluster.processes) {
+      const kib = rssKiB(p.pid);
+      total += kib;
+      console.log(`  RSS ${p.name.padEnd(24)} ${(kib / 1024).toFixed(0)} MiB`);
+    }
+    console.log(`  RSS total                    ${(total / 1024).toFixed(0)} MiB`);
+  }
+  await cluster.stop();
+}
+starts.sort((a, b) => a - b);
+console.log(`warm start to healthy API server and Ready nodes: ${starts.map((s) => s.toFixed(1)).join(', ')} s (median ${starts[Math.floor(starts.length / 2)]!.toFixed(1)} s, target < 10 s)`);
