@@ -39,14 +39,21 @@ export function identityKubeConfig(name: TestIdentity): KubeConfig {
   return new ImpersonatingKubeConfig(c.kubeconfigPath, name, c.identityGroups[name] ?? []);
 }
 
+/**
+ * The admin's kubeconfig acting as someone else. client-node routes both typed clients and
+ * watches through its (private) `applyOptions`, so the headers are added there; each identity has
+ * one group, which is what a single Impersonate-Group header carries.
+ */
 class ImpersonatingKubeConfig extends KubeConfig {
-  constructor(path: string, private readonly user: string, private readonly groups: readonly string[]) {
+  constructor(path: string, user: string, groups: readonly string[]) {
     super();
     this.loadFromFile(path);
-  }
-  override async applyToHTTPSOptions(opts: https.RequestOptions): Promise<void> {
-    await super.applyToHTTPSOptions(opts);
-    opts.headers = { ...opts.headers, 'Impersonate-User': this.user, 'Impersonate-Group': [...this.groups] };
+    const self = this as unknown as { applyOptions(opts: https.RequestOptions): Promise<void> };
+    const original = self.applyOptions.bind(this);
+    self.applyOptions = async (opts) => {
+      await original(opts);
+      opts.headers = { ...opts.headers, 'Impersonate-User': user, ...(groups[0] ? { 'Impersonate-Group': groups[0] } : {}) };
+    };
   }
 }
 
