@@ -1,0 +1,345 @@
+/**
+ * Stream figures (issue 6): N concurrent WebSocket clients on loopback subscribed to one team.
+ *   - latency from a status change written to the API server to its receipt by every client (p50, p99;
+ *     target p99 < 100 ms), measured from just before the status PATCH is sent, so it includes the API
+ *     server's write, the watch event, the informer, the hub and the socket;
+ *   - server memory per connected client (RSS and heap, after GC, idle clients);
+ *   - messages per second delivered to clients while status writes go as fast as the API server takes them.
+ *
+ *   node --expose-gc --import tsx bench/stream.ts [--clients 1000] [--updates 100] [--seconds 10] [--in-memory]
+ *
+ * Without --in-memory it starts the local cluster (src/localcluster) and installs the paved CRDs. With
+ * --in-memory the caches are in-process (no API server: the hub and socket path only). The clients run
+ * in a child process (this file with --role clients) so that server memory is the server's alone.
+ */
+import { fork } from 'node:child_process';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import WebSocket from 'ws';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : fallback;
+};
+const wall = (): number => performance.timeOrigin + performance.now();
+
+type ToParent =
+  | { kind: 'ready'; connected: number; failed: number }
+  | { kind: 'got'; marker: number }
+  | { kind: 'counted'; messages: number }
+  | { kind: 'latencies'; byMarker: Record<number, number[]> };
+type ToChild = { kind: 'count-start' } | { kind: 'count-stop' } | { kind: 'report' } | { kind: 'exit' };
+
+if (arg('role', 'server') === 'clients') await runClients();
+else await runServer();
+
+/** The client process: opens the sockets, timestamps every marker, counts messages. */
+async function runClients(): Promise<void> {
+  const url = arg('url', '');
+  const n = Number(arg('clients', '1000'));
+  const team = arg('team', 'bench');
+  const send = (m: ToParent): void => void process.send?.(m);
+  const byMarker: Record<number, number[]> = {};
+  let counting = false;
+  let counted = 0;
+  let connected = 0;
+  let failed = 0;
+  const sockets: WebSocket[] = [];
+  const open = (): Promise<void> =>
+    new Promise((resolve) => {
+      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/stream?team=${team}`, ['paved.v1'], { perMessageDeflate: false });
+      sockets.push(ws);
+      let first = true;
+      ws.on('message', (data) => {
+        const text = data.toString();
+        if (counting) counted++;
+        if (first) {
+          first = false;
+          connected++;
+          resolve();
+          return;
+        }
+        const marker = /"m-(\d+)"/.exec(text)?.[1];
+        if (marker) {
+          const t = wall();
+          const list = (byMarker[Number(marker)] ??= []);
+          list.push(t);
+          if (list.length === n) send({ kind: 'got', marker: Number(marker) });
+        }
+      });
+      ws.on('error', () => {
+        failed++;
+        resolve();
+      });
+    });
+  for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, open));
+  send({ kind: 'ready', connected, failed });
+  process.on('message', (m: ToChild) => {
+    if (m.kind === 'count-start') {
+      counted = 0;
+      counting = true;
+    } else if (m.kind === 'count-stop') {
+      counting = false;
+      send({ kind: 'counted', messages: counted });
+    } else if (m.kind === 'report') send({ kind: 'latencies', byMarker });
+    else if (m.kind === 'exit') {
+      for (const ws of sockets) ws.terminate();
+      process.exit(0);
+    }
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** A world the server reads and the bench writes to: the real API server, or in-process caches. */
+interface World {
+  sources: import('../src/server/sources.js').ServerSources;
+  /** Writes a status with the marker; resolves when the write is accepted. */
+  writeStatus(marker: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function clusterWorld(): Promise<World> {
+  const { startLocalCluster } = await import('../src/localcluster/cluster.js');
+  const { installCrds, CRD_DIR } = await import('../src/install/crds.js');
+  const { KubeClients, createInformer } = await import('../src/kube/index.js');
+  const { KubeConfig, CoreV1Api } = await import('@kubernetes/client-node');
+  const cluster = await startLocalCluster();
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.kubeconfigPath);
+  await installCrds(kc, [`${CRD_DIR}paved.dev_teams.yaml`, `${CRD_DIR}paved.dev_webservices.yaml`]);
+  const admin = KubeClients.fromKubeConfig(kc);
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'bench' } } });
+  await admin.request({
+    method: 'POST',
+    path: '/apis/paved.dev/v1alpha1/teams',
+    body: { apiVersion: 'paved.dev/v1alpha1', kind: 'Team', metadata: { name: 'bench' }, spec: { owners: { groups: ['bench'] }, costCenter: 'cc', quota: { tier: 'small' } } },
+  });
+  await admin.request({
+    method: 'POST',
+    path: '/apis/paved.dev/v1alpha1/namespaces/bench/webservices',
+    body: { apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { name: 'shop', namespace: 'bench' }, spec: { image: 'ghcr.io/acme/shop:1.0.0' } },
+  });
+  const teams = createInformer<KubernetesObject>({ clients: admin, apiVersion: 'paved.dev/v1alpha1', kind: 'Team' });
+  const webServices = createInformer<KubernetesObject>({ clients: admin, apiVersion: 'paved.dev/v1alpha1', kind: 'WebService' });
+  await Promise.all([teams.start(), webServices.start()]);
+  await Promise.all([teams.waitForSync(), webServices.waitForSync()]);
+  return {
+    sources: { teams, webServices },
+    writeStatus: async (marker) => {
+      await admin.request({
+        method: 'PATCH',
+        path: '/apis/paved.dev/v1alpha1/namespaces/bench/webservices/shop/status',
+        contentType: 'application/merge-patch+json',
+        body: { status: { observedGeneration: 1, rollout: { phase: 'Progressing', stepIndex: 0, weight: 10, message: `m-${marker}` } } },
+      });
+    },
+    stop: async () => {
+      await Promise.all([teams.stop(), webServices.stop()]);
+      await cluster.stop();
+    },
+  };
+}
+
+async function memoryWorld(): Promise<World> {
+  const { MemoryCache } = await import('../src/server/sources.js');
+  const teams = new MemoryCache();
+  const webServices = new MemoryCache();
+  teams.upsert({ apiVersion: 'paved.dev/v1alpha1', kind: 'Team', metadata: { name: 'bench' }, spec: { owners: { groups: ['bench'] } } } as KubernetesObject);
+  const ws = (marker: number): KubernetesObject =>
+    ({
+      apiVersion: 'paved.dev/v1alpha1',
+      kind: 'WebService',
+      metadata: { name: 'shop', namespace: 'bench', generation: 1 },
+      spec: { image: 'ghcr.io/acme/shop:1.0.0' },
+      status: { observedGeneration: 1, rollout: { phase: 'Progressing', stepIndex: 0, weight: 10, message: `m-${marker}` } },
+    }) as KubernetesObject;
+  webServices.upsert(ws(0));
+  return {
+    sources: { teams, webServices },
+    writeStatus: async (marker) => {
+      // Like a watch event: delivered from the event loop, not inside the caller's stack.
+      await new Promise((r) => setImmediate(r));
+      webServices.upsert(ws(marker));
+    },
+    stop: async () => {},
+  };
+}
+
+async function runServer(): Promise<void> {
+  const n = Number(arg('clients', '1000'));
+  const updates = Number(arg('updates', '100'));
+  const seconds = Number(arg('seconds', '10'));
+  const inMemory = args.includes('--in-memory');
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) console.log('note: run with --expose-gc for stable memory figures');
+
+  const world = inMemory ? await memoryWorld() : await clusterWorld();
+  try {
+    await measure(world, { n, updates, seconds, inMemory, gc });
+  } finally {
+    await world.stop();
+  }
+  process.exit(0);
+}
+
+async function measure(
+  world: World,
+  { n, updates, seconds, inMemory, gc }: { n: number; updates: number; seconds: number; inMemory: boolean; gc: (() => void) | undefined },
+): Promise<void> {
+  const { createApp } = await import('../src/server/app.js');
+  const { StreamHub } = await import('../src/server/hub.js');
+  const { startFeed } = await import('../src/server/feed.js');
+  const { startServer } = await import('../src/server/serve.js');
+  const logger = pino({ level: 'warn' });
+  const hub = new StreamHub();
+  const api = createApp({
+    sources: world.sources,
+    hub,
+    writer: { create: notUsed, apply: notUsed, annotate: notUsed, delete: notUsed },
+    auth: { kind: 'local' },
+    roles: { adminGroup: 'paved:platform-admins', financeGroup: 'paved:finance' },
+    logger,
+    registry: new Registry(),
+  });
+  // When each marker's view reached the hub: splits the latency into API server + informer, and fan-out.
+  const published: Record<number, number> = {};
+  const publish = hub.publish.bind(hub);
+  hub.publish = (view) => {
+    const marker = /^m-(\d+)$/.exec(view.reality.message ?? '')?.[1];
+    if (marker) published[Number(marker)] ??= wall();
+    publish(view);
+  };
+  const feed = startFeed({ sources: world.sources, hub, logger });
+  const server = await startServer({ api, authMode: 'local', port: 0, logger });
+
+  const settle = async (): Promise<NodeJS.MemoryUsage> => {
+    for (let i = 0; i < 3; i++) {
+      gc?.();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return process.memoryUsage();
+  };
+  const before = await settle();
+
+  const child = fork(fileURLToPath(import.meta.url), ['--role', 'clients', '--url', server.url, '--clients', String(n), '--team', 'bench'], {
+    execArgv: ['--import', 'tsx'],
+  });
+  try {
+    await drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, published });
+  } finally {
+    if (child.exitCode === null) child.kill();
+    feed.stop();
+    await server.close();
+  }
+}
+
+interface DriveArgs {
+  child: ReturnType<typeof fork>;
+  hub: import('../src/server/hub.js').StreamHub;
+  world: World;
+  n: number;
+  updates: number;
+  seconds: number;
+  inMemory: boolean;
+  settle: () => Promise<NodeJS.MemoryUsage>;
+  before: NodeJS.MemoryUsage;
+  published: Record<number, number>;
+}
+
+/** Connects the clients, then measures memory, latency and throughput. */
+async function drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, published }: DriveArgs): Promise<void> {
+  const inbox: ToParent[] = [];
+  const waiters: Array<() => void> = [];
+  child.on('message', (m: ToParent) => {
+    inbox.push(m);
+    for (const w of waiters.splice(0)) w();
+  });
+  const next = async <K extends ToParent['kind']>(kind: K, pred: (m: Extract<ToParent, { kind: K }>) => boolean = () => true, timeoutMs = 120_000): Promise<Extract<ToParent, { kind: K }>> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = inbox.findIndex((m) => m.kind === kind && pred(m as Extract<ToParent, { kind: K }>));
+      if (i >= 0) return inbox.splice(i, 1)[0] as Extract<ToParent, { kind: K }>;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${kind}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 1_000).unref();
+      });
+    }
+  };
+  const tell = (m: ToChild): void => void child.send(m);
+
+  const connectStarted = performance.now();
+  const ready = await next('ready');
+  const connectSeconds = (performance.now() - connectStarted) / 1000;
+  const after = await settle();
+  console.log(`clients: ${ready.connected} connected, ${ready.failed} failed, in ${connectSeconds.toFixed(1)} s (${inMemory ? 'in-memory caches' : 'real API server'})`);
+  console.log(
+    `server memory per connected client: ${((after.rss - before.rss) / ready.connected / 1024).toFixed(1)} KiB RSS, ` +
+      `${((after.heapUsed - before.heapUsed) / ready.connected / 1024).toFixed(1)} KiB heap ` +
+      `(RSS ${(before.rss / 2 ** 20).toFixed(0)} -> ${(after.rss / 2 ** 20).toFixed(0)} MiB)`,
+  );
+
+  // Latency: one status change at a time; the next one after every client has the previous one.
+  const t0: Record<number, number> = {};
+  for (let marker = 1; marker <= updates; marker++) {
+    t0[marker] = wall();
+    await world.writeStatus(marker);
+    await next('got', (m) => m.marker === marker, 30_000);
+  }
+  tell({ kind: 'report' });
+  const { byMarker } = await next('latencies');
+  const all: number[] = [];
+  const toHub: number[] = [];
+  for (const [marker, times] of Object.entries(byMarker)) {
+    const start = t0[Number(marker)];
+    const atHub = published[Number(marker)];
+    if (start === undefined) continue;
+    for (const t of times) all.push(t - start);
+    if (atHub !== undefined) toHub.push(atHub - start);
+  }
+  all.sort((a, b) => a - b);
+  toHub.sort((a, b) => a - b);
+  console.log(
+    `latency status write -> every client (${updates} changes x ${ready.connected} clients = ${all.length} receipts): ` +
+      `p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms, max ${all.at(-1)?.toFixed(1)} ms (target p99 < 100 ms)`,
+  );
+  console.log(
+    `  of which write -> informer event -> hub: p50 ${percentile(toHub, 50).toFixed(1)} ms, p99 ${percentile(toHub, 99).toFixed(1)} ms; ` +
+      `the rest is fan-out to ${ready.connected} sockets and the clients' own processing (same 2-core machine)`,
+  );
+
+  // Throughput: status writes as fast as they are accepted (8 in flight) for `seconds`.
+  tell({ kind: 'count-start' });
+  let writes = 0;
+  let marker = 1_000_000;
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (performance.now() < until) {
+        await world.writeStatus(++marker);
+        writes++;
+      }
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 1_000));
+  tell({ kind: 'count-stop' });
+  const { messages } = await next('counted');
+  console.log(
+    `sustained: ${(writes / seconds).toFixed(0)} status writes/s -> ${(messages / seconds).toFixed(0)} messages/s delivered ` +
+      `(${messages} messages to ${ready.connected} clients in ${seconds} s + 1 s drain); slow consumers dropped: ${hub.stats().slowConsumersDropped}`,
+  );
+
+  tell({ kind: 'exit' });
+  await new Promise((r) => child.once('exit', r));
+}
+
+async function notUsed(): Promise<never> {
+  throw new Error('the bench makes no writes through the API');
+}

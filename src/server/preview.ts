@@ -1,0 +1,73 @@
+/**
+ * Adapters from the API's preview and cost seams to the capabilities that implement them:
+ * - `rendererPreview`: src/webservice's `previewWebService`, called with the same RenderContext the
+ *   controller uses, so the preview shows the objects the controller then applies;
+ * - `requestsCostProjection`: a projected monthly cost of rendered objects from their requests, priced
+ *   with src/cost's Pricing (OpenCost defaults): sum over Deployments of replicas x (cpu x core-hour +
+ *   memory x GiB-hour) x 730 h. Replicas are the Deployment's, or the HPA's minReplicas when the HPA owns
+ *   them: a floor, which is what a developer needs to see before deploying.
+ * Both are pure.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { HOURS_PER_MONTH, type Pricing } from '../cost/pricing.js';
+import { previewWebService } from '../webservice/preview.js';
+import { parseQuantity } from '../webservice/render/resources.js';
+import type { RenderContext, WebService } from '../webservice/render/index.js';
+import type { CostFn, PreviewFn } from './routes/context.js';
+
+/** A PreviewFn over the WebService renderer; `contextFor(team)` builds the controller's RenderContext. */
+export function rendererPreview(contextFor: (team: string) => RenderContext): PreviewFn {
+  return (ws, { team }) => {
+    const preview = previewWebService(ws as WebService, { ...contextFor(team), team });
+    return { objects: preview.objects as KubernetesObject[], violations: preview.policy.violations, allowed: preview.policy.allowed };
+  };
+}
+
+interface Workload extends KubernetesObject {
+  spec?: {
+    replicas?: number;
+    minReplicas?: number;
+    scaleTargetRef?: { kind?: string; name?: string };
+    template?: { spec?: { containers?: Array<{ name?: string; resources?: { requests?: Record<string, string> } }> } };
+  };
+}
+
+function quantity(q: string | undefined): number {
+  if (!q) return 0;
+  try {
+    return parseQuantity(q);
+  } catch {
+    return 0;
+  }
+}
+
+/** A CostFn pricing the requests of rendered Deployments. */
+export function requestsCostProjection(pricing: Pricing): CostFn {
+  return (objects) => {
+    const all = objects as Workload[];
+    const hpaMin = new Map<string, number>();
+    for (const o of all) {
+      if (o.kind === 'HorizontalPodAutoscaler' && o.spec?.scaleTargetRef?.name) hpaMin.set(o.spec.scaleTargetRef.name, o.spec.minReplicas ?? 1);
+    }
+    const breakdown: Array<{ deployment: string; replicas: number; cpuCores: number; memoryGiB: number; monthly: number }> = [];
+    let monthly = 0;
+    for (const d of all.filter((o) => o.kind === 'Deployment')) {
+      const name = d.metadata?.name ?? '';
+      const replicas = d.spec?.replicas ?? hpaMin.get(name) ?? 1;
+      let cpu = 0;
+      let mem = 0;
+      for (const c of d.spec?.template?.spec?.containers ?? []) {
+        cpu += quantity(c.resources?.requests?.['cpu']);
+        mem += quantity(c.resources?.requests?.['memory']) / 2 ** 30;
+      }
+      const cost = replicas * (cpu * pricing.cpuCoreHour + mem * pricing.memoryGiBHour) * HOURS_PER_MONTH;
+      monthly += cost;
+      breakdown.push({ deployment: name, replicas, cpuCores: cpu, memoryGiB: mem, monthly: round(cost) });
+    }
+    return { monthly: round(monthly), currency: pricing.currency, breakdown };
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

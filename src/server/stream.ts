@@ -1,0 +1,218 @@
+/**
+ * `GET /api/v1/stream`: the WebSocket end of the hub. Query: `team` (required), `service`
+ * (`namespace/name`, optional), and to resume `epoch` + `since` (the last `seq` the client processed).
+ * Credentials come from the auth middleware (Sec-WebSocket-Protocol `bearer.<jwt>` or `ticket.<id>`,
+ * never the URL); the scope is authorised before the upgrade, so a forbidden team is a plain 403.
+ *
+ * Heartbeats: one timer pings every open socket each `heartbeatMs`; a socket that has not answered the
+ * previous ping is terminated (a dead peer, e.g. a laptop that went to sleep). The timer runs only while
+ * sockets are open and never keeps the process alive.
+ *
+ * A stream lives no longer than the token it was opened with: at the token's `exp` it is closed with
+ * 4001 ("token expired"), and the client reconnects with a fresh token (and `since`), which re-checks
+ * team membership.
+ *
+ * A slow consumer is closed by the hub (code 4008 and a reason); the socket is then terminated after
+ * `closeGraceMs` if the close handshake does not finish, so a stuck peer cannot hold its buffer.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { upgradeWebSocket } from '@hono/node-server';
+import type { WebSocket } from 'ws';
+import type { Logger } from '../log.js';
+import { ApiError, ErrorCode, forbidden } from './api-error.js';
+import { callerExpiry } from './auth.js';
+import { canReadTeam, type ApiEnv } from './caller.js';
+import type { ResumeFrom, StreamHub, StreamScope, Subscription } from './hub.js';
+import type { ApiMetrics } from './metrics.js';
+
+/** Close code for a stream whose token expired: reconnect with a fresh token (and `since`). */
+export const CLOSE_TOKEN_EXPIRED = 4001;
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Options of the stream endpoint. */
+export interface StreamEndpointOptions {
+  hub: StreamHub;
+  /** Ping interval; a peer silent for a whole interval is terminated. Default 30 s. */
+  heartbeatMs?: number;
+  /** How long a socket closed by the server may take to finish the close handshake. Default 5 s. */
+  closeGraceMs?: number;
+  metrics?: ApiMetrics;
+  logger?: Logger;
+}
+
+/** The endpoint: a Hono handler plus its connection bookkeeping. */
+export interface StreamEndpoint {
+  handler: MiddlewareHandler<ApiEnv>;
+  /** Open sockets. */
+  connections(): number;
+  /** Closes every socket and stops the heartbeat (server shutdown). */
+  close(): void;
+}
+
+/** Pings sockets and terminates the ones that stopped answering. */
+class Heartbeat {
+  private readonly alive = new Map<WebSocket, boolean>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly onDead: (ws: WebSocket) => void,
+  ) {}
+
+  add(ws: WebSocket): void {
+    this.alive.set(ws, true);
+    ws.on('pong', () => this.alive.set(ws, true));
+    if (!this.timer) {
+      this.timer = setInterval(() => this.tick(), this.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  delete(ws: WebSocket): void {
+    this.alive.delete(ws);
+    if (this.alive.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  size(): number {
+    return this.alive.size;
+  }
+
+  sockets(): WebSocket[] {
+    return [...this.alive.keys()];
+  }
+
+  private tick(): void {
+    for (const [ws, alive] of this.alive) {
+      if (!alive) {
+        this.onDead(ws);
+        ws.terminate();
+        this.delete(ws);
+        continue;
+      }
+      this.alive.set(ws, false);
+      try {
+        ws.ping();
+      } catch {
+        // The socket is closing; its close event cleans up.
+      }
+    }
+  }
+}
+
+/** Reads and checks the subscription of a stream request. */
+export function readStreamQuery(query: Record<string, string | undefined>): { scope: StreamScope; resume?: ResumeFrom } {
+  const team = query['team'];
+  if (!team) throw new ApiError(400, ErrorCode.BadRequest, 'query parameter "team" is required', 'team');
+  const scope: StreamScope = { team };
+  const service = query['service'];
+  if (service !== undefined) {
+    if (!/^[a-z0-9-]+\/[a-z0-9-]+$/.test(service)) {
+      throw new ApiError(400, ErrorCode.BadRequest, 'service must be "namespace/name"', 'service');
+    }
+    scope.service = service;
+  }
+  const since = query['since'];
+  const epoch = query['epoch'];
+  if (since === undefined) return { scope };
+  const n = Number(since);
+  if (!Number.isInteger(n) || n < 0) throw new ApiError(400, ErrorCode.BadRequest, 'since must be a non-negative integer', 'since');
+  return { scope, resume: { epoch: epoch ?? '', since: n } };
+}
+
+/** Builds the stream endpoint. */
+export function createStreamEndpoint(opts: StreamEndpointOptions): StreamEndpoint {
+  const closeGraceMs = opts.closeGraceMs ?? 5_000;
+  const heartbeat = new Heartbeat(opts.heartbeatMs ?? 30_000, (ws) => {
+    opts.metrics?.streamDeadPeers.inc();
+    opts.logger?.info({ peer: (ws as unknown as { _socket?: { remoteAddress?: string } })._socket?.remoteAddress }, 'stream: dead peer terminated');
+  });
+
+  const closeSocket = (ws: WebSocket, code: number, reason: string): void => {
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Already closing.
+    }
+    setTimeout(() => ws.terminate(), closeGraceMs).unref();
+  };
+
+  // The hub hands the same string to every subscriber in turn: encode it to UTF-8 once, not per socket.
+  let lastText = '';
+  let lastBytes: Buffer = Buffer.alloc(0);
+  const encode = (text: string): Buffer => {
+    if (text !== lastText) {
+      lastText = text;
+      lastBytes = Buffer.from(text, 'utf8');
+    }
+    return lastBytes;
+  };
+
+  const handler = upgradeWebSocket((c) => {
+    const caller = c.get('caller');
+    const { scope, resume } = readStreamQuery(c.req.query());
+    if (!canReadTeam(caller, scope.team)) throw forbidden(`caller may not read team ${scope.team}`);
+    let subscription: Subscription | undefined;
+    let raw: WebSocket | undefined;
+    let expiryTimer: NodeJS.Timeout | undefined;
+    const expiresAt = callerExpiry(caller);
+    return {
+      onOpen(_evt, ws) {
+        raw = ws.raw as unknown as WebSocket;
+        const socket = raw;
+        heartbeat.add(socket);
+        opts.metrics?.streamClients.inc();
+        subscription = opts.hub.subscribe(
+          scope,
+          {
+            send: (data) => socket.send(encode(data), { binary: false }),
+            bufferedAmount: () => socket.bufferedAmount,
+            close: (code, reason) => closeSocket(socket, code, reason),
+          },
+          resume,
+        );
+        // A stream lives no longer than its token: team membership is re-checked on reconnect.
+        if (expiresAt !== undefined) {
+          // setTimeout overflows past 2^31-1 ms (about 24.8 days): wait in steps for long-lived tokens.
+          const arm = (): void => {
+            const left = expiresAt - Date.now();
+            expiryTimer = setTimeout(
+              () => (left > MAX_TIMER_MS ? arm() : closeSocket(socket, CLOSE_TOKEN_EXPIRED, 'token expired')),
+              Math.min(Math.max(0, left), MAX_TIMER_MS),
+            );
+            expiryTimer.unref();
+          };
+          arm();
+        }
+        opts.logger?.debug({ who: caller.subject, scope }, 'stream: subscribed');
+      },
+      onClose() {
+        if (expiryTimer) clearTimeout(expiryTimer);
+        subscription?.close();
+        if (raw) {
+          heartbeat.delete(raw);
+          opts.metrics?.streamClients.dec();
+        }
+      },
+      onError(evt) {
+        opts.logger?.debug({ err: String((evt as { error?: unknown }).error ?? evt.type) }, 'stream: socket error');
+      },
+    };
+    // Errors thrown by the handlers above (node-server's default would print them with console.error).
+  }, { onError: (err) => opts.logger?.error({ err: String(err) }, 'stream: handler failed') }) as unknown as MiddlewareHandler<ApiEnv>;
+
+  return {
+    handler,
+    connections: () => heartbeat.size(),
+    close: () => {
+      opts.hub.closeAll();
+      for (const ws of heartbeat.sockets()) {
+        heartbeat.delete(ws);
+        closeSocket(ws, 1001, 'server shutting down');
+      }
+    },
+  };
+}
