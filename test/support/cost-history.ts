@@ -283,3 +283,28 @@ export function* costHistoryOpenMetricsChunks(h: CostHistory): Generator<string>
 export function costHistoryOpenMetrics(h: CostHistory): string {
   return [...costHistoryOpenMetricsChunks(h)].join('');
 }
+
+/**
+ * One team, one namespace (named like the team, environment `prod`), one container at a constant
+ * 1 core / 1 GiB requested and half of it used, over `days` days ending at `endSeconds`: its cost is
+ * exactly (0.031611 + 0.004237) USD per hour at the default prices.
+ */
+export function singleTeamHistory(team: string, endSeconds = STANDARD_END, days = 35, resolutionSeconds = 1800): CostHistory {
+  const hours = days * 24;
+  return {
+    startSeconds: endSeconds - hours * HOUR,
+    hours,
+    resolutionSeconds,
+    namespaces: [{ namespace: team, team, environment: 'prod' }],
+    containers: [
+      container(team, 'prod', team, 'app', 'app-0', {
+        cpuRequest: () => 1,
+        cpuUsage: () => 0.5,
+        memoryRequest: () => GIB,
+        memoryUsage: () => 0.5 * GIB,
+      }),
+    ],
+    pvcs: [],
+    rollouts: [],
+  };
+}

@@ -1,0 +1,141 @@
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { createCostRoutes } from '../../src/cost/routes.js';
+import { createCostService } from '../../src/cost/service.js';
+import { withCache, type CostPrometheus, type Series } from '../../src/cost/prometheus.js';
+import { staticTeamDirectory } from '../../src/cost/teams.js';
+import { PrometheusUnavailableError } from '../../src/errors.js';
+import type { ApiEnv, Caller } from '../../src/server/caller.js';
+
+const NOW = new Date('2026-11-20T00:20:00Z');
+
+/** A fake Prometheus: every cost query returns 1 unit per hour per team and bucket. */
+function fakePrometheus(opts: { fail?: boolean } = {}): CostPrometheus & { queries: string[] } {
+  const queries: string[] = [];
+  const teams = ['team-a', 'team-b'];
+  return {
+    queries,
+    async rangeQuery(q, start, end, step) {
+      queries.push(q);
+      if (opts.fail) throw new PrometheusUnavailableError('down');
+      const points: Array<[number, number]> = [];
+      for (let t = start; t <= end; t += step) points.push([t, step / 3600]);
+      const byService = q.includes('service');
+      return teams.map<Series>((team) => ({
+        labels: (byService ? { team, environment: "prod", namespace: team, service: "api" } : { team }) as Record<string, string>,
+        points,
+      }));
+    },
+    async instantQuery(q, t) {
+      queries.push(q);
+      return teams.map((team) => ({ labels: { team }, points: [[t, 4]] as Array<[number, number]> }));
+    },
+  };
+}
+
+function app(caller: Caller | undefined, prom: CostPrometheus = fakePrometheus()) {
+  const cost = createCostService({
+    prometheus: prom,
+    teams: staticTeamDirectory([{ name: 'team-a', monthlyBudget: 100 }, { name: 'team-b' }]),
+    now: () => NOW,
+  });
+  const root = new Hono<ApiEnv>();
+  root.use('*', async (c, next) => {
+    if (caller) c.set('caller', caller);
+    await next();
+  });
+  root.route('/api/v1', createCostRoutes({ cost }));
+  return root;
+}
+
+const finance: Caller = { subject: 'carol', groups: ['paved:finance'], teams: [], isPlatformAdmin: false, isFinance: true };
+const lead: Caller = { subject: 'alice', groups: ['team-a'], teams: ['team-a'], isPlatformAdmin: false, isFinance: false };
+
+describe('cost routes', () => {
+  it('finance sees every team; one PromQL query per metric', async () => {
+    const prom = fakePrometheus();
+    const res = await app(finance, prom).request('/api/v1/cost/teams?window=30d&step=1d');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { teams: Array<{ team: string; series: unknown[]; totals: { cpuCoreHours: number } }> };
+    expect(body.teams.map((t) => t.team)).toEqual(['team-a', 'team-b']);
+    expect(body.teams[0]?.series).toHaveLength(30);
+    expect(body.teams[0]?.totals.cpuCoreHours).toBe(720);
+    expect(prom.queries).toHaveLength(7);
+  });
+
+  it('a team lead sees only their team in the list, and is forbidden from another team', async () => {
+    const a = app(lead);
+    const list = (await (await a.request('/api/v1/cost/teams')).json()) as { teams: Array<{ team: string }> };
+    expect(list.teams.map((t) => t.team)).toEqual(['team-a']);
+    expect((await a.request('/api/v1/cost/teams/team-a')).status).toBe(200);
+    const other = await a.request('/api/v1/cost/teams/team-b');
+    expect(other.status).toBe(403);
+    expect(await other.json()).toMatchObject({ code: 'Forbidden', field: 'team' });
+  });
+
+  it('no caller is 401', async () => {
+    expect((await app(undefined).request('/api/v1/cost/teams')).status).toBe(401);
+  });
+
+  it.each([
+    ['/api/v1/cost/teams?window=30d&step=7d', 'step'],
+    ['/api/v1/cost/teams?window=banana', 'window'],
+    ['/api/v1/cost/teams?start=2026-11-01T00:00:00Z&end=2026-12-01T00:00:00Z', 'end'],
+    ['/api/v1/cost/teams?start=not-a-date&end=2026-11-02T00:00:00Z', 'start'],
+    ['/api/v1/cost/teams/team-a/idle?step=1d', 'step'],
+    ['/api/v1/cost/teams/team-a/trend?period=2x', 'period'],
+    ['/api/v1/cost/teams/Bad_Name', 'team'],
+  ])('%s is a 400 naming %s', async (url, field) => {
+    const res = await app(finance).request(url);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { code: string; message: string; field: string };
+    expect(body).toMatchObject({ code: 'BadRequest', field });
+    expect(body.message.length).toBeGreaterThan(5);
+  });
+
+  it('an unknown team is a 404 naming it', async () => {
+    const res = await app(finance).request('/api/v1/cost/teams/nope/budget');
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ code: 'NotFound', field: 'team', message: expect.stringContaining('nope') });
+  });
+
+  it('Prometheus down is a 503', async () => {
+    const res = await app(finance, fakePrometheus({ fail: true })).request('/api/v1/cost/teams');
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ code: 'PrometheusUnavailable' });
+  });
+
+  it('CSV with Accept: text/csv: a header row and one row per team and bucket', async () => {
+    const res = await app(finance).request('/api/v1/cost/teams?window=7d&step=1d', { headers: { accept: 'text/csv' } });
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await res.text()).trimEnd().split('\r\n');
+    expect(lines[0]?.split(',').slice(0, 4)).toEqual(['team', 'start', 'end', 'cpuCoreHours']);
+    expect(lines).toHaveLength(1 + 2 * 7);
+    const width = lines[0]?.split(',').length;
+    for (const l of lines) expect(l.split(',')).toHaveLength(width as number);
+  });
+
+  it('every endpoint answers for an allowed team', async () => {
+    const a = app(lead);
+    for (const path of ['', '/budget', '/trend', '/idle', '/deployments']) {
+      const res = await a.request(`/api/v1/cost/teams/team-a${path}`);
+      expect(res.status, path).toBe(200);
+      const csv = await a.request(`/api/v1/cost/teams/team-a${path}`, { headers: { accept: 'text/csv' } });
+      expect((await csv.text()).split('\r\n')[0], path).toMatch(/^team,/);
+    }
+    const budget = (await (await a.request('/api/v1/cost/teams/team-a/budget')).json()) as { monthlyBudget: number; status: string };
+    expect(budget).toMatchObject({ monthlyBudget: 100 });
+    const dep = (await (await a.request('/api/v1/cost/teams/team-a/deployments')).json()) as { rollouts: number; costPerDeployment: number };
+    expect(dep.rollouts).toBe(4);
+  });
+
+  it('a cached repeat of the same window sends no query', async () => {
+    const inner = fakePrometheus();
+    const cached = withCache(inner, { maxEntries: 50, ttlMs: 60_000 });
+    const a = app(finance, cached);
+    await a.request('/api/v1/cost/teams?window=30d&step=1d');
+    const sent = inner.queries.length;
+    await a.request('/api/v1/cost/teams?window=30d&step=1d');
+    expect(inner.queries.length).toBe(sent);
+  });
+});
