@@ -72,8 +72,9 @@ export interface WriteStatusResult<T> {
 }
 
 /**
- * Sets `obj.status` to `status` through the status subresource (a JSON merge patch of the difference),
- * or does nothing when equal. `obj` is the observed object (e.g. from the informer cache).
+ * Sets `obj.status` to `status` through the status subresource (a JSON merge patch of the difference,
+ * conditional on `obj`'s resourceVersion), or does nothing when equal. `obj` is the observed object
+ * (e.g. from the informer cache); a stale one gets a 409 Conflict, and the controller requeues.
  */
 export async function writeStatus<T extends KubernetesObject & { status?: unknown }>(
   clients: KubeClients,
@@ -87,7 +88,14 @@ export async function writeStatus<T extends KubernetesObject & { status?: unknow
     { apiVersion: obj.apiVersion, kind: obj.kind, name, ...(obj.metadata?.namespace ? { namespace: obj.metadata.namespace } : {}) },
     'status',
   );
-  const patch = { status: createMergePatch(obj.status ?? {}, status) };
+  // The resourceVersion makes the patch conditional: a status computed from a stale cache gets 409
+  // Conflict (and a requeue) instead of silently dropping what another writer just added, such as a
+  // condition in an array that a merge patch replaces whole.
+  const resourceVersion = obj.metadata?.resourceVersion;
+  const patch = {
+    ...(resourceVersion ? { metadata: { resourceVersion } } : {}),
+    status: createMergePatch(obj.status ?? {}, status),
+  };
   const object = await clients.request<T>({ method: 'PATCH', path, body: patch, contentType: 'application/merge-patch+json' });
   return { changed: true, object };
 }
