@@ -15,6 +15,11 @@ const envSchema = z.object({
   PAVED_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   PAVED_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   PAVED_HTTP_HOST: z.string().optional(),
+  /** Health probes and /metrics, on a listener of their own (the API may be loopback-only). */
+  PAVED_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  PAVED_METRICS_HOST: z.string().optional(),
+  /** Budget evaluation period of the cost capability. */
+  PAVED_BUDGET_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(900),
   PAVED_PROMETHEUS_URL: z.string().url().optional(),
   PAVED_CACHE_DIR: z.string().optional(),
   PAVED_GATEWAY_NAMESPACE: z.string().default('gateway-system'),

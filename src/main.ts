@@ -1,25 +1,42 @@
 /**
  * paved's entry point: wiring only. config -> cluster (KUBECONFIG, in-cluster, or a local stack it
- * starts) -> CRDs -> informers and controllers under leader election -> HTTP server.
- * Stops cleanly on SIGINT/SIGTERM; exits when leadership is lost so the process restarts clean.
+ * starts) -> CRDs -> informers and controllers under leader election -> HTTP API and a separate
+ * health/metrics listener. Stops cleanly on SIGINT/SIGTERM; exits when leadership is lost so the
+ * process restarts clean.
  */
 import { hostname } from 'node:os';
-import { CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, VersionApi, type KubernetesObject } from '@kubernetes/client-node';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { Registry, register } from 'prom-client';
+import { metricsProviderFor } from './analysis/index.js';
 import { loadConfig } from './config.js';
+import { budgetMetrics, createCost, loadPricing, startBudgetLoop } from './cost/index.js';
+import { createDeliveryController } from './delivery/reconcile.js';
 import { describeError } from './errors.js';
 import { CRD_DIR, installCrds, yamlFiles } from './install/crds.js';
-import { EventRecorder, KubeClients, createManager, isAlreadyExists, metricsRegistry } from './kube/index.js';
+import { EventRecorder, KubeClients, createManager, isAlreadyExists, metricsRegistry, type Informer } from './kube/index.js';
 import { createLogger } from './log.js';
 import { startLocalStack, type LocalStack } from './localcluster/stack.js';
+import {
+  StreamHub,
+  authModeFromConfig,
+  createApp,
+  createResourceWriter,
+  rendererPreview,
+  requestsCostProjection,
+  rolesFromConfig,
+  startFeed,
+  startServer,
+} from './server/index.js';
 import { createTenancyController } from './tenancy/controller.js';
+import { createWebServiceController, detectCapabilities, platformFromConfig } from './webservice/index.js';
 
 const config = loadConfig();
 const log = createLogger(config.PAVED_LOG_LEVEL);
 const identity = config.POD_NAME ?? `${hostname()}-${process.pid}`;
 
+// 1. The cluster.
 let stack: LocalStack | undefined;
 const kc = new KubeConfig();
 let prometheusUrl = config.PAVED_PROMETHEUS_URL;
@@ -38,41 +55,30 @@ if (config.KUBECONFIG) {
     `local cluster ready: export KUBECONFIG=${stack.cluster.kubeconfigPath} to use kubectl against it`);
 }
 
-const clients = KubeClients.fromKubeConfig(kc);
-const events = new EventRecorder(clients, { instance: identity, logger: log });
-const manager = createManager({
-  logger: log,
-  leaderElection: config.PAVED_LEADER_ELECTION
-    ? { clients, namespace: config.PAVED_LEASE_NAMESPACE, name: 'paved-controller', identity,
-        leaseDurationMs: config.PAVED_LEASE_DURATION_SECONDS * 1000 }
-    : false,
-});
-const tenancy = createTenancyController({ clients, config, logger: log, events });
-manager.addInformer(...tenancy.informers);
-manager.addController(tenancy.controller);
-
+// 2. Health and metrics: their own listener, reachable by kubelet probes and Prometheus.
 let ready = false;
 const metrics = Registry.merge([register, metricsRegistry]);
-const app = new Hono();
-app.get('/healthz', (c) => c.text('ok'));
-app.get('/readyz', (c) => (ready ? c.text('ok') : c.text('starting', 503)));
-app.get('/metrics', async (c) => c.text(await metrics.metrics(), 200, { 'content-type': metrics.contentType }));
-
-const host = config.PAVED_HTTP_HOST ?? (config.PAVED_OIDC_ISSUER ? '0.0.0.0' : '127.0.0.1');
-const server = serve({ fetch: app.fetch, port: config.PAVED_HTTP_PORT, hostname: host }, (info) => {
-  log.info({ url: `http://${host}:${info.port}` }, `paved API listening on http://${host}:${info.port}`);
+const probes = new Hono();
+probes.get('/healthz', (c) => c.text('ok'));
+probes.get('/readyz', (c) => (ready ? c.text('ok') : c.text('starting', 503)));
+probes.get('/metrics', async (c) => c.text(await metrics.metrics(), 200, { 'content-type': metrics.contentType }));
+const probeHost = config.PAVED_METRICS_HOST ?? (config.KUBERNETES_SERVICE_HOST ? '0.0.0.0' : '127.0.0.1');
+const probeServer = serve({ fetch: probes.fetch, port: config.PAVED_METRICS_PORT, hostname: probeHost }, (info) => {
+  log.info({ url: `http://${probeHost}:${info.port}` }, `health and metrics on http://${probeHost}:${info.port}`);
   if (stack) void stack.prometheus.addTarget('paved-controller', `127.0.0.1:${info.port}`);
 });
 
 let shuttingDown = false;
+const cleanups: Array<() => Promise<void> | void> = [];
 async function shutdown(reason: string, code = 0): Promise<never> {
   if (!shuttingDown) {
     shuttingDown = true;
     log.info({ reason }, 'shutting down');
     ready = false;
-    server.close();
-    await manager.stop().catch((err: unknown) => log.error({ err: describeError(err) }, 'manager stop failed'));
-    tenancy.dispose();
+    for (const cleanup of cleanups.reverse()) {
+      await Promise.resolve(cleanup()).catch((err: unknown) => log.error({ err: describeError(err) }, 'clean-up failed'));
+    }
+    probeServer.close();
     await stack?.stop();
   }
   process.exit(code);
@@ -81,6 +87,7 @@ process.once('SIGINT', () => void shutdown('SIGINT'));
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
 try {
+  // 3. Connect, install the CRDs, make sure the Lease has a namespace.
   const version = await kc.makeApiClient(VersionApi).getCode();
   log.info({ server: kc.getCurrentCluster()?.server, version: version.gitVersion }, 'connected to the Kubernetes API server');
   const crds = await installCrds(kc, yamlFiles(CRD_DIR));
@@ -90,14 +97,73 @@ try {
       .createNamespace({ body: { metadata: { name: config.PAVED_LEASE_NAMESPACE } } })
       .catch((err: unknown) => { if (!isAlreadyExists(err)) throw err; });
   }
+
+  // 4. Controllers: tenancy, delivery (the canary) and the WebService golden path it feeds.
+  const clients = KubeClients.fromKubeConfig(kc);
+  const events = new EventRecorder(clients, { instance: identity, logger: log });
+  const manager = createManager({
+    logger: log,
+    leaderElection: config.PAVED_LEADER_ELECTION
+      ? { clients, namespace: config.PAVED_LEASE_NAMESPACE, name: 'paved-controller', identity,
+          leaseDurationMs: config.PAVED_LEASE_DURATION_SECONDS * 1000 }
+      : false,
+  });
+  const resyncPeriodMs = config.PAVED_RESYNC_SECONDS * 1000;
+  const platform = platformFromConfig(config);
+  const capabilities = await detectCapabilities(clients);
+  log.info({ capabilities }, 'optional APIs detected');
+  const provider = metricsProviderFor(prometheusUrl, { timeoutMs: 5_000 });
+
+  const tenancy = createTenancyController({ clients, config, logger: log, events });
+  const delivery = await createDeliveryController({ clients, platform, capabilities, provider, logger: log,
+    workers: config.PAVED_WORKERS, resyncPeriodMs });
+  const webServices = await createWebServiceController({ clients, platform, capabilities, logger: log,
+    workers: config.PAVED_WORKERS, resyncPeriodMs, rolloutInput: delivery.rolloutInput });
+  manager.addInformer(...tenancy.informers, ...delivery.informers, ...webServices.informers);
+  manager.addController(tenancy.controller, delivery.controller, webServices.controller);
+  cleanups.push(() => manager.stop(), () => tenancy.dispose(), () => webServices.dispose());
+
+  // 5. Cost: endpoints for everyone, budget evaluation on the leader only.
+  const teams = tenancy.caches.teams;
+  const listTeams = () => teams.list() as KubernetesObject[];
+  const pricing = await loadPricing(config.PAVED_PRICING_FILE);
+  const cost = createCost({ prometheusUrl: prometheusUrl ?? 'http://127.0.0.1:9', pricing, listTeams, logger: log,
+    registry: metricsRegistry, routePrefix: '' });
+  const budgets = startBudgetLoop(
+    { cost: cost.service, clients, events, listTeams: () => (manager.isActive() ? listTeams() : []),
+      metrics: budgetMetrics(metricsRegistry), logger: log },
+    { intervalMs: config.PAVED_BUDGET_INTERVAL_SECONDS * 1000 },
+  );
+  cleanups.push(() => budgets.stop());
+
+  // 6. The live API over the same caches.
+  const byKind = (informers: Array<Informer<KubernetesObject>>, kind: string) => informers.find((i) => i.kind === kind);
+  const deployments = byKind(delivery.informers, 'Deployment');
+  const httpRoutes = byKind(delivery.informers, 'HTTPRoute');
+  const sources = { teams, webServices: webServices.webServices,
+    ...(deployments ? { deployments } : {}), ...(httpRoutes ? { httpRoutes } : {}) };
+  const hub = new StreamHub();
+  const feed = startFeed({ sources, hub, logger: log });
+  const authMode = authModeFromConfig(config);
+  const api = createApp({
+    sources, hub, logger: log, auth: authMode, roles: rolesFromConfig(config), registry: metrics,
+    writer: createResourceWriter({ kubeConfig: kc, impersonate: authMode.kind === 'oidc' }),
+    routes: [{ path: '/cost', app: cost.routes }],
+    preview: rendererPreview((team) => ({ capabilities, platform, team })),
+    projectMonthlyCost: requestsCostProjection(pricing),
+  });
+  const server = await startServer({ api, authMode: authMode.kind, port: config.PAVED_HTTP_PORT,
+    ...(config.PAVED_HTTP_HOST ? { host: config.PAVED_HTTP_HOST } : {}), logger: log });
+  log.info({ url: `http://${server.host}:${server.port}` }, `paved API listening on http://${server.host}:${server.port}`);
+  cleanups.push(() => server.close(), () => feed.stop());
+
   await manager.start();
   ready = true;
   log.info({ identity, leaderElection: config.PAVED_LEADER_ELECTION }, 'controllers started');
+  void manager.done.then((why) => {
+    if (why === 'lost-leadership') void shutdown('lost leadership', 1);
+  });
 } catch (err) {
   log.fatal({ err: describeError(err) }, 'start-up failed');
   await shutdown('start-up failed', 1);
 }
-
-void manager.done.then((why) => {
-  if (why === 'lost-leadership') void shutdown('lost leadership', 1);
-});

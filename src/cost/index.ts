@@ -39,6 +39,8 @@ export interface CostWiring {
   readonly cache?: CostCacheOptions;
   readonly queryTimeoutMs?: number;
   readonly now?: () => Date;
+  /** Path prefix of the routes (default `/cost`; '' when the API mounts them under `/cost`). */
+  readonly routePrefix?: string;
 }
 
 const counters = new WeakMap<Registry, Counter<'kind'>>();
@@ -74,5 +76,8 @@ export function createCost(w: CostWiring): { service: CostService; routes: Hono<
     pricing: w.pricing,
     ...(w.now ? { now: w.now } : {}),
   });
-  return { service, routes: createCostRoutes({ cost: service, ...(w.logger ? { logger: w.logger } : {}) }) };
+  return {
+    service,
+    routes: createCostRoutes({ cost: service, ...(w.logger ? { logger: w.logger } : {}) }, { prefix: w.routePrefix ?? '/cost' }),
+  };
 }

@@ -77,8 +77,11 @@ function authorize(c: Context<ApiEnv>): string {
 
 const lineHeader = [...COST_LINE_COLUMNS];
 
-/** Creates the cost route module; mount it with `app.route(prefix, createCostRoutes(deps))`. */
-export function createCostRoutes(deps: CostRoutesDeps): Hono<ApiEnv> {
+/**
+ * Creates the cost route module: `/cost/...` by default; with `prefix: ''` the paths are relative, for
+ * mounting as a module of the API (`{ path: '/cost', app }`).
+ */
+export function createCostRoutes(deps: CostRoutesDeps, { prefix = '/cost' }: { prefix?: string } = {}): Hono<ApiEnv> {
   const { cost } = deps;
   const app = new Hono<ApiEnv>();
 
@@ -95,10 +98,10 @@ export function createCostRoutes(deps: CostRoutesDeps): Hono<ApiEnv> {
       }
     };
 
-  app.get('/cost/pricing', handle(async (c) => c.json(cost.pricing)));
+  app.get(`${prefix}/pricing`, handle(async (c) => c.json(cost.pricing)));
 
   app.get(
-    '/cost/teams',
+    `${prefix}/teams`,
     handle(async (c) => {
       const caller = callerOf(c) as Caller;
       const report = await cost.allTeams(windowInput(c), (team) => canReadTeam(caller, team));
@@ -109,7 +112,7 @@ export function createCostRoutes(deps: CostRoutesDeps): Hono<ApiEnv> {
   );
 
   app.get(
-    '/cost/idle',
+    `${prefix}/idle`,
     handle(async (c) => {
       const caller = callerOf(c) as Caller;
       const report = await cost.idle(undefined, windowInput(c), (team) => canReadTeam(caller, team));
@@ -118,7 +121,7 @@ export function createCostRoutes(deps: CostRoutesDeps): Hono<ApiEnv> {
   );
 
   app.get(
-    '/cost/teams/:team',
+    `${prefix}/teams/:team`,
     handle(async (c) => {
       const team = authorize(c);
       const report = await cost.team(team, windowInput(c));
@@ -131,7 +134,7 @@ export function createCostRoutes(deps: CostRoutesDeps): Hono<ApiEnv> {
   );
 
   app.get(
-    '/cost/teams/:team/budget',
+    `${prefix}/teams/:team/budget`,
     handle(async (c) => {
       const r = await cost.budget(authorize(c));
       if (!wantsCsv(c)) return c.json(r);
@@ -142,7 +145,7 @@ export function createCostRoutes(deps: CostRoutesDeps): Hono<ApiEnv> {
   );
 
   app.get(
-    '/cost/teams/:team/trend',
+    `${prefix}/teams/:team/trend`,
     handle(async (c) => {
       const r = await cost.trend(authorize(c), c.req.query('period'));
       if (!wantsCsv(c)) return c.json(r);
@@ -155,7 +158,7 @@ export function createCostRoutes(deps: CostRoutesDeps): Hono<ApiEnv> {
   );
 
   app.get(
-    '/cost/teams/:team/idle',
+    `${prefix}/teams/:team/idle`,
     handle(async (c) => {
       const report = await cost.idle(authorize(c), windowInput(c));
       return wantsCsv(c) ? csvResponse(c, 'cost-idle', idleCsv(report.idle)) : c.json(report);
@@ -163,7 +166,7 @@ export function createCostRoutes(deps: CostRoutesDeps): Hono<ApiEnv> {
   );
 
   app.get(
-    '/cost/teams/:team/deployments',
+    `${prefix}/teams/:team/deployments`,
     handle(async (c) => {
       const r = await cost.deployments(authorize(c), windowInput(c));
       if (!wantsCsv(c)) return c.json(r);

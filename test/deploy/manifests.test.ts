@@ -97,9 +97,10 @@ describe('deploy/paved', () => {
       privileged: false,
       capabilities: { drop: ['ALL'] },
     });
-    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
-    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-    expect(container.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    // Probes go to the health/metrics listener, which binds the pod IP even when the API is loopback-only.
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(container.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(container.resources.limits.memory).toBeTruthy();
     const env = Object.fromEntries(container.env.map((e: Doc) => [e.name, e.value ?? e.valueFrom]));
     expect(env['POD_NAME']).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
@@ -107,6 +108,9 @@ describe('deploy/paved', () => {
     const port = container.ports.find((p: Doc) => p.name === 'http');
     expect(String(port.containerPort)).toBe(env['PAVED_HTTP_PORT']);
     expect(env['PAVED_HTTP_HOST']).toBe('0.0.0.0');
+    const metricsPort = container.ports.find((p: Doc) => p.name === 'metrics');
+    expect(String(metricsPort.containerPort)).toBe(env['PAVED_METRICS_PORT']);
+    expect(env['PAVED_METRICS_HOST']).toBe('0.0.0.0');
     // The lease Role is where main.ts looks for the Lease.
     expect(byName('Role', 'paved-leader-election').metadata.namespace).toBe(env['PAVED_LEASE_NAMESPACE']);
   });
@@ -118,7 +122,7 @@ describe('deploy/paved', () => {
     expect(matches(deployment.spec.selector.matchLabels)).toBe(true);
     const service = byName('Service', 'paved');
     expect(matches(service.spec.selector)).toBe(true);
-    expect(service.spec.ports.map((p: Doc) => p.targetPort)).toEqual(['http']);
+    expect(service.spec.ports.map((p: Doc) => p.targetPort)).toEqual(['http', 'metrics']);
     const pdb = byName('PodDisruptionBudget', 'paved-controller');
     expect(matches(pdb.spec.selector.matchLabels)).toBe(true);
     expect(pdb.spec.minAvailable).toBe(1);

@@ -135,6 +135,7 @@ export function startControllerProcess(opts: ControllerProcessOptions): Controll
     KUBECONFIG: opts.kubeconfigPath,
     POD_NAME: opts.podName,
     PAVED_HTTP_PORT: '0',
+    PAVED_METRICS_PORT: '0',
     PAVED_HTTP_HOST: '127.0.0.1',
     PAVED_LEADER_ELECTION: 'true',
     PAVED_LEASE_NAMESPACE: opts.leaseNamespace,
