@@ -89,13 +89,25 @@ export interface WriterOptions {
 }
 
 /** Builds the writer. Clients are cached per identity (bounded, least recently used evicted). */
+/**
+ * Who the API server is asked to impersonate for a caller. A token must not reach Kubernetes' reserved
+ * identities (the controller may impersonate anyone): `system:` groups such as system:masters are
+ * dropped, and a `system:` subject is prefixed with `oidc:` (as the API server's own OIDC
+ * authenticator does with its username prefix).
+ */
+export function impersonationIdentity(caller: Caller): WriteIdentity {
+  const user = caller.subject.startsWith('system:') ? `oidc:${caller.subject}` : caller.subject;
+  const groups = caller.groups.filter((g) => !g.startsWith('system:'));
+  return { user, groups: [...groups].sort() };
+}
+
 export function createResourceWriter(opts: WriterOptions): ResourceWriter {
   const own = KubeClients.fromKubeConfig(opts.kubeConfig);
   const cache = new Map<string, KubeClients>();
   const max = opts.maxClients ?? 128;
   const clientsFor = (caller: Caller): KubeClients => {
     if (!opts.impersonate) return own;
-    const identity: WriteIdentity = { user: caller.subject, groups: [...caller.groups].sort() };
+    const identity = impersonationIdentity(caller);
     const key = JSON.stringify(identity);
     let clients = cache.get(key);
     if (clients) cache.delete(key);

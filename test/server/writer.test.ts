@@ -8,7 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError } from '../../src/kube/index.js';
 import type { Caller } from '../../src/server/caller.js';
-import { createResourceWriter } from '../../src/server/writer.js';
+import { createResourceWriter, impersonationIdentity } from '../../src/server/writer.js';
 
 interface Seen {
   method: string;
@@ -104,5 +104,22 @@ describe('createResourceWriter', () => {
     const err = await writer.create(ws, caller('mallory', [])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KubeApiError);
     expect((err as KubeApiError).statusCode).toBe(403);
+  });
+});
+
+describe('impersonationIdentity', () => {
+  const caller = (subject: string, groups: string[]): Caller => ({
+    subject, groups, teams: [], isPlatformAdmin: false, isFinance: false,
+  });
+
+  it('never lets a token reach a reserved Kubernetes identity', () => {
+    expect(impersonationIdentity(caller('system:admin', ['system:masters', 'team-a', 'system:nodes']))).toEqual({
+      user: 'oidc:system:admin',
+      groups: ['team-a'],
+    });
+  });
+
+  it('keeps ordinary users and groups as they are', () => {
+    expect(impersonationIdentity(caller('alice', ['team-b', 'team-a']))).toEqual({ user: 'alice', groups: ['team-a', 'team-b'] });
   });
 });
