@@ -11,6 +11,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.int.test.ts', 'node_modules/**'],
           testTimeout: 30_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -22,6 +23,8 @@ export default defineConfig({
           hookTimeout: 300_000,
           // Integration tests wait on the API server, not on the CPU: run files side by side.
           maxWorkers: 4,
+          // Unit tests first (fast feedback), then the integration files side by side.
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -28,6 +28,11 @@ const envSchema = z.object({
   PAVED_LEADER_ELECTION: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   PAVED_LEASE_NAMESPACE: z.string().default('paved-system'),
   PAVED_LEASE_DURATION_SECONDS: z.coerce.number().int().min(2).max(300).default(15),
+  /**
+   * Label selector limiting the Teams and WebServices this controller handles (e.g.
+   * `paved.dev/shard=a`); unset: all. For sharding and for running several controllers in one cluster.
+   */
+  PAVED_SELECTOR: z.string().optional(),
   PAVED_WORKERS: z.coerce.number().int().min(1).max(256).default(8),
   PAVED_RESYNC_SECONDS: z.coerce.number().int().min(0).default(600),
   PAVED_ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),

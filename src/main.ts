@@ -114,11 +114,12 @@ try {
   log.info({ capabilities }, 'optional APIs detected');
   const provider = metricsProviderFor(prometheusUrl, { timeoutMs: 5_000 });
 
-  const tenancy = createTenancyController({ clients, config, logger: log, events });
+  const selector = config.PAVED_SELECTOR;
+  const tenancy = createTenancyController({ clients, config, logger: log, events, ...(selector ? { teamSelector: selector } : {}) });
   const delivery = await createDeliveryController({ clients, platform, capabilities, provider, logger: log,
-    workers: config.PAVED_WORKERS, resyncPeriodMs });
+    workers: config.PAVED_WORKERS, resyncPeriodMs, ...(selector ? { selector } : {}) });
   const webServices = await createWebServiceController({ clients, platform, capabilities, logger: log,
-    workers: config.PAVED_WORKERS, resyncPeriodMs, rolloutInput: delivery.rolloutInput });
+    workers: config.PAVED_WORKERS, resyncPeriodMs, rolloutInput: delivery.rolloutInput, ...(selector ? { selector } : {}) });
   manager.addInformer(...tenancy.informers, ...delivery.informers, ...webServices.informers);
   manager.addController(tenancy.controller, delivery.controller, webServices.controller);
   cleanups.push(() => manager.stop(), () => tenancy.dispose(), () => webServices.dispose());

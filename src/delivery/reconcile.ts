@@ -121,6 +121,8 @@ export interface DeliveryControllerOptions {
   workers?: number;
   /** Watch one namespace only (tests); default all. */
   namespace?: string;
+  /** Label selector of the WebServices this controller handles (default all): sharding, test isolation. */
+  selector?: string;
   resyncPeriodMs?: number;
   /** Default: the YAML files of analysis-templates/. */
   builtinTemplates?: ReadonlyMap<string, TemplateSpec>;
@@ -143,7 +145,12 @@ export async function createDeliveryController(opts: DeliveryControllerOptions):
   const now = opts.now ?? (() => new Date());
   const scope = opts.namespace ? { namespace: opts.namespace } : {};
   const common = { clients, ...(opts.logger ? { logger: opts.logger } : {}), ...scope, ...(opts.resyncPeriodMs ? { resyncPeriodMs: opts.resyncPeriodMs } : {}) };
-  const webServices = createInformer<WebServiceObject>({ ...common, apiVersion: WS_API_VERSION, kind: 'WebService' });
+  const webServices = createInformer<WebServiceObject>({
+    ...common,
+    apiVersion: WS_API_VERSION,
+    kind: 'WebService',
+    ...(opts.selector ? { labelSelector: opts.selector } : {}),
+  });
   const deployments = createInformer<V1Deployment & KubernetesObject>({ ...common, apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: MANAGED_SELECTOR });
   const routes = capabilities.gatewayApi
     ? createInformer<KubernetesObject>({ ...common, apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', labelSelector: MANAGED_SELECTOR })

@@ -38,6 +38,8 @@ export interface TenancyControllerOptions {
   /** Test hooks. */
   now?: () => Date;
   beforeWrite?: TenancyDeps['beforeWrite'];
+  /** Label selector of the Teams this controller watches (default all): sharding, and isolation in tests. */
+  teamSelector?: string;
   /** Which Teams this controller handles (default all): see TenancyDeps.ownsTeam. */
   ownsTeam?: (name: string) => boolean;
   onOutcome?: (key: string, outcome: ReconcileOutcome, err?: unknown) => void;
@@ -60,7 +62,12 @@ export function createTenancyController(opts: TenancyControllerOptions): Tenancy
   const logger = opts.logger ?? pino({ level: 'silent' });
   const resyncPeriodMs = opts.config.PAVED_RESYNC_SECONDS * 1000;
   const common = { clients: opts.clients, logger, resyncPeriodMs };
-  const teams = createInformer<Team>({ ...common, apiVersion: PAVED_API_VERSION, kind: 'Team' });
+  const teams = createInformer<Team>({
+    ...common,
+    apiVersion: PAVED_API_VERSION,
+    kind: 'Team',
+    ...(opts.teamSelector ? { labelSelector: opts.teamSelector } : {}),
+  });
   const namespaces = createInformer<V1Namespace>({ ...common, apiVersion: 'v1', kind: 'Namespace', labelSelector: Labels.team });
   const objects = new Map<string, Informer<KubernetesObject>>();
   for (const { apiVersion, kind } of TENANCY_OBJECT_KINDS) {

@@ -18,7 +18,15 @@ export const DEFAULT_PLATFORM = { gatewayNamespace: 'gateway-system', monitoring
 
 const TEAMS = '/apis/paved.dev/v1alpha1/teams';
 
-/** Creates a Team (as `admin`). */
+/**
+ * Controller processes of these tests run with PAVED_SELECTOR set to this label, and their Teams carry
+ * it: they never touch the Teams and WebServices of test files running beside them, nor those theirs.
+ */
+export const PROCESS_SCOPE_LABEL = 'paved.dev/test-scope';
+export const PROCESS_SCOPE_VALUE = 'controller-process';
+export const PROCESS_SELECTOR = `${PROCESS_SCOPE_LABEL}=${PROCESS_SCOPE_VALUE}`;
+
+/** Creates a Team (as `admin`), labelled for the controller processes. */
 export async function createTeam(admin: KubeClients, name: string, spec: Partial<Team['spec']> = {}): Promise<Team> {
   return admin.request<Team>({
     method: 'POST',
@@ -26,7 +34,7 @@ export async function createTeam(admin: KubeClients, name: string, spec: Partial
     body: {
       apiVersion: 'paved.dev/v1alpha1',
       kind: 'Team',
-      metadata: { name },
+      metadata: { name, labels: { [PROCESS_SCOPE_LABEL]: PROCESS_SCOPE_VALUE } },
       spec: { owners: { groups: ['team-a'] }, costCenter: 'CC-9', quota: { tier: 'small' }, deletionPolicy: 'Delete', ...spec },
     },
   });

@@ -136,6 +136,8 @@ export function startControllerProcess(opts: ControllerProcessOptions): Controll
     POD_NAME: opts.podName,
     PAVED_HTTP_PORT: '0',
     PAVED_METRICS_PORT: '0',
+    // Only the Teams and WebServices labelled for controller processes (test/process/teams.ts).
+    PAVED_SELECTOR: 'paved.dev/test-scope=controller-process',
     PAVED_HTTP_HOST: '127.0.0.1',
     PAVED_LEADER_ELECTION: 'true',
     PAVED_LEASE_NAMESPACE: opts.leaseNamespace,
