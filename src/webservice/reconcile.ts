@@ -1,0 +1,339 @@
+/**
+ * The WebService controller. For each WebService key, in this order:
+ * get (cache) -> gone or deleting: nothing to do (children carry owner references; the garbage collector
+ * removes them) -> observe (team, dependents, rollout input) -> render (pure) -> policy (pure; any
+ * enforced violation: status PolicyViolation, nothing applied: fail closed) -> apply every object with
+ * server-side apply as the namespace's impersonated `paved-deployer` (skipped when the live object already
+ * matches, so a steady state writes nothing) -> prune what the previous render applied and this one does
+ * not (the inventory in status) -> status (only when changed) and Events on condition transitions.
+ *
+ * Drift repair: the child informers map every change of a managed object to its WebService; the apply
+ * sees the live object differ from the intent and re-applies it with `force`, taking back the fields paved
+ * owns. Fields paved does not set (the HPA's `replicas`) stay with their owners, so nobody fights.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { InvalidSpecError, PolicyViolationError, describeError } from '../errors.js';
+import {
+  EventRecorder,
+  applyObject,
+  createController,
+  createInformer,
+  isForbidden,
+  isNotFound,
+  keyOf,
+  mapToOwner,
+  serviceAccountUser,
+
+  writeStatus,
+  type Controller,
+  type Informer,
+  type KubeClients,
+  type ObjectKey,
+  type ReconcileContext,
+  type ReconcileResult,
+} from '../kube/index.js';
+import { Reasons } from '../kube/reasons.js';
+import { evaluatePolicies, formatViolations, type PolicyResult } from './policy/evaluate.js';
+import { addWebServiceSource, newViolations, recordNewViolations } from './metrics.js';
+import {
+  renderWebService,
+  type Capabilities,
+  type PlatformConfig,
+  type RenderContext,
+  type RenderResult,
+  type RenderedObject,
+  type RolloutRenderInput,
+  type ServiceRef,
+  type WebService,
+  tierOf,
+} from './render/index.js';
+import { OwnWrites } from './own-writes.js';
+import {
+  assessStatus,
+  inventoryKey,
+  planPrune,
+  type InventoryEntry,
+  type StatusInput,
+  type WebServiceStatus,
+} from './status.js';
+
+/** The ServiceAccount impersonated for writes into a team namespace. */
+export const DEPLOYER_SERVICE_ACCOUNT = 'paved-deployer';
+const WS_API_VERSION = 'paved.dev/v1alpha1';
+const MANAGED_SELECTOR = 'app.kubernetes.io/managed-by=paved,paved.dev/service';
+const DEPENDS_ON_INDEX = 'dependsOn';
+
+/** The child kinds paved renders, watched so that drift and readiness changes requeue the owner. */
+const CHILD_KINDS: ReadonlyArray<{ apiVersion: string; kind: string; capability?: keyof Capabilities }> = [
+  { apiVersion: 'v1', kind: 'ServiceAccount' },
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', capability: 'gatewayApi' },
+  { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', capability: 'prometheusOperator' },
+];
+
+/** Options of the WebService controller. */
+export interface WebServiceControllerOptions {
+  /** The controller's own clients: reads, status, Events. Writes into team namespaces go through `deployerFor`. */
+  clients: KubeClients;
+  platform: PlatformConfig;
+  /** Detected by discovery when absent. */
+  capabilities?: Capabilities;
+  logger?: Logger;
+  workers?: number;
+  /** Watch one namespace only (tests); default all. */
+  namespace?: string;
+  /** Label selector of the WebServices this controller handles (default all): sharding, test isolation. */
+  selector?: string;
+  resyncPeriodMs?: number;
+  /** Clients for writes into a namespace. Default: impersonate `system:serviceaccount:<ns>:paved-deployer`. */
+  deployerFor?: (namespace: string) => KubeClients;
+  /** The delivery seam: the rollout the delivery controller is driving for a WebService, if any. */
+  rolloutInput?: (ws: WebService) => RolloutRenderInput | undefined;
+  /**
+   * Safety-net requeue while a WebService is not yet Available. Readiness changes arrive by watch (the
+   * Deployment informer requeues the owner), so this is only a backstop. Default 5 minutes: short delays
+   * flood the queue with thousands of not-yet-ready services and starve new work.
+   */
+  notReadyRequeueMs?: number;
+  now?: () => Date;
+}
+
+/** The parts of a running WebService controller. */
+export interface WebServiceController {
+  controller: Controller;
+  /** Informers to run (add them to the manager with the controller). */
+  informers: Array<Informer<KubernetesObject>>;
+  webServices: Informer<WebService & KubernetesObject>;
+  capabilities: Capabilities;
+  /** Stops counting this controller's cache in the gauges. */
+  dispose(): void;
+}
+
+async function hasKind(clients: KubeClients, apiVersion: string, kind: string): Promise<boolean> {
+  try {
+    await clients.resourceFor(apiVersion, kind);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/** Which optional APIs the cluster serves (Gateway API HTTPRoute, prometheus-operator ServiceMonitor). */
+export async function detectCapabilities(clients: KubeClients): Promise<Capabilities> {
+  const [gatewayApi, prometheusOperator] = await Promise.all([
+    hasKind(clients, 'gateway.networking.k8s.io/v1', 'HTTPRoute'),
+    hasKind(clients, 'monitoring.coreos.com/v1', 'ServiceMonitor'),
+  ]);
+  return { gatewayApi, prometheusOperator };
+}
+
+/** The `namespace/service` keys a WebService depends on (its dependency index values). */
+export function dependencyKeys(ws: WebService): string[] {
+  const ns = ws.metadata?.namespace ?? '';
+  return (ws.spec?.networking?.dependencies ?? []).map((d) => `${d.namespace ?? ns}/${d.service}`);
+}
+
+/** A WebService and the WebServices it depends on (their NetworkPolicies admit it). */
+function webServiceKeys(ws: WebService): ObjectKey[] {
+  return [keyOf(ws.metadata?.namespace, ws.metadata?.name ?? ''), ...dependencyKeys(ws).map((k) => k as ObjectKey)];
+}
+
+function splitKeyMeta(key: ObjectKey): { namespace?: string; name: string } {
+  const i = key.indexOf('/');
+  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+/** Builds the controller, its informers and its reconcile function. */
+export async function createWebServiceController(opts: WebServiceControllerOptions): Promise<WebServiceController> {
+  const { clients, platform } = opts;
+  const capabilities = opts.capabilities ?? (await detectCapabilities(clients));
+  const scope = opts.namespace ? { namespace: opts.namespace } : {};
+  const common = { clients, logger: opts.logger, ...scope, ...(opts.resyncPeriodMs ? { resyncPeriodMs: opts.resyncPeriodMs } : {}) };
+  const webServices = createInformer<WebService & KubernetesObject>({
+    ...common,
+    apiVersion: WS_API_VERSION,
+    kind: 'WebService',
+    ...(opts.selector ? { labelSelector: opts.selector } : {}),
+    indexers: { [DEPENDS_ON_INDEX]: (ws) => dependencyKeys(ws) },
+  });
+  const namespaces = createInformer<KubernetesObject>({
+    clients,
+    logger: opts.logger,
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    ...(opts.namespace ? { fieldSelector: `metadata.name=${opts.namespace}` } : {}),
+  });
+  const children = new Map<string, Informer<KubernetesObject>>();
+  for (const c of CHILD_KINDS) {
+    if (c.capability && !capabilities[c.capability]) continue;
+    children.set(`${c.apiVersion}|${c.kind}`, createInformer<KubernetesObject>({ ...common, apiVersion: c.apiVersion, kind: c.kind, labelSelector: MANAGED_SELECTOR }));
+  }
+  const deployers = new Map<string, KubeClients>();
+  const deployerFor =
+    opts.deployerFor ??
+    ((ns: string): KubeClients => {
+      let d = deployers.get(ns);
+      if (!d) {
+        d = clients.impersonate(serviceAccountUser(ns, DEPLOYER_SERVICE_ACCOUNT));
+        deployers.set(ns, d);
+      }
+      return d;
+    });
+  const events = new EventRecorder(clients, { ...(opts.logger ? { logger: opts.logger } : {}) });
+  const now = opts.now ?? (() => new Date());
+
+  const own = new OwnWrites();
+  const cached = (obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): KubernetesObject | null | undefined => {
+    const inf = children.get(`${obj.apiVersion}|${obj.kind}`);
+    if (!inf) return undefined; // not watched (extra manifests): applyObject reads it
+    return own.fresher(obj, inf.getByName(obj.metadata.name, obj.metadata.namespace) ?? null);
+  };
+
+  const renderContextFor = (ws: WebService): RenderContext => {
+    const ns = ws.metadata?.namespace ?? '';
+    const team = namespaces.getByName(ns)?.metadata?.labels?.['paved.dev/team'];
+    const dependents: ServiceRef[] = webServices
+      .byIndex(DEPENDS_ON_INDEX, `${ns}/${ws.metadata?.name}`)
+      .map((d) => ({ service: d.metadata?.name ?? '', namespace: d.metadata?.namespace ?? '' }));
+    const rollout = opts.rolloutInput?.(ws);
+    return { capabilities, platform, ...(team ? { team } : {}), dependents, ...(rollout ? { rollout } : {}) };
+  };
+
+  async function finish(ws: WebService & KubernetesObject, input: Omit<StatusInput, 'ws' | 'now'>): Promise<WebServiceStatus> {
+    const status = assessStatus({ ...input, ws, now: now() });
+    const written = await writeStatus(clients, ws as WebService & KubernetesObject & { status?: unknown }, status as Record<string, unknown>);
+    if (written.changed) {
+      own.remember(written.object);
+      // Counted once: `ws` is our own last write when the cache lags, so a violation is new only once.
+      recordNewViolations(newViolations(ws.status?.policy?.violations, input.violations));
+      // Events on transitions, except into Progressing: every new or changed service passes through it
+      // (it would be two Warnings per deploy, and two writes); reaching Available, failing, or a policy
+      // verdict are what people need to see.
+      const visible = status.conditions?.filter((c) => c.reason !== Reasons.Progressing);
+      await events.recordConditionTransitions(ws, ws.status?.conditions, visible);
+    }
+    return status;
+  }
+
+  /**
+   * What may need pruning: the inventory of the last recorded render, plus every cached child controlled
+   * by this WebService (by label and owner uid). The second part covers a render whose status write
+   * failed after its objects were applied, so its inventory was never recorded.
+   */
+  function pruneCandidates(ws: WebService): InventoryEntry[] {
+    const ns = ws.metadata?.namespace ?? '';
+    const uid = ws.metadata?.uid;
+    const out = new Map<string, InventoryEntry>();
+    for (const e of ws.status?.inventory ?? []) out.set(inventoryKey(e), e);
+    for (const inf of children.values()) {
+      for (const o of inf.listByLabels({ 'paved.dev/service': ws.metadata?.name ?? '' }, ns)) {
+        if (!o.metadata?.ownerReferences?.some((r) => r.controller && r.uid === uid)) continue;
+        const e = { apiVersion: inf.apiVersion, kind: inf.kind, name: o.metadata?.name ?? '' };
+        out.set(inventoryKey(e), e);
+      }
+    }
+    return [...out.values()];
+  }
+
+  async function applyAll(
+    ws: WebService & KubernetesObject,
+    rendered: RenderResult,
+    log: Logger,
+  ): Promise<Array<{ desired: RenderedObject; live: KubernetesObject | undefined }>> {
+    const ns = ws.metadata?.namespace ?? '';
+    const deployer = deployerFor(ns);
+    const results = await Promise.all(
+      rendered.objects.map(async (desired) => {
+        const current = cached(desired);
+        const res = await applyObject(deployer, desired as unknown as KubernetesObject, current === undefined ? {} : { current });
+        if (res.sent) {
+          own.remember(res.object);
+          log.debug({ object: `${desired.kind}/${desired.metadata.name}` }, 'applied');
+        }
+        return { desired, live: res.object };
+      }),
+    );
+    for (const gone of planPrune(pruneCandidates(ws), rendered.objects)) {
+      try {
+        const path = await deployer.resourcePath({ apiVersion: gone.apiVersion, kind: gone.kind, namespace: ns, name: gone.name });
+        own.forget({ apiVersion: gone.apiVersion, kind: gone.kind, metadata: { namespace: ns, name: gone.name } });
+        await deployer.request({ method: 'DELETE', path, body: { propagationPolicy: 'Background' } });
+        log.info({ object: `${gone.kind}/${gone.name}` }, 'pruned');
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return results;
+  }
+
+  async function reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult> {
+    const fromCache = webServices.get(key);
+    if (!fromCache) {
+      own.forget({ apiVersion: WS_API_VERSION, kind: 'WebService', metadata: splitKeyMeta(key) });
+      return; // children are owned: the garbage collector removes them
+    }
+    const ws = own.fresher(fromCache, fromCache) ?? fromCache;
+    if (ws.metadata?.deletionTimestamp) return;
+    const rctx = renderContextFor(ws);
+    let rendered: RenderResult;
+    try {
+      rendered = renderWebService(ws, rctx);
+    } catch (err) {
+      if (!(err instanceof InvalidSpecError)) throw err;
+      await finish(ws, { tier: tierOf(ws.spec), revision: ws.status?.revision ?? '', violations: [], outcome: { kind: 'invalid-spec', message: err.message } });
+      throw err;
+    }
+    const policy: PolicyResult = evaluatePolicies(
+      rendered.objects,
+      { namespace: ws.metadata?.namespace ?? '', allowedRegistries: platform.allowedRegistries },
+      platform.policyModes,
+    );
+    const base = { tier: rendered.tier, revision: rendered.revision, ...(rendered.url ? { url: rendered.url } : {}), violations: policy.violations };
+    if (!policy.allowed) {
+      await finish(ws, { ...base, outcome: { kind: 'policy-violation' } });
+      throw new PolicyViolationError(policy.enforced);
+    }
+    if (policy.audited.length) ctx.log.info({ audited: formatViolations(policy.audited) }, 'audited policy violations');
+    let objects: Array<{ desired: RenderedObject; live: KubernetesObject | undefined }>;
+    try {
+      objects = await applyAll(ws, rendered, ctx.log);
+    } catch (err) {
+      const reason = isForbidden(err) ? Reasons.Forbidden : Reasons.ApplyFailed;
+      await finish(ws, { ...base, outcome: { kind: 'apply-failed', reason, message: describeError(err).slice(0, 1000) } });
+      throw err;
+    }
+    const status = await finish(ws, { ...base, outcome: { kind: 'applied', objects } });
+    const available = status.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
+    return available ? undefined : { requeueAfter: opts.notReadyRequeueMs ?? 300_000 };
+  }
+
+  const controller = createController({
+    name: 'webservice',
+    reconcile,
+    ...(opts.workers ? { workers: opts.workers } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  controller.watch(webServices, webServiceKeys);
+  const toOwner = mapToOwner({ kind: 'WebService', apiVersion: WS_API_VERSION });
+  for (const inf of children.values()) controller.watch(inf, toOwner);
+  // A namespace's team label feeds every object's labels.
+  controller.watch(namespaces, (ns) => webServices.list(ns.metadata?.name).map((ws) => keyOf(ws.metadata?.namespace, ws.metadata?.name ?? '')));
+  const dispose = addWebServiceSource(webServices);
+  return {
+    controller,
+    informers: [webServices as unknown as Informer<KubernetesObject>, namespaces, ...children.values()],
+    webServices,
+    capabilities,
+    dispose,
+  };
+}
+
+

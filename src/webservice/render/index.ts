@@ -1,0 +1,178 @@
+/**
+ * The WebService renderer: `(WebService, capabilities, platform config) -> ordered objects`, pure and
+ * deterministic (no clock, no randomness, no I/O; the same input always gives the same output, in the
+ * same order). Three tiers feed it: managed (the spec's defaults), configured (`spec.overrides`),
+ * advanced (`spec.advanced`: patches on the rendered objects, then extra manifests). Policy is not
+ * applied here: `evaluatePolicies` checks the result (see ../policy), so preview and reconcile share it.
+ *
+ * Order: ServiceAccount, ConfigMap, Deployment(s), Services, HPA, PDB, NetworkPolicy, HTTPRoute or
+ * Ingress, ServiceMonitor, extra manifests. Dependencies first, so an apply in order never references
+ * something missing.
+ */
+import type { V1PodTemplateSpec } from '@kubernetes/client-node';
+import { InvalidSpecError } from '../../errors.js';
+import { renderAutoscaler } from './autoscaling.js';
+import { renderConfigMap } from './config-map.js';
+import type { RenderContext } from './context.js';
+import {
+  hasAutoscaler,
+  podTemplateRevision,
+  renderDeployment,
+  renderPodTemplateFor,
+} from './deployment.js';
+import { renderDisruptionBudget } from './disruption-budget.js';
+import { commonLabels, ownerReferences, type Identity, type Track } from './labels.js';
+import { renderNetworkPolicy } from './network-policy.js';
+import { applyPatches } from './patches.js';
+import { STEADY_WEIGHTS, renderHttpRoute, renderIngress } from './route.js';
+import { renderServiceAccount } from './service-account.js';
+import { renderServiceMonitor } from './service-monitor.js';
+import { renderServices } from './service.js';
+import { normalizeSpec, tierOf, type GoldenPathTier, type NormalizedSpec, type WebService } from './spec.js';
+import { podLocations, type RenderedObject } from './workloads.js';
+
+export type { RenderedObject } from './workloads.js';
+export type { Capabilities, PlatformConfig, RenderContext, RolloutRenderInput, ServiceRef } from './context.js';
+export { DEFAULT_PLATFORM, platformFromConfig, parsePolicyModes } from './context.js';
+export { podTemplateRevision } from './deployment.js';
+export { serviceNames } from './service.js';
+export { normalizeSpec, tierOf, type GoldenPathTier, type WebService, type WebServiceSpec } from './spec.js';
+
+/** What a render produces. */
+export interface RenderResult {
+  /** The objects, in apply order. */
+  objects: RenderedObject[];
+  /** The golden-path tier the spec uses. */
+  tier: GoldenPathTier;
+  /** Revision of the current spec's pod template (what the stable track runs once promoted). */
+  revision: string;
+  /** The public URL, for public services. */
+  url?: string;
+}
+
+/** The name, namespace and team of a WebService; InvalidSpecError when it has no name or namespace. */
+export function identityOf(ws: WebService, ctx: Pick<RenderContext, 'team'>): Identity {
+  const name = ws.metadata?.name;
+  const namespace = ws.metadata?.namespace;
+  if (!name) throw new InvalidSpecError('metadata.name', 'is required');
+  if (!namespace) throw new InvalidSpecError('metadata.namespace', 'is required');
+  const team = ctx.team ?? ws.metadata?.labels?.['paved.dev/team'] ?? namespace;
+  return { name, namespace, team };
+}
+
+/**
+ * The pod template the current spec gives a track. The delivery controller calls this with `'canary'`
+ * to build the canary template it passes back in `ctx.rollout.canary`.
+ */
+export function renderPodTemplate(ws: WebService, ctx: RenderContext, track: Track): V1PodTemplateSpec {
+  return renderPodTemplateFor(identityOf(ws, ctx), normalizeSpec(ws.spec), ctx, track);
+}
+
+function asObject(o: object): RenderedObject {
+  return o as unknown as RenderedObject;
+}
+
+function withTrack(template: V1PodTemplateSpec, track: Track): V1PodTemplateSpec {
+  const labels = { ...(template.metadata?.labels ?? {}), 'paved.dev/track': track };
+  return { ...template, metadata: { ...template.metadata, labels } };
+}
+
+function renderWorkloads(ws: WebService, id: Identity, spec: NormalizedSpec, ctx: RenderContext): RenderedObject[] {
+  const current = renderPodTemplateFor(id, spec, ctx, 'stable');
+  const stableTemplate = ctx.rollout?.stableTemplate ? withTrack(ctx.rollout.stableTemplate, 'stable') : current;
+  const replicas = hasAutoscaler(spec) ? undefined : spec.scaling.minReplicas;
+  const out = [asObject(renderDeployment(ws, id, spec, 'stable', stableTemplate, replicas))];
+  const canary = ctx.rollout?.canary;
+  if (canary) {
+    out.push(asObject(renderDeployment(ws, id, spec, 'canary', withTrack(canary.template, 'canary'), canary.replicas)));
+  }
+  return out;
+}
+
+function renderBase(ws: WebService, id: Identity, spec: NormalizedSpec, ctx: RenderContext): RenderedObject[] {
+  const objects: Array<object | undefined> = [
+    renderServiceAccount(ws, id, spec),
+    renderConfigMap(ws, id, spec),
+    ...renderWorkloads(ws, id, spec, ctx),
+    ...renderServices(ws, id, spec),
+    hasAutoscaler(spec) ? renderAutoscaler(ws, id, spec) : undefined,
+    renderDisruptionBudget(ws, id),
+    renderNetworkPolicy(ws, id, spec, ctx),
+  ];
+  if (spec.networking.visibility === 'public') {
+    objects.push(
+      ctx.capabilities.gatewayApi
+        ? renderHttpRoute(ws, id, spec, ctx, ctx.rollout?.weights ?? STEADY_WEIGHTS)
+        : renderIngress(ws, id, spec, ctx),
+    );
+  }
+  if (ctx.capabilities.prometheusOperator) objects.push(renderServiceMonitor(ws, id, spec));
+  return objects.filter((o): o is object => o !== undefined).map(asObject);
+}
+
+/**
+ * An extra manifest, made part of the service: namespace filled in when absent (a different namespace is
+ * left for policy to refuse), attribution labels forced on it and on its pod templates, owned by the
+ * WebService.
+ */
+function adoptExtraManifest(raw: Record<string, unknown>, ws: WebService, id: Identity): RenderedObject {
+  const obj = JSON.parse(JSON.stringify(raw)) as RenderedObject;
+  const labels = commonLabels(id);
+  const owners = ownerReferences(ws);
+  obj.metadata = {
+    ...obj.metadata,
+    namespace: obj.metadata?.namespace ?? id.namespace,
+    labels: { ...(obj.metadata?.labels ?? {}), ...labels },
+    ...(owners ? { ownerReferences: owners as unknown as Array<Record<string, unknown>> } : {}),
+  };
+  for (const pod of podLocations(obj)) {
+    if (pod.metadata) pod.metadata['labels'] = { ...((pod.metadata['labels'] as object) ?? {}), ...labels };
+    else setPath(obj, pod.metadataPath, { labels });
+  }
+  if (obj.kind === 'CronJob') {
+    // Jobs made by the CronJob take these labels: keep them attributable too.
+    const jobMeta = (getPath(obj, 'spec.jobTemplate.metadata') ?? {}) as Record<string, unknown>;
+    setPath(obj, 'spec.jobTemplate.metadata', { ...jobMeta, labels: { ...((jobMeta['labels'] as object) ?? {}), ...labels } });
+  }
+  return obj;
+}
+
+function getPath(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, k) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[k] : undefined), obj);
+}
+
+function setPath(obj: object, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = obj as Record<string, unknown>;
+  for (const k of keys.slice(0, -1)) {
+    if (!node[k] || typeof node[k] !== 'object') node[k] = {};
+    node = node[k] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1] ?? ''] = value;
+}
+
+/** The public URL of a public service. */
+function urlOf(spec: NormalizedSpec): string | undefined {
+  if (spec.networking.visibility !== 'public' || !spec.networking.host) return undefined;
+  return `${spec.networking.tls.enabled ? 'https' : 'http'}://${spec.networking.host}${spec.networking.paths[0] ?? '/'}`;
+}
+
+/**
+ * Renders a WebService (pure). Throws InvalidSpecError when the spec cannot be rendered (no name or
+ * namespace, a patch that does not apply); never for a spec the CRD schema accepts without patches.
+ */
+export function renderWebService(ws: WebService, ctx: RenderContext): RenderResult {
+  const id = identityOf(ws, ctx);
+  const spec = normalizeSpec(ws.spec);
+  let objects = renderBase(ws, id, spec, ctx);
+  const patches = spec.advanced?.patches ?? [];
+  if (patches.length) objects = applyPatches(objects, patches);
+  const extras = (spec.advanced?.extraManifests ?? []).map((m) => adoptExtraManifest(m as Record<string, unknown>, ws, id));
+  const url = urlOf(spec);
+  return {
+    objects: [...objects, ...extras],
+    tier: tierOf(ws.spec),
+    revision: podTemplateRevision(renderPodTemplateFor(id, spec, ctx, 'stable')),
+    ...(url ? { url } : {}),
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Requests and limits: the size tier gives them, the configured tier may replace any of them, and the
+ * result always has requests <= limits for both CPU and memory (limits are never left unset).
+ */
+import type { V1ResourceRequirements } from '@kubernetes/client-node';
+import type { Overrides, SizeTier } from './spec.js';
+
+interface Pair {
+  cpu: string;
+  memory: string;
+}
+
+/** Requests and limits per size tier. */
+export const SIZE_TIERS: Readonly<Record<SizeTier, { requests: Pair; limits: Pair }>> = Object.freeze({
+  small: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+  medium: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } },
+  large: { requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '2', memory: '4Gi' } },
+});
+
+const SUFFIX: Readonly<Record<string, number>> = {
+  '': 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** The numeric value of a Kubernetes quantity (enough precision to compare sizes). */
+export function parseQuantity(q: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?|\.[0-9]+)([a-zA-Z]*)$/.exec(q.trim());
+  const factor = m ? SUFFIX[m[2] ?? ''] : undefined;
+  if (!m || factor === undefined) throw new Error(`invalid quantity: ${q}`);
+  return Number(m[1]) * factor;
+}
+
+function larger(a: string, b: string): string {
+  return parseQuantity(a) >= parseQuantity(b) ? a : b;
+}
+
+function smaller(a: string, b: string): string {
+  return parseQuantity(a) <= parseQuantity(b) ? a : b;
+}
+
+function resolve(key: keyof Pair, base: { requests: Pair; limits: Pair }, o: Overrides['resources']): [string, string] {
+  const req = o?.requests?.[key];
+  const lim = o?.limits?.[key];
+  const limit = lim ?? (req ? larger(base.limits[key], req) : base.limits[key]);
+  const request = req ?? smaller(base.requests[key], limit);
+  return [request, limit];
+}
+
+/** Requests and limits of the app container. */
+export function renderResources(tier: SizeTier, overrides: Overrides['resources']): V1ResourceRequirements {
+  const base = SIZE_TIERS[tier];
+  const [cpuReq, cpuLim] = resolve('cpu', base, overrides);
+  const [memReq, memLim] = resolve('memory', base, overrides);
+  return { requests: { cpu: cpuReq, memory: memReq }, limits: { cpu: cpuLim, memory: memLim } };
+}

@@ -1,0 +1,162 @@
+/**
+ * The WebService status (pure): per-object readiness from the live objects, the inventory that pruning
+ * uses next time, the tier in use, policy results and conditions. `assessStatus` keeps fields it does not
+ * own (status.rollout belongs to the delivery controller) and leaves condition transition times alone when
+ * nothing changed, so a steady-state reconcile computes an identical status and writes nothing.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { setCondition, type Condition, type ConditionInput } from '../kube/conditions.js';
+import { Reasons } from '../kube/reasons.js';
+import type { RenderedObject, WebService } from './render/index.js';
+import type { GoldenPathTier } from './render/spec.js';
+import { formatViolations } from './policy/evaluate.js';
+import type { Violation } from './policy/types.js';
+
+export type WebServiceStatus = NonNullable<WebService['status']>;
+export type InventoryEntry = NonNullable<WebServiceStatus['inventory']>[number];
+
+/** Condition types of a WebService. */
+export const WebServiceConditions = {
+  Ready: 'Ready',
+  Available: 'Available',
+  PolicyViolation: 'PolicyViolation',
+} as const;
+
+/** The identity of an object in the inventory. */
+export function inventoryKey(o: { apiVersion: string; kind: string; name: string }): string {
+  return `${o.apiVersion}|${o.kind}|${o.name}`;
+}
+
+/** Inventory entries of the previous render that this one no longer produces (to prune). */
+export function planPrune(previous: readonly InventoryEntry[] | undefined, current: readonly RenderedObject[]): InventoryEntry[] {
+  const keep = new Set(current.map((o) => inventoryKey({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name })));
+  return (previous ?? []).filter((e) => !keep.has(inventoryKey(e)));
+}
+
+interface DeploymentLike {
+  metadata?: { generation?: number };
+  spec?: { replicas?: number };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    readyReplicas?: number;
+  };
+}
+
+/** Readiness of one live object: Deployments when rolled out and available; others when they exist. */
+export function objectReadiness(live: KubernetesObject | undefined): { ready: boolean; message?: string } {
+  if (!live) return { ready: false, message: 'not found' };
+  if (live.kind !== 'Deployment') return { ready: true };
+  const d = live as DeploymentLike;
+  const desired = d.spec?.replicas ?? 1;
+  const st = d.status ?? {};
+  const available = st.availableReplicas ?? 0;
+  const updated = st.updatedReplicas ?? 0;
+  const observed = (st.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+  const ready = observed && updated >= desired && available >= desired && (st.replicas ?? 0) <= desired;
+  return { ready, message: `${available}/${desired} available, ${updated} updated` };
+}
+
+/** What the reconcile learned, as input to the status. */
+export interface StatusInput {
+  ws: WebService;
+  tier: GoldenPathTier;
+  revision: string;
+  url?: string;
+  violations: readonly Violation[];
+  /** The outcome of this reconcile. */
+  outcome:
+    | { kind: 'applied'; objects: ReadonlyArray<{ desired: RenderedObject; live: KubernetesObject | undefined }> }
+    | { kind: 'policy-violation' }
+    | { kind: 'invalid-spec'; message: string }
+    | { kind: 'apply-failed'; reason: string; message: string };
+  now: Date | string | number;
+}
+
+function set(conditions: Condition[], input: ConditionInput, now: StatusInput['now']): Condition[] {
+  return setCondition(conditions, input, now);
+}
+
+/** The new status (pure). */
+export function assessStatus(input: StatusInput): WebServiceStatus {
+  const { ws, outcome, now } = input;
+  const gen = ws.metadata?.generation;
+  const cond = (type: string, status: boolean, reason: string, message: string): ConditionInput => ({
+    type,
+    status: status ? 'True' : 'False',
+    reason,
+    message,
+    ...(gen !== undefined ? { observedGeneration: gen } : {}),
+  });
+  const previous = ws.status ?? {};
+  let conditions = [...((previous.conditions ?? []) as Condition[])];
+  const enforced = input.violations.filter((v) => v.mode === 'enforce');
+  const audited = input.violations.filter((v) => v.mode === 'audit');
+  conditions = set(
+    conditions,
+    enforced.length
+      ? cond(WebServiceConditions.PolicyViolation, true, Reasons.PolicyViolation, formatViolations(enforced))
+      : cond(
+          WebServiceConditions.PolicyViolation,
+          false,
+          Reasons.Reconciled,
+          audited.length ? `no enforced violation; audited: ${formatViolations(audited)}` : 'no policy violation',
+        ),
+    now,
+  );
+  const status: WebServiceStatus = {
+    ...previous,
+    ...(gen !== undefined ? { observedGeneration: gen } : {}),
+    tier: input.tier,
+    revision: input.revision,
+    policy: { violations: input.violations.slice(0, 50).map((v) => ({ ...v })) },
+  };
+  if (input.url) status.url = input.url;
+  else delete status.url;
+
+  if (outcome.kind === 'applied') {
+    const inventory: InventoryEntry[] = outcome.objects.map(({ desired, live }) => {
+      const r = objectReadiness(live);
+      return {
+        apiVersion: desired.apiVersion,
+        kind: desired.kind,
+        name: desired.metadata.name,
+        ready: r.ready,
+        ...(r.message ? { message: r.message } : {}),
+      };
+    });
+    const notReady = inventory.filter((e) => !e.ready);
+    const stable = outcome.objects.find((o) => o.desired.kind === 'Deployment' && o.desired.metadata.name === ws.metadata?.name);
+    const st = (stable?.live as DeploymentLike | undefined)?.status;
+    status.inventory = inventory;
+    status.replicas = st?.replicas ?? 0;
+    status.readyReplicas = st?.readyReplicas ?? 0;
+    const available = notReady.length === 0;
+    const waiting = notReady.map((e) => `${e.kind}/${e.name}${e.message ? ` (${e.message})` : ''}`).join(', ');
+    conditions = set(
+      conditions,
+      cond(WebServiceConditions.Available, available, available ? Reasons.Available : Reasons.Progressing, available ? `all ${inventory.length} objects ready` : `waiting for ${waiting}`),
+      now,
+    );
+    conditions = set(
+      conditions,
+      cond(WebServiceConditions.Ready, available, available ? Reasons.Reconciled : Reasons.Progressing, available ? `applied ${inventory.length} objects (${input.tier} tier)` : `applied; waiting for ${waiting}`),
+      now,
+    );
+  } else {
+    const [reason, message] =
+      outcome.kind === 'policy-violation'
+        ? [Reasons.PolicyViolation, `not applied: ${formatViolations(enforced)}`]
+        : outcome.kind === 'invalid-spec'
+          ? [Reasons.InvalidSpec, outcome.message]
+          : [outcome.reason, outcome.message];
+    conditions = set(conditions, cond(WebServiceConditions.Ready, false, reason, message), now);
+    if (!conditions.some((c) => c.type === WebServiceConditions.Available)) {
+      conditions = set(conditions, cond(WebServiceConditions.Available, false, reason, message), now);
+    }
+  }
+  status.conditions = conditions;
+  return status;
+}

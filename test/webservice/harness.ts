@@ -1,0 +1,94 @@
+/**
+ * Integration harness: a team namespace with its `paved-deployer` (ServiceAccount, Role with the tenancy
+ * renderer's DEPLOYER_RULES, RoleBinding, exactly what tenancy provisions) and a WebService controller
+ * scoped to that namespace, running as the admin identity and writing as the impersonated deployer.
+ */
+import { pino } from 'pino';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { KubeClients, applyObject } from '../../src/kube/index.js';
+import { DEPLOYER_RULES } from '../../src/tenancy/render.js';
+import {
+  DEFAULT_PLATFORM,
+  createWebServiceController,
+  type PlatformConfig,
+  type WebService,
+  type WebServiceController,
+} from '../../src/webservice/index.js';
+import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
+
+export function adminClients(): KubeClients {
+  return KubeClients.fromKubeConfig(adminKubeConfig());
+}
+
+/** A namespace labelled for a team, with the deployer tenancy would create. */
+export async function createTeamNamespace(prefix: string, team = 'team-int'): Promise<string> {
+  const ns = await createTestNamespace(prefix, { 'paved.dev/team': team });
+  const admin = adminClients();
+  const meta = { name: 'paved-deployer', namespace: ns };
+  await applyObject(admin, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta } as KubernetesObject);
+  await applyObject(admin, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta, rules: DEPLOYER_RULES } as KubernetesObject);
+  await applyObject(admin, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: meta,
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'paved-deployer' },
+    subjects: [{ kind: 'ServiceAccount', name: 'paved-deployer', namespace: ns }],
+  } as KubernetesObject);
+  return ns;
+}
+
+export interface RunningController extends WebServiceController {
+  clients: KubeClients;
+  stop(): Promise<void>;
+}
+
+/** Starts a WebService controller watching one namespace. */
+export async function startController(namespace: string, platform: Partial<PlatformConfig> = {}): Promise<RunningController> {
+  const clients = adminClients();
+  const wc = await createWebServiceController({
+    clients,
+    platform: { ...DEFAULT_PLATFORM, ...platform },
+    namespace,
+    workers: 4,
+    notReadyRequeueMs: 2_000,
+    logger: pino({ level: 'warn' }),
+  });
+  await Promise.all(wc.informers.map((i) => i.start()));
+  await Promise.all(wc.informers.map((i) => i.waitForSync(60_000)));
+  wc.controller.start();
+  return {
+    ...wc,
+    clients,
+    async stop() {
+      await wc.controller.stop({ drainTimeoutMs: 5_000 });
+      await Promise.all(wc.informers.map((i) => i.stop()));
+      wc.dispose();
+    },
+  };
+}
+
+/** Creates or replaces a WebService (as the admin, like a developer with kubectl apply would). */
+export async function applyWebService(ws: WebService): Promise<void> {
+  const admin = adminClients();
+  await admin.request({
+    method: 'PATCH',
+    path: `/apis/paved.dev/v1alpha1/namespaces/${ws.metadata?.namespace}/webservices/${ws.metadata?.name}`,
+    query: { fieldManager: 'developer', force: true },
+    body: { apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { name: ws.metadata?.name, namespace: ws.metadata?.namespace }, spec: ws.spec },
+    contentType: 'application/apply-patch+yaml',
+  });
+}
+
+export async function getWebService(ns: string, name: string): Promise<WebService> {
+  const ws = await adminClients().get<WebService & KubernetesObject>({ apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', namespace: ns, name });
+  if (!ws) throw new Error(`WebService ${ns}/${name} not found`);
+  return ws;
+}
+
+export async function getObject<T = any>(apiVersion: string, kind: string, ns: string, name: string): Promise<T | undefined> {
+  return (await adminClients().get({ apiVersion, kind, namespace: ns, name })) as T | undefined;
+}
+
+export function condition(ws: WebService, type: string): { status: string; reason: string; message: string } | undefined {
+  return ws.status?.conditions?.find((c) => c.type === type);
+}
