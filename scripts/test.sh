@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite (what `npm test` and CI run): set-up, type-check, unit then integration tests.
+# Ends with one plain line `tests: N passed, N failed[, N skipped]` read from vitest's JSON report.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test || exit 1
+npx tsc -p tsconfig.json || { echo "tests: 0 passed, 1 failed (type-check)"; exit 1; }
+mkdir -p .paved
+rm -f .paved/test-results.json
+npx vitest run --reporter=default --reporter=json --outputFile.json=.paved/test-results.json "$@"
+code=$?
+node -e '
+  const fs = require("fs");
+  try {
+    const r = JSON.parse(fs.readFileSync(".paved/test-results.json", "utf8"));
+    const skipped = r.numPendingTests + r.numTodoTests;
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ""}`);
+  } catch { console.log("tests: 0 passed, 1 failed (no report)"); }
+'
+exit $code
