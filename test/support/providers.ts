@@ -1,11 +1,13 @@
 /**
  * Where integration tests get a cluster from, in order:
  *   1. an existing cluster named by PAVED_TEST_KUBECONFIG (identities by impersonation);
- *   2. k3s in a container (@testcontainers/k3s) when a Docker engine is reachable and
- *      PAVED_TEST_PROVIDER=k3s (it cannot run on machines without Docker, such as this project's CI);
- *   3. by default, the local binaries built from the Kubernetes Go modules (src/localcluster).
+ *   2. k3s in a container (@testcontainers/k3s) when a Docker engine answers on DOCKER_HOST or
+ *      /var/run/docker.sock (or PAVED_TEST_PROVIDER=k3s); none does on this project's CI machines;
+ *   3. otherwise (or with PAVED_TEST_PROVIDER=local), the local binaries built from the Kubernetes Go
+ *      modules (src/localcluster).
  */
 import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +40,8 @@ export async function startProvidedCluster(
       stop: async () => {},
     };
   }
-  if (env['PAVED_TEST_PROVIDER'] === 'k3s') {
+  const provider = env['PAVED_TEST_PROVIDER'];
+  if (provider === 'k3s' || (provider !== 'local' && (await dockerEngineAnswers(env)))) {
     const { K3sContainer } = await import('@testcontainers/k3s');
     log('starting k3s in a container');
     const k3s = await new K3sContainer('rancher/k3s:v1.33.1-k3s1').start();
@@ -67,4 +70,20 @@ export async function startProvidedCluster(
     },
     stop: () => local.stop(),
   };
+}
+
+/** True when a Docker engine answers `GET /_ping` on its unix socket within a second. */
+function dockerEngineAnswers(env: NodeJS.ProcessEnv): Promise<boolean> {
+  const host = env['DOCKER_HOST'];
+  const socketPath = host?.startsWith('unix://') ? host.slice('unix://'.length) : host ? undefined : '/var/run/docker.sock';
+  if (!socketPath || !existsSync(socketPath)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: 1_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 }
