@@ -6,6 +6,7 @@
  * this test instead (their only change). That namespace carries the same Pod Security label as the
  * shipped paved-system, and a Pod made from the Deployment's template must pass it.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KubeClients, toKubeApiError } from '../../src/kube/index.js';
 import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
@@ -44,6 +45,10 @@ describe('deploy/ manifests against the real API server', () => {
     const { accepted, rejected } = await dryRunAll(ADMISSION_DIR, namespace);
     expect(rejected).toEqual([]);
     expect(accepted.length).toBe(loadManifests(ADMISSION_DIR).length);
+    // The audit variants (same names as the enforcing bindings, so in a folder of their own).
+    const audit = await dryRunAll(join(ADMISSION_DIR, 'audit'), namespace);
+    expect(audit.rejected).toEqual([]);
+    expect(audit.accepted.length).toBe(loadManifests(join(ADMISSION_DIR, 'audit')).length);
   });
 
   it('runs the controller Pod under the restricted Pod Security Standard, and refuses a weakened one', async () => {

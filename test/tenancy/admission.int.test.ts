@@ -40,7 +40,7 @@ function policy(name: string): Doc {
 }
 
 /** The shipped binding (from tenancy-bindings.yaml or the audit variant), renamed and narrowed to this run. */
-function binding(name: string, file: 'tenancy-bindings.yaml' | 'tenancy-bindings-audit.yaml', paramNamespace: string): Doc {
+function binding(name: string, file: 'tenancy-bindings.yaml' | 'audit/tenancy-bindings.yaml', paramNamespace: string): Doc {
   const doc = structuredClone(load(file).find((d) => d.metadata.name === name));
   if (!doc) throw new Error(`binding ${name} not shipped in ${file}`);
   doc.metadata.name = `${name}-${run}`;
@@ -157,7 +157,7 @@ describe('tenancy admission policies (real API server)', () => {
   it('ships a Deny and an Audit+Warn binding for every policy', () => {
     const policies = load('tenancy-policies.yaml').map((d) => d.metadata.name).sort();
     const deny = load('tenancy-bindings.yaml');
-    const audit = load('tenancy-bindings-audit.yaml');
+    const audit = load('audit/tenancy-bindings.yaml');
     expect(deny.map((d) => d.spec.policyName).sort()).toEqual(policies);
     expect(audit.map((d) => d.spec.policyName).sort()).toEqual(policies);
     for (const d of deny) expect(d.spec.validationActions).toEqual(['Deny']);
@@ -245,7 +245,7 @@ describe('tenancy admission policies (real API server)', () => {
     // Replace the enforcing binding by the audit variant of the same policy.
     const deny = binding('paved-webservice-in-team-namespace', 'tenancy-bindings.yaml', paramsNs);
     await admin.delete({ apiVersion: deny.apiVersion, kind: deny.kind, name: deny.metadata.name });
-    const audit = binding('paved-webservice-in-team-namespace', 'tenancy-bindings-audit.yaml', paramsNs);
+    const audit = binding('paved-webservice-in-team-namespace', 'audit/tenancy-bindings.yaml', paramsNs);
     audit.metadata.name = `${audit.metadata.name}-audit`;
     await applyDoc(audit);
     const bad = workload(plainNs, `audited-${run}`);
