@@ -7,16 +7,13 @@
  */
 import type { Condition, ConditionInput } from '../kube/conditions.js';
 import type { BudgetStatus } from './model.js';
+import { BudgetReasons } from '../kube/reasons.js';
 
 /** The Team condition the budget evaluator owns. True while the projection stays under the warning threshold. */
 export const BUDGET_CONDITION = 'WithinBudget';
 
 /** Condition and Event reasons of the budget (to move into src/kube/reasons.ts). */
-export const BudgetReasons = {
-  BudgetOk: 'BudgetOk',
-  BudgetWarning: 'BudgetWarning',
-  BudgetExceeded: 'BudgetExceeded',
-} as const;
+export { BudgetReasons } from '../kube/reasons.js';
 
 const REASON_OF: Record<BudgetStatus, string> = {
   ok: BudgetReasons.BudgetOk,

@@ -155,25 +155,7 @@ export type Action =
  * Event reasons of delivery (PascalCase). To be merged into src/kube/reasons.ts (Reasons), which is
  * not this module's file; kept here meanwhile so that no reason is a bare literal.
  */
-export const DeliveryReasons = {
-  RolloutStarted: 'RolloutStarted',
-  RolloutWeightSet: 'RolloutWeightSet',
-  RolloutPausedPauseStep: 'RolloutPausedPauseStep',
-  RolloutPausedManual: 'RolloutPausedManual',
-  RolloutPausedInconclusive: 'RolloutPausedInconclusive',
-  RolloutPausedAnalysisError: 'RolloutPausedAnalysisError',
-  RolloutPausedInvalidAnalysis: 'RolloutPausedInvalidAnalysis',
-  RolloutResumed: 'RolloutResumed',
-  RolloutStepPromoted: 'RolloutStepPromoted',
-  RolloutPromoting: 'RolloutPromoting',
-  RolloutPromoted: 'RolloutPromoted',
-  PromotionStalled: 'PromotionStalled',
-  RolloutRolledBack: 'RolloutRolledBack',
-  RolloutAborted: 'RolloutAborted',
-  RolloutAbandoned: 'RolloutAbandoned',
-  RolloutActionIgnored: 'RolloutActionIgnored',
-  AnalysisSuccessful: 'AnalysisSuccessful',
-} as const;
+export { DeliveryReasons } from '../kube/reasons.js';
 
 export interface RolloutEvent {
   readonly type: 'Normal' | 'Warning';
