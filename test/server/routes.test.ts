@@ -5,6 +5,9 @@
  */
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCostRoutes } from '../../src/cost/routes.js';
+import type { CostService } from '../../src/cost/service.js';
+import { DEFAULT_PRICING } from '../../src/cost/pricing.js';
 import { createOidcVerifier, type AuthMode } from '../../src/server/auth.js';
 import type { ApiEnv } from '../../src/server/caller.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
@@ -321,6 +324,18 @@ describe('platform endpoints', () => {
     expect((await call(t, 'GET', '/api/v1/cost/teams/team-a')).status).toBe(401);
     const res = await call(t, 'GET', '/api/v1/cost/teams/team-a', await alice());
     expect(res.json).toEqual({ team: 'team-a', who: 'alice' });
+  });
+
+  it('serves the real cost routes as main.ts mounts them (prefix-less module at /cost), team-scoped', async () => {
+    const w = world();
+    const cost = createCostRoutes({ cost: { pricing: DEFAULT_PRICING } as unknown as CostService }, { prefix: '' });
+    const t = buildApp({ sources: w.sources, auth, routes: [{ path: '/cost', app: cost }] });
+    const pricing = await call(t, 'GET', '/api/v1/cost/pricing', await alice());
+    expect(pricing.status).toBe(200);
+    expect(pricing.json.cpuCoreHour).toBe(DEFAULT_PRICING.cpuCoreHour);
+    const other = await call(t, 'GET', '/api/v1/cost/teams/team-b', await alice());
+    expect(other.status).toBe(403);
+    expect((await call(t, 'GET', '/api/v1/cost/pricing')).status).toBe(401);
   });
 
   it('answers unknown routes and non-upgrade stream requests with JSON errors', async () => {
