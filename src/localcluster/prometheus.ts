@@ -137,8 +137,8 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
 /** Writes TSDB blocks for an OpenMetrics file into `dataDir`. */
 async function backfill(input: string, dataDir: string): Promise<void> {
   const promtool = await requireBinary('promtool');
-  // One block per 31 days instead of promtool's default 2 h: promtool re-reads the whole input once per
-  // block, so weeks of history go from hundreds of passes to one or two (a hidden flag in 2.42).
+  // Long blocks instead of promtool's default 2 h: promtool re-reads the whole input once per block, so
+  // 30 days go from 360 passes to about three (a hidden flag in 2.42, which caps blocks at ~486 h).
   const { code, output } = await runCapture(promtool, [
     'tsdb', 'create-blocks-from', 'openmetrics', '--quiet', '--max-block-duration=744h', input, dataDir,
   ]);
