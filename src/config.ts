@@ -13,6 +13,8 @@ const envSchema = z.object({
   /** Set by Kubernetes inside a Pod: the controller then uses its in-cluster service account. */
   KUBERNETES_SERVICE_HOST: z.string().optional(),
   PAVED_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  /** `json` lines, or `pretty` for a terminal; default: pretty when stdout is a terminal. */
+  PAVED_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   PAVED_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   PAVED_HTTP_HOST: z.string().optional(),
   /** Health probes and /metrics, on a listener of their own (the API may be loopback-only). */

@@ -33,7 +33,7 @@ import { createTenancyController } from './tenancy/controller.js';
 import { createWebServiceController, detectCapabilities, platformFromConfig } from './webservice/index.js';
 
 const config = loadConfig();
-const log = createLogger(config.PAVED_LOG_LEVEL);
+const log = createLogger(config.PAVED_LOG_LEVEL, config.PAVED_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'));
 const identity = config.POD_NAME ?? `${hostname()}-${process.pid}`;
 
 // 1. The cluster.
