@@ -11,7 +11,7 @@ import { Hono } from 'hono';
 import { Registry, register } from 'prom-client';
 import { metricsProviderFor } from './analysis/index.js';
 import { loadConfig } from './config.js';
-import { budgetMetrics, createCost, loadPricing, startBudgetLoop } from './cost/index.js';
+import { budgetMetrics, createCost, loadPricing, startBudgetLoop, startCostWarmer } from './cost/index.js';
 import { createDeliveryController } from './delivery/reconcile.js';
 import { describeError } from './errors.js';
 import { CRD_DIR, installCrds, yamlFiles } from './install/crds.js';
@@ -159,6 +159,11 @@ try {
   cleanups.push(() => server.close(), () => feed.stop());
 
   await manager.start();
+  // With the caches synced: keep the month and week reports warm (a cold 30-day query takes seconds).
+  if (prometheusUrl) {
+    const warmer = startCostWarmer({ cost: cost.service, logger: log });
+    cleanups.push(() => warmer.stop());
+  }
   ready = true;
   log.info({ identity, leaderElection: config.PAVED_LEADER_ELECTION }, 'controllers started');
   void manager.done.then((why) => {

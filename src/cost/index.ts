@@ -26,6 +26,7 @@ export { CostService, createCostService, type CostServiceDeps } from './service.
 export { createCostRoutes, type CostRoutesDeps } from './routes.js';
 export { startBudgetLoop, evaluateBudgets, budgetMetrics, type BudgetLoop, type BudgetLoopDeps } from './budget-loop.js';
 export { assessBudget, BUDGET_CONDITION, BudgetReasons } from './budget.js';
+export { startCostWarmer, DEFAULT_WARM_WINDOWS, type CostWarmer, type CostWarmerOptions } from './warm.js';
 export { staticTeamDirectory, teamDirectoryFrom, type TeamDirectory, type TeamInfo } from './teams.js';
 
 export interface CostWiring {
