@@ -38,6 +38,8 @@ export interface LocalCluster {
   readonly kubeconfigs: Readonly<Record<IdentityName, string>>;
   readonly auditLog: string;
   readonly processes: readonly ManagedProcess[];
+  /** Stops kube-apiserver, waits `downMs`, starts it again with the same flags and waits until ready. */
+  restartApiServer(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -99,8 +101,7 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
 
     progress('starting kube-apiserver');
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = track(
-      startProcess('kube-apiserver', binaries.controlPlane, [
+    const apiserverArgs = [
         'kube-apiserver',
         `--etcd-servers=http://127.0.0.1:${etcdPort}`,
         `--secure-port=${apiPort}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
@@ -117,9 +118,17 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
         `--audit-log-path=${join(dir, 'audit.log')}`,
         '--max-requests-inflight=800', '--max-mutating-requests-inflight=400',
         '--profiling=false',
-      ], join(dir, 'kube-apiserver.log')),
-    );
+    ];
+    const startApiServer = () => track(startProcess('kube-apiserver', binaries.controlPlane, apiserverArgs, join(dir, 'kube-apiserver.log')));
+    let apiserver = startApiServer();
     await waitHealthy(apiserver, `${server}/readyz`, tokens.admin, healthTimeoutMs);
+    const restartApiServer = async (downMs = 0): Promise<void> => {
+      await apiserver.stop();
+      processes.splice(processes.indexOf(apiserver), 1);
+      await new Promise((r) => setTimeout(r, downMs));
+      apiserver = startApiServer();
+      await waitHealthy(apiserver, `${server}/readyz`, tokens.admin, healthTimeoutMs);
+    };
 
     const kubeconfigs = await writeKubeconfigs(dir, server, tokens);
     const componentFlags = (kubeconfig: string, port: number) => [
@@ -181,6 +190,7 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
       kubeconfigs,
       auditLog: join(dir, 'audit.log'),
       processes,
+      restartApiServer,
       stop,
     };
   } catch (err) {
