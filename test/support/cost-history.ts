@@ -42,7 +42,7 @@ export interface PvcShape {
 
 export interface RolloutShape {
   readonly namespace: string;
-  readonly webservice: string;
+  readonly service: string;
   /** Model hours in which one rollout started. */
   readonly hours: readonly number[];
 }
@@ -165,9 +165,9 @@ export function standardCostHistory(resolutionSeconds = 1800): CostHistory {
     pvcs: [{ namespace: 'cost-gamma', name: 'data', bytes: 100 * GIB }],
     rollouts: [
       // alpha: every 3 days in the last 30 days (10 rollouts), plus some older ones.
-      { namespace: 'cost-alpha-prod', webservice: 'api', hours: [5, 30, 100, ...last30(72, 10)] },
+      { namespace: 'cost-alpha-prod', service: 'api', hours: [5, 30, 100, ...last30(72, 10)] },
       // beta: every 6 days (5 rollouts in the last 30 days).
-      { namespace: 'cost-beta', webservice: 'web', hours: last30(144, 20) },
+      { namespace: 'cost-beta', service: 'web', hours: last30(144, 20) },
     ],
   };
 }
@@ -273,7 +273,7 @@ export function* costHistoryOpenMetricsChunks(h: CostHistory): Generator<string>
       // The rollout of hour i is counted from the second sample of that hour on, so a window
       // starting at the hour still sees the counter move.
       const count = (hour: number, k: number): number => sorted.filter((x) => x < hour || (x === hour && k >= 1)).length;
-      yield* series(h, 'paved_rollouts_started_total', { namespace: r.namespace, webservice: r.webservice }, count);
+      yield* series(h, 'paved_rollouts_started_total', { namespace: r.namespace, service: r.service }, count);
     }
   }
   yield '# EOF\n';
