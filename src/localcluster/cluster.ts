@@ -15,7 +15,7 @@ import { stringify } from 'yaml';
 import { SetupError } from '../errors.js';
 import { ensureBinaries, type Binaries } from './binaries.js';
 import { freePort, probe, waitFor } from './net.js';
-import { reapOrphans, startProcess, writeOwner, type ManagedProcess } from './process.js';
+import { reapOrphans, releaseRunDir, startProcess, writeOwner, type ManagedProcess } from './process.js';
 
 export const RUN_DIR_PREFIX = 'paved-cluster-';
 
@@ -76,6 +76,7 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
   const stop = async () => {
     await Promise.all(processes.map((p) => p.stop()));
     rmSync(dir, { recursive: true, force: true });
+    releaseRunDir(dir);
   };
   const track = (p: ManagedProcess) => {
     processes.push(p);

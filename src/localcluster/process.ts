@@ -24,6 +24,8 @@ export interface ManagedProcess {
 }
 
 const live = new Set<ManagedProcess>();
+/** Run directories to remove if this process exits before their owner stopped them. */
+const runDirs = new Set<string>();
 let hooksInstalled = false;
 
 function installExitHooks(): void {
@@ -31,6 +33,7 @@ function installExitHooks(): void {
   hooksInstalled = true;
   process.on('exit', () => {
     for (const p of live) killGroup(p.pid, 'SIGKILL');
+    for (const dir of runDirs) rmSync(dir, { recursive: true, force: true });
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = () => {
@@ -105,10 +108,20 @@ interface OwnerRecord {
   pids: number[];
 }
 
-/** Records who owns a run directory and which processes it started. */
+/**
+ * Records who owns a run directory and which processes it started; the directory is removed when
+ * this process exits, unless `releaseRunDir` was called first (the owner removed it itself).
+ */
 export function writeOwner(dir: string, pids: number[]): void {
+  installExitHooks();
+  runDirs.add(dir);
   const record: OwnerRecord = { ownerPid: process.pid, pids };
   writeFileSync(join(dir, 'owner.json'), JSON.stringify(record));
+}
+
+/** The owner removed (or keeps) the directory itself: no removal at exit. */
+export function releaseRunDir(dir: string): void {
+  runDirs.delete(dir);
 }
 
 function isAlive(pid: number): boolean {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SetupError } from '../errors.js';
 import { freePort, probe, waitFor } from './net.js';
-import { reapOrphans, startProcess, writeOwner, type ManagedProcess } from './process.js';
+import { reapOrphans, releaseRunDir, startProcess, writeOwner, type ManagedProcess } from './process.js';
 
 export const PROMETHEUS_DIR_PREFIX = 'paved-prometheus-';
 
@@ -125,11 +125,13 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
       async stop() {
         await running.stop();
         rmSync(dir, { recursive: true, force: true });
+        releaseRunDir(dir);
       },
     };
   } catch (err) {
     await proc?.stop();
     rmSync(dir, { recursive: true, force: true });
+    releaseRunDir(dir);
     throw err;
   }
 }

@@ -6,14 +6,19 @@ import { createServer, type Server } from 'node:http';
 import { PrometheusDriver } from 'prometheus-query';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.js';
-import { startPrometheus } from '../support/prometheus.js';
+import { startPrometheus, type LocalPrometheus } from '../support/prometheus.js';
 
 describe('Prometheus', () => {
   const servers: Server[] = [];
-  afterAll(() => servers.forEach((s) => s.close()));
+  const proms: LocalPrometheus[] = [];
+  afterAll(async () => {
+    servers.forEach((s) => s.close());
+    await Promise.all(proms.map((p) => p.stop()));
+  });
 
   it('scrapes a loopback target (up == 1)', async () => {
     const prom = await startPrometheus({ scrapeIntervalSeconds: 1 });
+    proms.push(prom);
     const server = createServer((_req, res) => {
       res.setHeader('content-type', 'text/plain; version=0.0.4');
       res.end('paved_test_value 42\n');
@@ -45,6 +50,7 @@ describe('Prometheus', () => {
     }
     lines.push('# EOF');
     const prom = await startPrometheus({ backfillOpenMetrics: `${lines.join('\n')}\n` });
+    proms.push(prom);
     const driver = new PrometheusDriver({ endpoint: prom.url });
 
     // Prometheus' quantile: rank = q * (n - 1), linear interpolation between neighbours.
