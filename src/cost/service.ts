@@ -23,7 +23,7 @@ import {
 } from './model.js';
 import { DEFAULT_PRICING, type Pricing } from './pricing.js';
 import type { CostPrometheus } from './prometheus.js';
-import { costRangeQuery, rolloutsQuery, type CostMetric, type GroupLabel, type QueryScope } from './queries.js';
+import { COST_METRICS, costRangeQuery, rolloutsQuery, type CostMetric, type GroupLabel, type QueryScope } from './queries.js';
 import type { TeamDirectory, TeamInfo } from './teams.js';
 import {
   bucketEnds,
@@ -159,15 +159,6 @@ export interface DeploymentCostReport {
   source: string;
 }
 
-const ALL_METRICS: readonly CostMetric[] = [
-  'cpuAllocated',
-  'cpuRequested',
-  'cpuUsed',
-  'memoryAllocated',
-  'memoryRequested',
-  'memoryUsed',
-  'storage',
-];
 const COST_ONLY: readonly CostMetric[] = ['cpuAllocated', 'memoryAllocated', 'storage'];
 const IDLE_METRICS: readonly CostMetric[] = ['cpuAllocated', 'cpuRequested', 'cpuUsed', 'memoryAllocated', 'memoryRequested', 'memoryUsed'];
 
@@ -259,7 +250,7 @@ export class CostService {
   /** Cost of every (visible) team over a window, by bucket; one query per metric for all teams. */
   async allTeams(input: WindowInput, visible: (team: string) => boolean = () => true): Promise<AllTeamsReport> {
     const w = resolveWindow(input, this.now());
-    const { groups: fetched, queries } = await this.fetch(w, { groupBy: ['team'] }, ALL_METRICS);
+    const { groups: fetched, queries } = await this.fetch(w, { groupBy: ['team'] }, COST_METRICS);
     const groups = new Map([...fetched].filter(([, g]) => visible(g.labels.team)));
     const teams = [...groups.values()]
       .map((g) => ({
@@ -277,7 +268,7 @@ export class CostService {
     await this.requireTeam(name);
     const w = resolveWindow(input, this.now());
     const scope: QueryScope = { groupBy: ['team', 'environment', 'namespace', 'service'], team: name };
-    const { groups, queries } = await this.fetch(w, scope, ALL_METRICS);
+    const { groups, queries } = await this.fetch(w, scope, COST_METRICS);
     const list = [...groups.values()];
     const allBuckets = new Map<number, Quantities>();
     const byEnv = new Map<string, Quantities>();

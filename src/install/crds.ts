@@ -13,7 +13,8 @@ import {
   loadAllYaml,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
-import { SetupError } from '../errors.js';
+import { SetupError, describeError } from '../errors.js';
+import { toKubeApiError } from '../kube/api-errors.js';
 
 /** The project's crds/ folder. */
 export const CRD_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
@@ -43,7 +44,7 @@ export async function installCrds(kc: KubeConfig, files: string[], fieldManager 
   await Promise.all(
     crds.map((crd) =>
       objects.patch(crd, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply).catch((err: unknown) => {
-        failures.push(`CRD ${crd.metadata?.name}: ${apiMessage(err)}`);
+        failures.push(`CRD ${crd.metadata?.name}: ${toKubeApiError(err)?.message ?? describeError(err)}`);
       }),
     ),
   );
@@ -61,16 +62,4 @@ export async function installCrds(kc: KubeConfig, files: string[], fieldManager 
     }
   }
   return crds.map((c) => c.metadata?.name ?? '');
-}
-
-function apiMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body;
-    } catch {
-      return body;
-    }
-  }
-  return err instanceof Error ? err.message : String(err);
 }

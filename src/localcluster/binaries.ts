@@ -4,7 +4,6 @@
  * clone on the same machine (as CI uses) reuses them. A cold build takes minutes on two cores:
  * progress is reported while it runs.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, statfsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
@@ -12,6 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SetupError } from '../errors.js';
+import { runCommand } from './process.js';
 
 export const KUBERNETES_VERSION = 'v1.36.3';
 export const KWOK_VERSION = 'v0.8.0';
@@ -119,8 +119,9 @@ async function ensureTarget(target: Target, binDir: string, go: string, progress
     30_000,
   );
   try {
-    const { code, tail } = await run(go, target.args(partial), target.moduleDir, (line) => {
-      if (line.trim()) progress(`  go: ${line.trim()}`);
+    const { code, tail } = await runCommand(go, target.args(partial), {
+      cwd: target.moduleDir,
+      onLine: (line) => line.trim() && progress(`  go: ${line.trim()}`),
     });
     if (code !== 0) {
       throw new SetupError(
@@ -139,7 +140,7 @@ async function ensureTarget(target: Target, binDir: string, go: string, progress
 }
 
 async function checkGo(go: string): Promise<void> {
-  const { code } = await run(go, ['version'], process.cwd()).catch(() => ({ code: -1, tail: '' }));
+  const { code } = await runCommand(go, ['version']).catch(() => ({ code: -1, tail: '' }));
   if (code !== 0) {
     throw new SetupError(
       'the Go toolchain is missing: the local cluster is built from the Kubernetes Go modules',
@@ -159,29 +160,4 @@ function checkDisk(dir: string): void {
       'free disk space (for example `go clean -cache`), or set PAVED_CACHE_DIR to a larger disk',
     );
   }
-}
-
-/** Runs a command, streaming stderr lines to `onLine`; resolves with the exit code and the last lines. */
-function run(
-  cmd: string,
-  args: string[],
-  cwd: string,
-  onLine?: (line: string) => void,
-): Promise<{ code: number; tail: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines: string[] = [];
-    const collect = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) {
-        if (!line) continue;
-        lines.push(line);
-        if (lines.length > 40) lines.shift();
-        onLine?.(line);
-      }
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, tail: lines.join('\n') }));
-  });
 }

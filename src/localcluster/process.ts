@@ -97,6 +97,33 @@ export function startProcess(name: string, cmd: string, args: string[], logFile:
   return managed;
 }
 
+/**
+ * Runs a short-lived command to completion, streaming each output line to `onLine`; resolves with the
+ * exit code and the last 40 lines (stdout and stderr together). Rejects only when it cannot start.
+ */
+export function runCommand(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; onLine?: (line: string) => void } = {},
+): Promise<{ code: number; tail: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    const collect = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line) continue;
+        lines.push(line);
+        if (lines.length > 40) lines.shift();
+        opts.onLine?.(line);
+      }
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, tail: lines.join('\n') }));
+  });
+}
+
 /** The last `lines` lines of a file ('' when it does not exist). */
 export async function tailFile(file: string, lines = 20): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');

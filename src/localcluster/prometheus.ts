@@ -4,7 +4,6 @@
  * they can be added while it runs; history can be backfilled with `promtool tsdb
  * create-blocks-from openmetrics` before it starts, so queries over weeks answer from real blocks.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +11,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SetupError } from '../errors.js';
 import { freePort, probe, waitFor } from './net.js';
-import { reapOrphans, releaseRunDir, startProcess, writeOwner, type ManagedProcess } from './process.js';
+import { reapOrphans, releaseRunDir, runCommand, startProcess, writeOwner, type ManagedProcess } from './process.js';
 
 export const PROMETHEUS_DIR_PREFIX = 'paved-prometheus-';
 
@@ -40,7 +39,7 @@ export interface StartPrometheusOptions {
 
 /** Finds a binary of Debian's prometheus package, or says how to get it. */
 async function requireBinary(name: 'prometheus' | 'promtool'): Promise<string> {
-  const code = await runCapture(name, ['--version']).then((r) => r.code, () => -1);
+  const code = await runCommand(name, ['--version']).then((r) => r.code, () => -1);
   if (code !== 0) {
     throw new SetupError(
       `${name} is not installed`,
@@ -141,21 +140,10 @@ async function backfill(input: string, dataDir: string): Promise<void> {
   const promtool = await requireBinary('promtool');
   // Long blocks instead of promtool's default 2 h: promtool re-reads the whole input once per block, so
   // 30 days go from 360 passes to about three (a hidden flag in 2.42, which caps blocks at ~486 h).
-  const { code, output } = await runCapture(promtool, [
+  const { code, tail } = await runCommand(promtool, [
     'tsdb', 'create-blocks-from', 'openmetrics', '--quiet', '--max-block-duration=744h', input, dataDir,
   ]);
   if (code !== 0) {
-    throw new SetupError('promtool could not backfill the given OpenMetrics text', 'fix the input; promtool said:', output);
+    throw new SetupError('promtool could not backfill the given OpenMetrics text', 'fix the input; promtool said:', tail);
   }
-}
-
-function runCapture(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, output: output.slice(-4000) }));
-  });
 }
