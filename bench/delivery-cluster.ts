@@ -61,7 +61,7 @@ const stops: Array<() => Promise<void>> = [];
 try {
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfigPath);
-  await installCrds(kc, [...thirdPartyCrdFiles(), ...projectCrdFiles()], 'paved-bench');
+  await installCrds(kc, [...(await thirdPartyCrdFiles()), ...projectCrdFiles()], 'paved-bench');
   const bench = KubeClients.fromKubeConfig(kc); // the bench's own reads and writes (kubectl), counted apart
   const logger = pino({ level: 'silent' });
 

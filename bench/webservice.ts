@@ -96,7 +96,7 @@ async function clusterFigures(): Promise<void> {
   try {
     const kc = new KubeConfig();
     kc.loadFromFile(cluster.kubeconfigPath);
-    await installCrds(kc, [...thirdPartyCrdFiles(), ...projectCrdFiles()], 'paved-bench');
+    await installCrds(kc, [...(await thirdPartyCrdFiles()), ...projectCrdFiles()], 'paved-bench');
     const admin = KubeClients.fromKubeConfig(kc);
     const setup = new PQueue({ concurrency: 16 });
     const nsNames = Array.from({ length: NAMESPACES }, (_, i) => `bench-${i}`);

@@ -104,7 +104,7 @@ export function startProcess(name: string, cmd: string, args: string[], logFile:
 export function runCommand(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; onLine?: (line: string) => void } = {},
+  opts: { cwd?: string; onLine?: (line: string) => void; onStdout?: (line: string) => void } = {},
 ): Promise<{ code: number; tail: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -117,7 +117,16 @@ export function runCommand(
         opts.onLine?.(line);
       }
     };
-    child.stdout?.on('data', collect);
+    // With `onStdout`, stdout is data (every line, in order, e.g. JSON) and only stderr is log.
+    const onStdout = opts.onStdout;
+    child.stdout?.setEncoding('utf8');
+    let pending = '';
+    child.stdout?.on('data', onStdout ? (chunk: string) => {
+      const parts = (pending + chunk).split('\n');
+      pending = parts.pop() ?? '';
+      parts.forEach(onStdout);
+    } : (chunk: string) => collect(Buffer.from(chunk)));
+    child.stdout?.on('end', () => { if (onStdout && pending) onStdout(pending); });
     child.stderr?.on('data', collect);
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, tail: lines.join('\n') }));

@@ -1,9 +1,14 @@
 /**
- * The local stack of `npm run paved` when no cluster is given: a local Kubernetes cluster and a
- * Prometheus that scrapes the controller. Stopped (processes and temp dirs) by `stop()` and on exit.
+ * The local stack of `npm run paved` when no cluster is given: a local Kubernetes cluster with the
+ * official third-party CRDs (Gateway API, prometheus-operator, Argo CD: so paved renders HTTPRoutes
+ * and ServiceMonitors as on a real platform) and a Prometheus that scrapes the controller. Stopped
+ * (processes and temp dirs) by `stop()` and on exit.
  */
+import { KubeConfig } from '@kubernetes/client-node';
+import { installCrds } from '../install/crds.js';
 import { startLocalCluster, type LocalCluster } from './cluster.js';
 import { startPrometheus, type LocalPrometheus } from './prometheus.js';
+import { thirdPartyCrdFiles } from './third-party-crds.js';
 
 export interface LocalStack {
   readonly cluster: LocalCluster;
@@ -14,6 +19,10 @@ export interface LocalStack {
 export async function startLocalStack(onProgress: (line: string) => void): Promise<LocalStack> {
   const cluster = await startLocalCluster({ onProgress });
   try {
+    onProgress('installing the third-party CRDs (from the Go module cache, see tools/crds/go.mod)');
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfigPath);
+    await installCrds(kc, await thirdPartyCrdFiles({ onProgress }), 'paved-local-stack');
     onProgress('starting Prometheus');
     const prometheus = await startPrometheus({ scrapeIntervalSeconds: 5, onProgress });
     onProgress(`Prometheus ready at ${prometheus.url}`);

@@ -3,7 +3,9 @@
  * controller-manager, scheduler and kwok; server-side apply is idempotent; watches deliver; RBAC
  * holds; the third-party CRDs validate what paved will write.
  */
+import { readFileSync } from 'node:fs';
 import {
+  ApiextensionsV1Api,
   AppsV1Api,
   CoreV1Api,
   KubernetesObjectApi,
@@ -102,6 +104,19 @@ describe('local cluster', () => {
 });
 
 describe('third-party CRDs', () => {
+  it('are the versions tools/crds/go.mod pins, installed from the Go module cache', async () => {
+    const goMod = readFileSync(new URL('../../tools/crds/go.mod', import.meta.url), 'utf8');
+    const pinned = (module: string) => new RegExp(`^\\s*${module.replaceAll('.', '\\.')} (v\\S+)$`, 'm').exec(goMod)?.[1];
+    const ext = kc.makeApiClient(ApiextensionsV1Api);
+    const route = await ext.readCustomResourceDefinition({ name: 'httproutes.gateway.networking.k8s.io' });
+    expect(route.metadata?.annotations?.['gateway.networking.k8s.io/bundle-version']).toBe(pinned('sigs.k8s.io/gateway-api'));
+    const monitor = await ext.readCustomResourceDefinition({ name: 'servicemonitors.monitoring.coreos.com' });
+    expect(`v${monitor.metadata?.annotations?.['operator.prometheus.io/version']}`).toBe(
+      pinned('github.com/prometheus-operator/prometheus-operator'),
+    );
+    await expect(ext.readCustomResourceDefinition({ name: 'applications.argoproj.io' })).resolves.toBeDefined();
+  });
+
   it('accepts a valid HTTPRoute and rejects an invalid one with the API server message', async () => {
     const ns = await createTestNamespace('foundation-route');
     const route = {

@@ -20,7 +20,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     const kc = new KubeConfig();
     kc.loadFromFile(cluster.kubeconfigPath);
-    const files = [...thirdPartyCrdFiles(), ...projectCrdFiles()];
+    const files = [...(await thirdPartyCrdFiles({ onProgress: log })), ...projectCrdFiles()];
     log(`installing ${files.length} CRDs`);
     await installCrds(kc, files, 'paved-tests');
   } catch (err) {
