@@ -19,20 +19,22 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
-# Prometheus and promtool from Debian's package (tests, and the local stack of the main job).
-need_prometheus=1
-[ "$mode" = run ] && { [ -n "${KUBECONFIG:-}" ] || [ -n "${KUBERNETES_SERVICE_HOST:-}" ]; } && need_prometheus=0
-if [ "$need_prometheus" = 1 ] && ! { command -v prometheus >/dev/null && command -v promtool >/dev/null; }; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing Debian's prometheus package (prometheus + promtool)"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >&2
-  else
-    fail "prometheus and promtool are not installed" "as root: apt-get install prometheus (or put both on PATH)"
-  fi
+# What to build (scripts/build-cluster.ts caches each in ~/.cache/paved; a warm run only checks):
+#   --cluster     the local cluster (control plane with kubectl, kwok) and the official third-party CRDs
+#   --prometheus  Prometheus 3 and promtool, built from tools/prometheus (tests, and the local stack)
+# With a cluster given (PAVED_TEST_KUBECONFIG for tests, KUBECONFIG or in-cluster for run) the local
+# cluster is not built; tests still install the third-party CRDs and still run their own Prometheus.
+given_cluster=0
+if [ "$mode" = test ]; then
+  [ -n "${PAVED_TEST_KUBECONFIG:-}" ] && given_cluster=1
+else
+  { [ -n "${KUBECONFIG:-}" ] || [ -n "${KUBERNETES_SERVICE_HOST:-}" ]; } && given_cluster=1
 fi
-
-# The local cluster's binaries (built from the Kubernetes Go modules, cached in ~/.cache/paved).
-if [ "$mode" = test ] && [ -z "${PAVED_TEST_KUBECONFIG:-}" ] || { [ "$mode" = run ] && [ -z "${KUBECONFIG:-}" ] && [ -z "${KUBERNETES_SERVICE_HOST:-}" ]; }; then
-  node --import tsx scripts/build-cluster.ts
+build_args=()
+if [ "$given_cluster" = 0 ]; then build_args+=(--cluster); elif [ "$mode" = test ]; then build_args+=(--crds); fi
+if [ "$mode" = test ] || [ "$given_cluster" = 0 ]; then build_args+=(--prometheus); fi
+if [ "${#build_args[@]}" -gt 0 ]; then
+  command -v go >/dev/null || fail "the Go toolchain is not installed: the local cluster, Prometheus and the third-party CRDs come from Go modules" \
+    "install Go 1.26 or newer (https://go.dev/dl, or your package manager) and put go on PATH"
+  node --import tsx scripts/build-cluster.ts "${build_args[@]}"
 fi

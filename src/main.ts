@@ -51,8 +51,8 @@ if (config.KUBECONFIG) {
   stack = await startLocalStack((line) => log.info({ component: 'local-stack' }, line));
   kc.loadFromFile(stack.cluster.kubeconfigPath);
   prometheusUrl ??= stack.prometheus.url;
-  log.info({ kubeconfig: stack.cluster.kubeconfigPath, prometheus: prometheusUrl },
-    `local cluster ready: export KUBECONFIG=${stack.cluster.kubeconfigPath} to use kubectl against it`);
+  log.info({ kubeconfig: stack.cluster.kubeconfigPath, prometheus: prometheusUrl, kubectl: stack.kubectl },
+    `local cluster ready; to use its kubectl against it, run: ${stack.kubectlPathLine}`);
 }
 
 // 2. Health and metrics: their own listener, reachable by kubelet probes and Prometheus.

@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, statfsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SetupError } from '../errors.js';
 import { runCommand } from './process.js';
@@ -23,7 +23,7 @@ export const TOOLS_DIR = fileURLToPath(new URL('../../tools/localcluster/', impo
 const MIN_FREE_BYTES = 6 * 1024 ** 3;
 
 export interface Binaries {
-  /** Multi-call binary: etcd, kube-apiserver, kube-controller-manager, kube-scheduler. */
+  /** Multi-call binary: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl. */
   readonly controlPlane: string;
   readonly kwok: string;
   /** Stage documents for kwok. */
@@ -57,7 +57,7 @@ const versionFlags = [
 
 const targets = {
   controlPlane: {
-    label: `Kubernetes ${KUBERNETES_VERSION} control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)`,
+    label: `Kubernetes ${KUBERNETES_VERSION} control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)`,
     moduleDir: TOOLS_DIR,
     files: ['go.mod', 'go.sum', 'main.go', 'url.go'],
     fileName: (key) => `localcluster-${KUBERNETES_VERSION}-${key}`,
@@ -73,6 +73,58 @@ const targets = {
     expectedMinutes: '2 to 5',
   },
 } satisfies Record<string, Target>;
+
+// ---- Prometheus 3 and promtool (tools/prometheus, a module of its own: it needs client-go v0.37) ----
+
+export const PROMETHEUS_VERSION = '3.16.0';
+/** tools/prometheus: pins github.com/prometheus/prometheus v0.316.0 (= Prometheus 3.16). */
+export const PROMETHEUS_TOOLS_DIR = fileURLToPath(new URL('../../tools/prometheus/', import.meta.url));
+
+const prometheusVersionFlags = [
+  `-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION}`,
+  '-X github.com/prometheus/common/version.Branch=paved',
+].join(' ');
+
+/** `remove_all_sd` leaves only the file and static discovery the local Prometheus uses (a smaller, faster build). */
+const prometheusBuild = (pkg: string) => (output: string) =>
+  ['build', '-trimpath', '-tags', 'remove_all_sd', '-ldflags', `-s -w ${prometheusVersionFlags}`, '-o', output, pkg];
+
+const prometheusTargets = {
+  prometheus: {
+    label: `Prometheus ${PROMETHEUS_VERSION} server`,
+    moduleDir: PROMETHEUS_TOOLS_DIR,
+    files: ['go.mod', 'go.sum'],
+    fileName: (key) => `prometheus-${PROMETHEUS_VERSION}-${key}`,
+    args: prometheusBuild('github.com/prometheus/prometheus/cmd/prometheus'),
+    expectedMinutes: '3 to 10',
+  },
+  promtool: {
+    label: `promtool ${PROMETHEUS_VERSION} (backfill)`,
+    moduleDir: PROMETHEUS_TOOLS_DIR,
+    files: ['go.mod', 'go.sum'],
+    fileName: (key) => `promtool-${PROMETHEUS_VERSION}-${key}`,
+    args: prometheusBuild('github.com/prometheus/prometheus/cmd/promtool'),
+    expectedMinutes: '1 to 5',
+  },
+} satisfies Record<string, Target>;
+
+export interface PrometheusBinaries {
+  readonly prometheus: string;
+  readonly promtool: string;
+}
+
+/** Returns the cached Prometheus and promtool, building whichever is missing. */
+export async function ensurePrometheusBinaries(options: BuildOptions = {}): Promise<PrometheusBinaries> {
+  const binDir = join(options.cacheDir ?? defaultCacheDir(), 'bin');
+  await mkdir(binDir, { recursive: true });
+  const go = options.go ?? 'go';
+  const progress = options.onProgress ?? (() => {});
+  const prometheus = await ensureTarget(prometheusTargets.prometheus, binDir, go, progress);
+  const promtool = await ensureTarget(prometheusTargets.promtool, binDir, go, progress);
+  return { prometheus, promtool };
+}
+
+// ---- end of Prometheus ----
 
 /** The default cache root. */
 export function defaultCacheDir(): string {
@@ -99,6 +151,32 @@ export async function ensureBinaries(options: BuildOptions = {}): Promise<Binari
   const kwok = await ensureTarget(targets.kwok, binDir, go, progress);
   return { controlPlane, kwok, kwokStages: join(TOOLS_DIR, 'kwok', 'stages.yaml') };
 }
+
+// ---- kubectl: the multi-call binary called by the name kubectl ----
+
+/**
+ * Returns `<cache>/bin/kubectl`, a link to the control-plane binary (built if missing), which runs
+ * kubectl when called by that name: so kubectl is always the cluster's version. The link is
+ * replaced atomically (a concurrent run never sees a missing or half-made link).
+ */
+export async function ensureKubectl(options: BuildOptions = {}): Promise<string> {
+  const { controlPlane } = await ensureBinaries(options);
+  const link = join(options.cacheDir ?? defaultCacheDir(), 'bin', 'kubectl');
+  if ((await readlink(link).catch(() => undefined)) === controlPlane) return link;
+  const partial = `${link}.partial-${process.pid}`;
+  await rm(partial, { force: true });
+  await symlink(controlPlane, partial);
+  await rename(partial, link);
+  return link;
+}
+
+/** The shell line that puts the local cluster's kubectl on PATH and points it at `kubeconfigPath`. */
+export function kubectlPathLine(kubectl: string, kubeconfigPath: string): string {
+  const quote = (s: string) => (/^[\w./+-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
+  return `export PATH=${quote(dirname(kubectl))}:"$PATH" KUBECONFIG=${quote(kubeconfigPath)}`;
+}
+
+// ---- end of kubectl ----
 
 /** Where a target's binary lives (built or not): used by benchmarks to force a cold build. */
 export async function binaryPath(name: keyof typeof targets, cacheDir = defaultCacheDir()): Promise<string> {

@@ -1,8 +1,9 @@
 /**
- * A real Prometheus (Debian's `prometheus` package) on a free loopback port, with a generated
- * configuration and its own data directory. Scrape targets are file-based service discovery, so
- * they can be added while it runs; history can be backfilled with `promtool tsdb
- * create-blocks-from openmetrics` before it starts, so queries over weeks answer from real blocks.
+ * A real Prometheus 3 (built from its Go module in tools/prometheus and cached like the cluster's
+ * binaries, see binaries.ts) on a free loopback port, with a generated configuration and its own
+ * data directory. Scrape targets are file-based service discovery, so they can be added while it
+ * runs; history can be backfilled with `promtool tsdb create-blocks-from openmetrics` before it
+ * starts, so queries over weeks answer from real blocks.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SetupError } from '../errors.js';
+import { ensurePrometheusBinaries } from './binaries.js';
 import { freePort, probe, waitFor } from './net.js';
 import { reapOrphans, releaseRunDir, runCommand, startProcess, writeOwner, type ManagedProcess } from './process.js';
 
@@ -37,22 +39,16 @@ export interface StartPrometheusOptions {
   readonly readyTimeoutMs?: number;
 }
 
-/** Finds a binary of Debian's prometheus package, or says how to get it. */
-async function requireBinary(name: 'prometheus' | 'promtool'): Promise<string> {
-  const code = await runCommand(name, ['--version']).then((r) => r.code, () => -1);
-  if (code !== 0) {
-    throw new SetupError(
-      `${name} is not installed`,
-      'install Debian\'s prometheus package (`apt-get install prometheus`; `npm test` and `npm run paved` do it when run as root)',
-    );
-  }
-  return name;
+/** The cached Prometheus or promtool binary, built from tools/prometheus on first use. */
+async function requireBinary(name: 'prometheus' | 'promtool', onProgress?: (line: string) => void): Promise<string> {
+  const binaries = await ensurePrometheusBinaries(onProgress ? { onProgress } : {});
+  return binaries[name];
 }
 
 /** Starts a Prometheus; on failure nothing is left running or on disk. */
 export async function startPrometheus(options: StartPrometheusOptions = {}): Promise<LocalPrometheus> {
   reapOrphans(PROMETHEUS_DIR_PREFIX);
-  const prometheus = await requireBinary('prometheus');
+  const prometheus = await requireBinary('prometheus', options.onProgress);
   const interval = `${options.scrapeIntervalSeconds ?? 1}s`;
   const dir = mkdtempSync(join(tmpdir(), PROMETHEUS_DIR_PREFIX));
   let proc: ManagedProcess | undefined;
@@ -77,6 +73,9 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
       scrape_configs: [
         {
           job_name: 'paved-targets',
+          // Prometheus 3 refuses a scrape without a valid Content-Type; the text format is what every
+          // local target (prom-client, kwok, exporters) speaks.
+          fallback_scrape_protocol: 'PrometheusText0.0.4',
           file_sd_configs: [{ files: [join(targetsDir, '*.json')], refresh_interval: '1s' }],
           relabel_configs: [
             { source_labels: ['__paved_metrics_path'], regex: '(.+)', target_label: '__metrics_path__' },
@@ -139,7 +138,8 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
 async function backfill(input: string, dataDir: string): Promise<void> {
   const promtool = await requireBinary('promtool');
   // Long blocks instead of promtool's default 2 h: promtool re-reads the whole input once per block, so
-  // 30 days go from 360 passes to about three (a hidden flag in 2.42, which caps blocks at ~486 h).
+  // 30 days go from 360 passes to about three (a hidden flag, which rounds down to a compaction range:
+  // 486 h).
   const { code, tail } = await runCommand(promtool, [
     'tsdb', 'create-blocks-from', 'openmetrics', '--quiet', '--max-block-duration=744h', input, dataDir,
   ]);

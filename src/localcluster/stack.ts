@@ -6,6 +6,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '../install/crds.js';
+import { ensureKubectl, kubectlPathLine } from './binaries.js';
 import { startLocalCluster, type LocalCluster } from './cluster.js';
 import { startPrometheus, type LocalPrometheus } from './prometheus.js';
 import { thirdPartyCrdFiles } from './third-party-crds.js';
@@ -13,6 +14,10 @@ import { thirdPartyCrdFiles } from './third-party-crds.js';
 export interface LocalStack {
   readonly cluster: LocalCluster;
   readonly prometheus: LocalPrometheus;
+  /** kubectl of the cluster's version (a link to the control-plane binary). */
+  readonly kubectl: string;
+  /** The shell line that puts that kubectl on PATH with KUBECONFIG set to this cluster. */
+  readonly kubectlPathLine: string;
   stop(): Promise<void>;
 }
 
@@ -23,12 +28,15 @@ export async function startLocalStack(onProgress: (line: string) => void): Promi
     const kc = new KubeConfig();
     kc.loadFromFile(cluster.kubeconfigPath);
     await installCrds(kc, await thirdPartyCrdFiles({ onProgress }), 'paved-local-stack');
+    const kubectl = await ensureKubectl({ onProgress });
     onProgress('starting Prometheus');
     const prometheus = await startPrometheus({ scrapeIntervalSeconds: 5, onProgress });
     onProgress(`Prometheus ready at ${prometheus.url}`);
     return {
       cluster,
       prometheus,
+      kubectl,
+      kubectlPathLine: kubectlPathLine(kubectl, cluster.kubeconfigPath),
       async stop() {
         await Promise.all([prometheus.stop(), cluster.stop()]);
       },

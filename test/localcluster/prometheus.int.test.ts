@@ -1,10 +1,12 @@
 /**
- * The real Prometheus of the test harness: it scrapes a loopback target, and history backfilled with
- * promtool answers queries over 14 days exactly as the generated data says.
+ * The real Prometheus of the test harness: Prometheus 3 built from tools/prometheus; it scrapes a
+ * loopback target (also one that sends no Content-Type), and history backfilled with promtool answers
+ * queries over 14 days exactly as the generated data says.
  */
 import { createServer, type Server } from 'node:http';
 import { PrometheusDriver } from 'prometheus-query';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PROMETHEUS_VERSION } from '../../src/localcluster/binaries.js';
 import { eventually } from '../support/eventually.js';
 import { startPrometheus, type LocalPrometheus } from '../support/prometheus.js';
 
@@ -14,6 +16,31 @@ describe('Prometheus', () => {
   afterAll(async () => {
     servers.forEach((s) => s.close());
     await Promise.all(proms.map((p) => p.stop()));
+  });
+
+  it(`is Prometheus ${PROMETHEUS_VERSION}, the version tools/prometheus pins`, async () => {
+    const prom = await startPrometheus({ scrapeIntervalSeconds: 1 });
+    proms.push(prom);
+    const res = await fetch(`${prom.url}/api/v1/status/buildinfo`);
+    const body = (await res.json()) as { data: { version: string } };
+    expect(body.data.version).toBe(PROMETHEUS_VERSION);
+  });
+
+  it('scrapes a target that sends no Content-Type (the text format is the fallback)', async () => {
+    const prom = await startPrometheus({ scrapeIntervalSeconds: 1 });
+    proms.push(prom);
+    const server = createServer((_req, res) => {
+      res.removeHeader('content-type');
+      res.end('paved_untyped_value 7\n');
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    await prom.addTarget('no-content-type', `127.0.0.1:${(server.address() as { port: number }).port}`);
+    const driver = new PrometheusDriver({ endpoint: prom.url });
+    await eventually(async () => {
+      const v = await driver.instantQuery('paved_untyped_value{job="no-content-type"}');
+      expect(v.result[0]?.value.value).toBe(7);
+    }, { timeoutMs: 30_000, intervalMs: 500 });
   });
 
   it('scrapes a loopback target (up == 1)', async () => {

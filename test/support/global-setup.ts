@@ -5,6 +5,7 @@
  */
 import type { TestProject } from 'vitest/node';
 import { KubeConfig } from '@kubernetes/client-node';
+import { ensurePrometheusBinaries } from '../../src/localcluster/binaries.js';
 import { startProvidedCluster, type ProvidedCluster } from './providers.js';
 import { installCrds, projectCrdFiles, thirdPartyCrdFiles } from './crds.js';
 
@@ -16,6 +17,8 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (line: string) => process.stderr.write(`[paved test cluster] ${line}\n`);
+  // Once here rather than in each file that starts a Prometheus (a cold build takes minutes).
+  await ensurePrometheusBinaries({ onProgress: log });
   const { cluster, stop } = await startProvidedCluster(process.env, log);
   try {
     const kc = new KubeConfig();

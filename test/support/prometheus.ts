@@ -1,5 +1,5 @@
 /**
- * A real Prometheus per test file (Debian's package), stopped when the file ends. Tests add scrape
+ * A real Prometheus 3 per test file (built from tools/prometheus), stopped when the file ends. Tests add scrape
  * targets on loopback or backfill weeks of history before it starts.
  */
 import { afterAll } from 'vitest';
