@@ -12,7 +12,7 @@
  *
  * Safety rules, each covered by a unit test:
  * - the route weight only ever follows `state.weight`, which rises only after the canary pods for
- *   the new weight are Ready, and drops to 0 at promotion only after the stable Deployment is Ready
+ *   the new weight are Ready (pods of the new revision: older ones a rolling update keeps do not count), and drops to 0 at promotion only after the stable Deployment is Ready
  *   with the new template (so at no moment does neither side serve);
  * - a rollback sets weight 0 (all traffic to the stable, which never changed) and scales the canary
  *   to 0 after the route write;
@@ -57,15 +57,23 @@ export function parseAction(value: string): RolloutVerb | undefined {
   return verbs.find((verb) => verb === v);
 }
 
-/** True when the canary Deployment runs `revision` with at least `want` Ready pods. */
+/**
+ * True when the canary Deployment runs `revision` with at least `want` Ready pods OF THAT REVISION:
+ * pods of the previous template that a rolling update keeps Ready do not count (like isStableReady).
+ */
 export function isCanaryReady(canary: DeploymentObservation | undefined, revision: string | undefined, want: number): boolean {
   if (!canary || canary.revision !== revision) return false;
   return (
     canary.observedGeneration >= canary.generation &&
     canary.replicas >= want &&
     canary.updatedReplicas >= want &&
-    canary.readyReplicas >= want
+    canary.revisionReadyReplicas >= want
   );
+}
+
+/** Ready pods of the canary revision under rollout (0 when the canary Deployment runs another one). */
+export function canaryRevisionReady(canary: DeploymentObservation | undefined, revision: string | undefined): number {
+  return canary && canary.revision === revision ? canary.revisionReadyReplicas : 0;
 }
 
 /** True when the stable Deployment runs only `revision`, all of its pods Ready. */
@@ -342,7 +350,7 @@ class Planner {
       return true;
     }
     const waited = this.since(this.state.stepStartedAt);
-    const ready = this.obs.canary?.revision === this.state.canaryRevision ? (this.obs.canary?.readyReplicas ?? 0) : 0;
+    const ready = canaryRevisionReady(this.obs.canary, this.state.canaryRevision);
     if (waited >= this.spec.progressDeadlineMs) {
       this.rollback(
         'ProgressDeadlineExceeded',

@@ -15,7 +15,7 @@
  * derive the same writes from it. A tracker of our own status writes' resourceVersions detects a stale
  * cache (we would otherwise plan from a state older than the one we wrote).
  */
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { dueMetrics } from '../analysis/assess.js';
 import { measureMetric } from '../analysis/measure.js';
@@ -28,6 +28,7 @@ import {
   createController,
   createInformer,
   isNotFound,
+  keyOf,
   mapToOwner,
   mapToSelf,
   statusEqual,
@@ -152,6 +153,8 @@ export async function createDeliveryController(opts: DeliveryControllerOptions):
     ...(opts.selector ? { labelSelector: opts.selector } : {}),
   });
   const deployments = createInformer<V1Deployment & KubernetesObject>({ ...common, apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: MANAGED_SELECTOR });
+  // Pods of a revision are counted per ReplicaSet (a rolling update keeps the previous template's pods).
+  const replicaSets = createInformer<V1ReplicaSet & KubernetesObject>({ ...common, apiVersion: 'apps/v1', kind: 'ReplicaSet', labelSelector: MANAGED_SELECTOR });
   const routes = capabilities.gatewayApi
     ? createInformer<KubernetesObject>({ ...common, apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', labelSelector: MANAGED_SELECTOR })
     : undefined;
@@ -164,6 +167,7 @@ export async function createDeliveryController(opts: DeliveryControllerOptions):
   });
   const caches: DeliveryCaches = {
     deployment: (ns, name) => deployments.getByName(name, ns),
+    replicaSets: (ns, service) => replicaSets.listByLabels({ 'paved.dev/service': service }, ns),
     route: (ns, name) => routes?.getByName(name, ns),
   };
   const templates = new TemplateSource(clients, opts.builtinTemplates ?? (await loadBuiltinTemplates()));
@@ -274,11 +278,16 @@ export async function createDeliveryController(opts: DeliveryControllerOptions):
   controller.watch(webServices, mapToSelf);
   const toOwner = mapToOwner({ kind: 'WebService', apiVersion: WS_API_VERSION });
   controller.watch(deployments, toOwner);
+  // A ReplicaSet's owner is its Deployment: map it to the WebService by the service label.
+  controller.watch(replicaSets, (rs) => {
+    const service = rs.metadata?.labels?.['paved.dev/service'];
+    return service ? [keyOf(rs.metadata?.namespace, service)] : [];
+  });
   if (routes) controller.watch(routes, toOwner);
 
   return {
     controller,
-    informers: [webServices, deployments, namespaces, ...(routes ? [routes] : [])] as Array<Informer<KubernetesObject>>,
+    informers: [webServices, deployments, replicaSets, namespaces, ...(routes ? [routes] : [])] as Array<Informer<KubernetesObject>>,
     rolloutInput: (ws) => rolloutRenderInput(ws, contextFor(ws), caches),
     stats,
   };

@@ -35,7 +35,14 @@ export interface DeploymentObservation {
   /** status.replicas: every pod of the Deployment, old and new. */
   readonly statusReplicas: number;
   readonly updatedReplicas: number;
+  /** status.readyReplicas: Ready pods of every ReplicaSet, the previous template's included. */
   readonly readyReplicas: number;
+  /**
+   * Ready pods of the ReplicaSets running `revision` only. A rolling update keeps the previous
+   * template's pods Ready until the new ones are, so `readyReplicas` alone would count them as the new
+   * revision's (a spec change while a canary serves, or a release inside the scale-down delay).
+   */
+  readonly revisionReadyReplicas: number;
   readonly generation: number;
   readonly observedGeneration: number;
 }

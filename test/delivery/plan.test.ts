@@ -267,8 +267,8 @@ describe('restart', () => {
       namespace: 'shop',
       service: 'cart',
       desiredRevision: 'r2',
-      stable: { revision: 'r1', replicas: 4, statusReplicas: 4, updatedReplicas: 4, readyReplicas: 4, generation: 1, observedGeneration: 1 },
-      canary: { revision: 'r2', replicas: 1, statusReplicas: 1, updatedReplicas: 1, readyReplicas: 1, generation: 1, observedGeneration: 1 },
+      stable: { revision: 'r1', replicas: 4, statusReplicas: 4, updatedReplicas: 4, readyReplicas: 4, revisionReadyReplicas: 4, generation: 1, observedGeneration: 1 },
+      canary: { revision: 'r2', replicas: 1, statusReplicas: 1, updatedReplicas: 1, readyReplicas: 1, revisionReadyReplicas: 1, generation: 1, observedGeneration: 1 },
       trafficMode: 'gatewayAPI',
       analysis: new Map([[1, { metrics: w.metrics }], [3, { metrics: w.metrics }]]),
     }, w.spec, w.now);
@@ -421,6 +421,29 @@ describe('the HPA keeps working', () => {
     expect(w.stable?.replicas).toBe(10);
     expect(w.canary?.replicas).toBe(5);
     expect(w.writes.some((x) => x.action.type === 'applyStable' && 'replicas' in x.action)).toBe(false);
+  });
+});
+
+describe('the canary is judged by its own revision\'s pods', () => {
+  it('gives no weight and no analysis to a new revision whose pods are not Ready while the previous canary\'s still are', () => {
+    const w = rolling();
+    w.runUntil((x) => x.status?.stepIndex === 1 && x.routeWeight === 10); // r2 serves 10%, analysing
+    w.desiredRevision = 'r3';
+    w.reconcile(); // the route leaves the canary first
+    w.reconcile(); // then the canary Deployment takes r3's template
+    expect(w.canary?.revision).toBe('r3');
+    w.crashCanary = true; // r3's pods never become Ready; r2's stay (maxUnavailable 0)
+    for (let i = 0; i < 30; i++) {
+      w.reconcile();
+      w.tick(1000);
+      expect(w.canary?.ready, 'the previous revision still has Ready pods').toBeGreaterThan(0);
+      expect(w.status).toMatchObject({ canaryRevision: 'r3', stepIndex: 0, weight: 0 });
+      expect(w.status?.currentRun).toBeUndefined();
+      expect(w.routeWeight).toBe(0);
+    }
+    expect(w.status?.message).toMatch(/waiting for 1 canary pods to be Ready for 10% \(0 Ready\)/);
+    w.crashCanary = false; // r3's own pod becomes Ready: now it gets the weight
+    w.runUntil((x) => x.routeWeight === 10 && x.status?.canaryRevision === 'r3');
   });
 });
 
