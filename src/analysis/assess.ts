@@ -9,7 +9,10 @@
  *   inconclusiveLimit, ends in Error when consecutive errors > consecutiveErrorLimit (an error does
  *   not use up `count`, any other measurement resets the consecutive count);
  * - after `count` decided measurements the metric is Successful, unless none of them succeeded
- *   (then it is Inconclusive: an analysis made of "no data" proves nothing);
+ *   (then it is Inconclusive: an analysis made of "no data" proves nothing); under the default
+ *   advance rule (RequireLatestSuccess), stricter than Argo's, the latest measurement must also have
+ *   succeeded: when it did not, one more is taken, which the limits above bound (a flapping canary
+ *   bad, good, bad is never promoted on its bad reading); `WithinLimits` is Argo's rule;
  * - the run fails as soon as one metric fails; otherwise Error, then Inconclusive, pause it; it
  *   succeeds when every metric succeeded.
  *
@@ -116,7 +119,15 @@ export function newMetricRun(resolved: ResolvedMetric, renderedQuery: string, no
   };
 }
 
-function decide(run: MetricRun, metric: MetricSpec): { phase: RunPhase; message?: string } {
+/**
+ * When a metric with `count` measurements may pass: `RequireLatestSuccess` (default) only when its latest
+ * measurement succeeded; `WithinLimits` (Argo Rollouts) whenever the failures are within failureLimit.
+ */
+export type AdvanceRule = 'RequireLatestSuccess' | 'WithinLimits';
+
+export const DEFAULT_ADVANCE_RULE: AdvanceRule = 'RequireLatestSuccess';
+
+function decide(run: MetricRun, metric: MetricSpec, rule: AdvanceRule): { phase: RunPhase; message?: string } {
   if (run.failed > metric.failureLimit) {
     return { phase: 'Failed', message: `${run.failed} failed measurements (failureLimit ${metric.failureLimit})` };
   }
@@ -134,13 +145,17 @@ function decide(run: MetricRun, metric: MetricSpec): { phase: RunPhase; message?
   }
   if (run.successful + run.failed + run.inconclusive >= metric.count) {
     if (run.successful === 0) return { phase: 'Inconclusive', message: 'no measurement succeeded' };
+    const latest = run.measurements.at(-1);
+    if (rule === 'RequireLatestSuccess' && latest?.phase !== 'Successful') {
+      return { phase: 'Running', message: `the latest measurement is ${latest?.phase ?? 'missing'}: one more is needed (advanceRule RequireLatestSuccess)` };
+    }
     return { phase: 'Successful', message: `${run.successful} of ${metric.count} measurements succeeded` };
   }
   return { phase: 'Running' };
 }
 
 /** Folds one measurement into a metric run. A decided run is returned unchanged. */
-export function assess(run: MetricRun, metric: MetricSpec, measurement: Measurement, now: Date): MetricRun {
+export function assess(run: MetricRun, metric: MetricSpec, measurement: Measurement, now: Date, rule: AdvanceRule = DEFAULT_ADVANCE_RULE): MetricRun {
   if (run.phase !== 'Running') return run;
   const next: MetricRun = {
     ...run,
@@ -151,7 +166,7 @@ export function assess(run: MetricRun, metric: MetricSpec, measurement: Measurem
     consecutiveErrors: measurement.phase === 'Error' ? run.consecutiveErrors + 1 : 0,
     measurements: [...run.measurements, measurement].slice(-MAX_MEASUREMENTS),
   };
-  const { phase, message } = decide(next, metric);
+  const { phase, message } = decide(next, metric, rule);
   const decided: MetricRun = { ...next, phase };
   if (message !== undefined) decided.message = message;
   else delete decided.message;
@@ -201,11 +216,12 @@ export function applyMeasurements(
   metrics: readonly ResolvedMetric[],
   measurements: ReadonlyMap<string, Measurement>,
   now: Date,
+  rule: AdvanceRule = DEFAULT_ADVANCE_RULE,
 ): AnalysisRun {
   const updated = run.metrics.map((mr) => {
     const m = measurements.get(mr.name);
     const spec = metrics.find((r) => r.metric.name === mr.name)?.metric;
-    return m && spec ? assess(mr, spec, m, now) : mr;
+    return m && spec ? assess(mr, spec, m, now, rule) : mr;
   });
   return summarizeRun({ ...run, metrics: updated }, now);
 }

@@ -408,7 +408,7 @@ class Planner {
       s.currentRun = run;
     } else if (this.obs.measurements && this.obs.measurements.size > 0) {
       const before = run;
-      run = applyMeasurements(run, resolved.metrics, this.obs.measurements, this.now);
+      run = applyMeasurements(run, resolved.metrics, this.obs.measurements, this.now, this.spec.advanceRule);
       for (const m of run.metrics) {
         const was = before.metrics.find((b) => b.name === m.name);
         if (was?.phase === 'Running' && m.phase !== 'Running') {
@@ -501,7 +501,7 @@ class Planner {
     }
     if (this.obs.backgroundMeasurements && this.obs.backgroundMeasurements.size > 0) {
       const before = run;
-      run = applyMeasurements(run, resolved.metrics, this.obs.backgroundMeasurements, this.now);
+      run = applyMeasurements(run, resolved.metrics, this.obs.backgroundMeasurements, this.now, this.spec.advanceRule);
       for (const m of run.metrics) {
         const was = before.metrics.find((b) => b.name === m.name);
         if (was?.phase === 'Running' && m.phase !== 'Running') this.records.push({ kind: 'analysis', metric: m.name, template: m.template, phase: m.phase });

@@ -3,6 +3,7 @@
  * the rollout state kept in `status.rollout` of the WebService (everything needed to resume after a
  * restart lives there), and what the planner decides.
  */
+import type { AdvanceRule } from '../analysis/assess.js';
 import type { AnalysisRun, Measurement, ResolvedMetric, TemplateRef } from '../analysis/types.js';
 
 /** One step of `spec.delivery.steps`, normalized. */
@@ -21,6 +22,8 @@ export interface DeliverySpec {
   readonly background?: { readonly templates: readonly TemplateRef[]; readonly startingStep: number };
   readonly progressDeadlineMs: number;
   readonly scaleDownDelayMs: number;
+  /** When an analysis lets a step advance (`spec.delivery.advanceRule`); absent: RequireLatestSuccess. */
+  readonly advanceRule?: AdvanceRule;
 }
 
 /** How traffic is split between stable and canary. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { applyMeasurements, assess, describeCriterion, dueMetrics, judge, newMetricRun, summarizeRun } from '../../src/analysis/assess.js';
+import { applyMeasurements, assess, describeCriterion, dueMetrics, judge, newMetricRun, summarizeRun, type AdvanceRule } from '../../src/analysis/assess.js';
 import { evaluateCondition, parseCondition } from '../../src/analysis/condition.js';
 import { formatPromDuration, parseDuration } from '../../src/analysis/duration.js';
 import { renderQuery } from '../../src/analysis/render-query.js';
@@ -16,10 +16,10 @@ const noData: ProviderResult = { kind: 'noData' };
 const err: ProviderResult = { kind: 'error', message: 'connect ECONNREFUSED' };
 
 /** Feeds provider results one interval apart and returns the metric run. */
-function feed(spec: MetricSpec, results: ProviderResult[], stable?: ProviderResult) {
+function feed(spec: MetricSpec, results: ProviderResult[], stable?: ProviderResult, rule?: AdvanceRule) {
   let run = newMetricRun({ template: 't', metric: spec }, 'q', T0);
   results.forEach((r, i) => {
-    run = assess(run, spec, judge(spec, r, stable, at(2 * (i + 1)).toISOString()), at(2 * (i + 1)));
+    run = assess(run, spec, judge(spec, r, stable, at(2 * (i + 1)).toISOString()), at(2 * (i + 1)), rule);
   });
   return run;
 }
@@ -158,6 +158,25 @@ describe('assess (Argo/Flagger semantics)', () => {
   it('tolerates failures within failureLimit', () => {
     expect(feed(metric({ count: 3, failureLimit: 1 }), [value(1), value(0), value(0)]).phase).toBe('Successful');
   });
+  it('never passes on a failed latest measurement: it takes one more, within the limits (RequireLatestSuccess, the default)', () => {
+    const spec = metric({ count: 2, failureLimit: 2, inconclusiveLimit: 2 });
+    const flapping = feed(spec, [value(0), value(1)]);
+    expect(flapping).toMatchObject({ phase: 'Running', successful: 1, failed: 1 });
+    expect(flapping.message).toMatch(/latest measurement is Failed: one more/);
+    expect(flapping.nextMeasurementAt).toBeDefined();
+    expect(feed(spec, [value(0), value(1), value(0)])).toMatchObject({ phase: 'Successful', successful: 2, failed: 1 });
+    // bad, good, bad, ... runs out of failureLimit instead of passing on a bad reading
+    expect(feed(spec, [value(0), value(1), value(1), value(1)])).toMatchObject({ phase: 'Failed', failed: 3 });
+    // a latest "no data" is not a success either; inconclusiveLimit bounds it
+    expect(feed(spec, [value(0), noData]).phase).toBe('Running');
+    expect(feed(spec, [value(0), noData, noData, noData]).phase).toBe('Inconclusive');
+    // a provider error does not use up count, and the next real measurement decides
+    expect(feed(spec, [value(0), value(1), err, value(0)]).phase).toBe('Successful');
+  });
+  it('passes with failures within failureLimit whatever the latest reading under WithinLimits (Argo Rollouts\' rule)', () => {
+    const spec = metric({ count: 2, failureLimit: 2 });
+    expect(feed(spec, [value(0), value(1)], undefined, 'WithinLimits').phase).toBe('Successful');
+  });
   it('becomes inconclusive past inconclusiveLimit', () => {
     expect(feed(metric({ count: 5, inconclusiveLimit: 1 }), [noData]).phase).toBe('Running');
     expect(feed(metric({ count: 5, inconclusiveLimit: 1 }), [noData, noData]).phase).toBe('Inconclusive');
@@ -201,6 +220,7 @@ describe('assess (Argo/Flagger semantics)', () => {
           const run = feed(spec, results);
           if (run.phase === 'Successful') {
             expect(run.successful).toBeGreaterThan(0);
+            expect(run.measurements.at(-1)?.phase, 'never passes on a failed latest measurement').toBe('Successful');
             expect(run.failed).toBeLessThanOrEqual(failureLimit);
             expect(run.inconclusive).toBeLessThanOrEqual(inconclusiveLimit);
           }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseAction, plan } from '../../src/delivery/plan.js';
+import { normalizeDelivery } from '../../src/delivery/spec.js';
 import { MAX_HISTORY } from '../../src/delivery/types.js';
 import { analysisStep, deliverySpec, metric, World } from './sim.js';
 
@@ -447,6 +448,36 @@ describe('the canary is judged by its own revision\'s pods', () => {
   });
 });
 
+describe('advanceRule: a step never advances on a failed latest measurement', () => {
+  it('takes one more measurement when the latest of count failed (bad, good, bad, good never passes on bad)', () => {
+    const w = rolling();
+    w.metrics = [{ template: 'ClusterAnalysisTemplate/error-rate', metric: metric({ count: 2, failureLimit: 3 }) }];
+    let n = 0;
+    w.result = () => (n++ % 2 === 0 ? ok : fails); // good, bad, good, bad, ...
+    w.runUntil((x) => x.status?.phase === 'Healthy' && x.status.stableRevision === 'r2', 400);
+    const passed = w.status!.history.filter((r) => r.phase === 'Successful');
+    expect(passed).toHaveLength(2);
+    for (const run of passed) expect(run.metrics[0]!.measurements.at(-1)?.phase).toBe('Successful');
+    expect(passed[0]!.metrics[0]!.measurements.map((m) => m.phase)).toEqual(['Successful', 'Failed', 'Successful']);
+  });
+
+  it('follows Argo Rollouts with advanceRule WithinLimits', () => {
+    const w = new World(deliverySpec({ advanceRule: 'WithinLimits' })).boot();
+    w.desiredRevision = 'r2';
+    w.metrics = [{ template: 'ClusterAnalysisTemplate/error-rate', metric: metric({ count: 2, failureLimit: 3 }) }];
+    let n = 0;
+    w.result = () => (n++ % 2 === 0 ? ok : fails);
+    w.runUntil((x) => x.status?.phase === 'Healthy' && x.status.stableRevision === 'r2', 400);
+    expect(w.status!.history[0]!.metrics[0]!.measurements.map((m) => m.phase)).toEqual(['Successful', 'Failed']);
+  });
+
+  it('is RequireLatestSuccess by default and refuses anything else, naming the field', () => {
+    expect(normalizeDelivery(undefined).advanceRule).toBe('RequireLatestSuccess');
+    expect(normalizeDelivery({ advanceRule: 'WithinLimits' }).advanceRule).toBe('WithinLimits');
+    expect(() => normalizeDelivery({ advanceRule: 'Lenient' })).toThrow(/spec\.delivery\.advanceRule: "Lenient" is not one of/);
+  });
+});
+
 describe('invariants under any sequence of events', () => {
   it('holds the traffic safety rules, bounded status and JSON-safe state', () => {
     const event = fc.oneof(
@@ -486,6 +517,10 @@ describe('invariants under any sequence of events', () => {
           expect(JSON.stringify(s).length).toBeLessThan(64_000);
           if (s.phase === 'Healthy' || s.phase === 'RolledBack') expect(w.routeWeight).toBe(0);
           if (s.phase === 'RolledBack' && prevPhase === 'RolledBack') expect(w.canary?.replicas ?? 0).toBe(0);
+          // never advance on a failed latest measurement (advanceRule RequireLatestSuccess, the default)
+          for (const run of s.history.filter((r) => r.phase === 'Successful')) {
+            for (const m of run.metrics) expect(m.measurements.at(-1)?.phase, `run ${run.id} passed on its latest measurement`).toBe('Successful');
+          }
           prevPhase = s.phase;
           expect(w.stable?.revision).toBeDefined();
         }
