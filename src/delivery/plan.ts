@@ -71,6 +71,14 @@ export function isCanaryReady(canary: DeploymentObservation | undefined, revisio
   );
 }
 
+/**
+ * True when the canary serves traffic: a weight above 0 and Ready pods of its own revision. Background
+ * analysis measures only then (before, every reading would be "no data" and pause the rollout).
+ */
+export function canaryServes(state: RolloutState, obs: Pick<Observations, 'canary'>): boolean {
+  return state.weight > 0 && canaryRevisionReady(obs.canary, state.canaryRevision) > 0;
+}
+
 /** Ready pods of the canary revision under rollout (0 when the canary Deployment runs another one). */
 export function canaryRevisionReady(canary: DeploymentObservation | undefined, revision: string | undefined): number {
   return canary && canary.revision === revision ? canary.revisionReadyReplicas : 0;
@@ -346,6 +354,8 @@ class Planner {
       if (weight !== this.state.weight) {
         this.event('Normal', DeliveryReasons.RolloutWeightSet, `canary weight ${this.state.weight}% -> ${weight}% (${want} canary pods Ready)`);
       }
+      // Background analysis starts once the canary serves: look again at once rather than a step later.
+      if (this.spec.background && this.state.weight === 0 && weight > 0) this.requeue(0);
       this.state.weight = weight;
       return true;
     }
@@ -487,8 +497,17 @@ class Planner {
       return false;
     }
     let run = s.backgroundRun;
-    if (!run || run.revision !== s.canaryRevision) {
-      if (run) this.archiveBackground('another revision');
+    if (run && run.revision !== s.canaryRevision) {
+      this.archiveBackground('another revision');
+      run = undefined;
+    }
+    // Measured only under traffic: the run starts (its first reading one interval later) once the canary
+    // serves, and readings are not taken while it does not (the reconciler skips them; any given are ignored).
+    if (!canaryServes(s, this.obs)) {
+      if (run) this.requeue(POLL_MS);
+      return true;
+    }
+    if (!run) {
       try {
         s.backgroundRun = this.newRun(resolved.metrics, true);
       } catch (err) {

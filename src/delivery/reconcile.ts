@@ -43,7 +43,7 @@ import {
 import type { Capabilities, PlatformConfig, RenderContext, RolloutRenderInput, WebService } from '../webservice/render/index.js';
 import { recordRollout } from './metrics.js';
 import { desiredPodTemplate, readRolloutState } from './observe.js';
-import { plan } from './plan.js';
+import { canaryServes, plan } from './plan.js';
 import { observeFromCaches, rolloutRenderInput, type DeliveryCaches } from './render-input.js';
 import { normalizeDelivery } from './spec.js';
 import { ROLLOUT_ACTION_ANNOTATION, type DeliverySpec, type Plan, type StepAnalysis } from './types.js';
@@ -241,12 +241,15 @@ export async function createDeliveryController(opts: DeliveryControllerOptions):
     const prev = readRolloutState(ws);
     const analysis = await templates.resolveSteps(spec, namespace);
     const background = spec.background ? await templates.resolve(spec.background.templates, namespace, 'spec.delivery.analysis') : undefined;
+    const seen = observeFromCaches(ws, rctx, caches, desired.revision);
+    // Background analysis reads the canary only while it serves traffic (see canaryServes).
+    const backgroundDue = prev !== undefined && canaryServes(prev, seen);
     const [measurements, backgroundMeasurements] = await Promise.all([
       measure(ws, prev?.currentRun, prev?.currentRun ? analysis.get(prev.currentRun.stepIndex) : undefined, at),
-      measure(ws, prev?.backgroundRun, background, at),
+      backgroundDue ? measure(ws, prev?.backgroundRun, background, at) : new Map<string, Measurement>(),
     ]);
     const obs = {
-      ...observeFromCaches(ws, rctx, caches, desired.revision),
+      ...seen,
       analysis,
       measurements,
       ...(background ? { background, backgroundMeasurements } : {}),

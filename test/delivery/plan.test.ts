@@ -517,6 +517,8 @@ describe('invariants under any sequence of events', () => {
           expect(JSON.stringify(s).length).toBeLessThan(64_000);
           if (s.phase === 'Healthy' || s.phase === 'RolledBack') expect(w.routeWeight).toBe(0);
           if (s.phase === 'RolledBack' && prevPhase === 'RolledBack') expect(w.canary?.replicas ?? 0).toBe(0);
+          // background analysis pauses only on readings taken under traffic
+          if (s.phase === 'Paused' && s.message?.startsWith('background: analysis')) expect(s.weight).toBeGreaterThan(0);
           // never advance on a failed latest measurement (advanceRule RequireLatestSuccess, the default)
           for (const run of s.history.filter((r) => r.phase === 'Successful')) {
             for (const m of run.metrics) expect(m.measurements.at(-1)?.phase, `run ${run.id} passed on its latest measurement`).toBe('Successful');
@@ -567,6 +569,26 @@ describe('background analysis (delivery.analysis with explicit steps)', () => {
     w.result = () => ({ kind: 'value', value: 0 });
     w.action = 'resume';
     w.runUntil((x) => x.status?.phase === 'Healthy' && x.status.stableRevision === 'r2', 400, 2000);
+  });
+
+  it('neither measures nor pauses before the canary serves traffic (slow-starting pods)', () => {
+    const w = new World(bgSpec()).boot();
+    w.result = () => ({ kind: 'noData' }); // what the canary would read without traffic
+    w.desiredRevision = 'r2';
+    w.crashCanary = true; // the new pods are slow to become Ready
+    for (let i = 0; i < 40; i++) {
+      w.reconcile();
+      w.tick(1000);
+      expect(w.status).toMatchObject({ phase: 'Progressing', weight: 0, stepIndex: 0 });
+      expect(w.status?.backgroundRun).toBeUndefined();
+    }
+    expect(w.queries).toBe(0);
+    w.crashCanary = false;
+    w.result = () => ({ kind: 'value', value: 0 });
+    w.runUntil((x) => x.status?.backgroundRun !== undefined);
+    expect(w.routeWeight).toBe(20);
+    w.runUntil((x) => x.status?.phase === 'Healthy' && x.status.stableRevision === 'r2', 400, 2000);
+    expect(w.status!.history.filter((r) => r.id.includes('-bg')).every((r) => r.phase !== 'Inconclusive' || r.message?.startsWith('abandoned'))).toBe(true);
   });
 
   it('starts at startingStep', () => {

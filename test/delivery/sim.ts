@@ -7,7 +7,7 @@
 import { expect } from 'vitest';
 import { dueMetrics, judge } from '../../src/analysis/assess.js';
 import { metricSpecSchema, type MetricSpec, type ProviderResult, type ResolvedMetric } from '../../src/analysis/types.js';
-import { plan } from '../../src/delivery/plan.js';
+import { canaryServes, plan } from '../../src/delivery/plan.js';
 import { canaryReplicas } from '../../src/delivery/scaling.js';
 import type { Action, DeliverySpec, DeploymentObservation, Plan, RolloutState, Step, TrafficMode } from '../../src/delivery/types.js';
 
@@ -100,7 +100,8 @@ export class World {
     }
     const backgroundMeasurements = new Map();
     const bgRun = this.status?.backgroundRun;
-    if (bgRun && this.status?.phase === 'Progressing') {
+    // As the reconciler: background readings only while the canary serves traffic.
+    if (bgRun && this.status?.phase === 'Progressing' && canaryServes(this.status, { canary: this.observe(this.canary) })) {
       for (const name of dueMetrics(bgRun, this.now)) {
         const m = this.backgroundMetrics.find((r) => r.metric.name === name)!.metric;
         this.queries += 1;
