@@ -41,6 +41,8 @@ import {
   type ReconcileResult,
 } from '../kube/index.js';
 import type { Capabilities, PlatformConfig, RenderContext, RolloutRenderInput, WebService } from '../webservice/render/index.js';
+import type { Condition } from '../kube/conditions.js';
+import { withRolloutConditions } from './conditions.js';
 import { recordRollout } from './metrics.js';
 import { desiredPodTemplate, readRolloutState } from './observe.js';
 import { canaryServes, plan } from './plan.js';
@@ -256,8 +258,10 @@ export async function createDeliveryController(opts: DeliveryControllerOptions):
     };
     const p: Plan = plan(prev, obs, spec, at);
 
-    if (!statusEqual(prev, p.state)) {
-      const res = await writeStatus(clients, ws, { ...(ws.status ?? {}), rollout: p.state } as Record<string, unknown>);
+    // Progressing and Degraded go with every rollout write, so status.conditions never disagrees with it.
+    const conditions = withRolloutConditions(ws.status?.conditions as Condition[] | undefined, p.state, ws.metadata?.generation, at);
+    if (!statusEqual(prev, p.state) || !statusEqual(ws.status?.conditions, conditions)) {
+      const res = await writeStatus(clients, ws, { ...(ws.status ?? {}), rollout: p.state, conditions } as Record<string, unknown>);
       if (res.changed) {
         stats.statusWrites += 1;
         const newRv = Number(res.object?.metadata?.resourceVersion);

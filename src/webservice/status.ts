@@ -7,6 +7,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { setCondition, type Condition, type ConditionInput } from '../kube/conditions.js';
 import { Reasons } from '../kube/reasons.js';
+import { withRolloutConditions } from '../delivery/conditions.js';
+import { readRolloutState } from '../delivery/observe.js';
 import type { RenderedObject, WebService } from './render/index.js';
 import type { GoldenPathTier } from './render/spec.js';
 import { formatViolations } from './policy/evaluate.js';
@@ -157,6 +159,8 @@ export function assessStatus(input: StatusInput): WebServiceStatus {
       conditions = set(conditions, cond(WebServiceConditions.Available, false, reason, message), now);
     }
   }
-  status.conditions = conditions;
+  // Progressing and Degraded belong to the rollout (written with it by the delivery controller): set
+  // here from the status.rollout carried over, so this write agrees with it too.
+  status.conditions = withRolloutConditions(conditions, readRolloutState(ws), gen, now);
   return status;
 }
