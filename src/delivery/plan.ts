@@ -21,6 +21,7 @@
  */
 import {
   applyMeasurements,
+  isProviderUnavailable,
   newMetricRun,
   nextMeasurementAt,
 } from '../analysis/assess.js';
@@ -103,6 +104,30 @@ function describeStep(step: Step): string {
 
 function stepType(step: Step): string {
   return 'setWeight' in step ? 'setWeight' : 'pause' in step ? 'pause' : 'analysis';
+}
+
+/** Probing a Prometheus outage: first after this long, then backing off (a quarter of the outage so far)... */
+export const OUTAGE_PROBE_MIN_MS = 2_000;
+/** ...up to this. */
+export const OUTAGE_PROBE_MAX_MS = 60_000;
+
+/**
+ * The analysis run a rollout is paused on because Prometheus did not answer (its erroring metrics' last
+ * measurements say "Prometheus unavailable"), or undefined. Such a pause resumes by itself once
+ * Prometheus answers; a pause on no data, or on a query Prometheus rejects, waits for someone.
+ */
+export function outageRun(state: RolloutState | undefined): AnalysisRun | undefined {
+  if (state?.phase !== 'Paused' || state.pauseReason !== 'AnalysisError') return undefined;
+  const run = state.history.at(-1);
+  if (!run || run.phase !== 'Error') return undefined;
+  const erroring = run.metrics.filter((m) => m.phase === 'Error');
+  return erroring.length > 0 && erroring.every((m) => isProviderUnavailable(m.measurements.at(-1))) ? run : undefined;
+}
+
+/** How long after `pausedAt` to probe Prometheus again (backoff from the pause's age). Pure. */
+export function outageProbeAfterMs(state: RolloutState, now: Date): number {
+  const age = state.pausedAt === undefined ? 0 : now.getTime() - Date.parse(state.pausedAt);
+  return Math.min(OUTAGE_PROBE_MAX_MS, Math.max(OUTAGE_PROBE_MIN_MS, Math.floor(age / 4)));
 }
 
 /** The mutable working set of one planning pass (local to `plan`, never shared). */
@@ -286,6 +311,22 @@ class Planner {
     }
   }
 
+  /** Paused because Prometheus did not answer: resume once it answers again, else probe again later. */
+  handleOutage(): void {
+    if (!outageRun(this.state)) return;
+    if (this.obs.providerAnswers !== true) {
+      this.requeue(outageProbeAfterMs(this.state, this.now));
+      return;
+    }
+    this.clearPause();
+    this.state.phase = 'Progressing';
+    this.archiveRun('resumed');
+    this.state.attempt += 1;
+    this.state.stepStartedAt = this.nowIso;
+    this.state.message = `Prometheus answers again: resumed at step ${this.state.stepIndex + 1} of ${this.spec.steps.length}`;
+    this.event('Normal', DeliveryReasons.RolloutResumed, this.state.message);
+  }
+
   resume(ignore: (why: string) => void): void {
     if (this.state.phase !== 'Paused') return ignore(`nothing to resume in phase ${this.state.phase}`);
     const reason = this.state.pauseReason;
@@ -456,6 +497,16 @@ class Planner {
   }
 
   pauseOnRun(run: AnalysisRun, where: string): void {
+    const down = run.phase === 'Error' ? run.metrics.find((m) => m.phase === 'Error' && isProviderUnavailable(m.measurements.at(-1))) : undefined;
+    if (down) {
+      // Not "no data": Prometheus itself did not answer. Probed with backoff; resumes by itself.
+      this.pause(
+        'AnalysisError',
+        `${where}: ${down.message ?? 'Prometheus unavailable'} (metric ${down.name}); paused at ${this.state.weight}% (resumes by itself once Prometheus answers; promote to skip, abort to roll back)`,
+      );
+      this.requeue(OUTAGE_PROBE_MIN_MS);
+      return;
+    }
     this.pause(
       run.phase === 'Inconclusive' ? 'Inconclusive' : 'AnalysisError',
       `${where}: analysis ${run.phase === 'Inconclusive' ? 'inconclusive' : 'failed to measure'}: ${run.message ?? ''}; paused at ${this.state.weight}% (resume to measure again, promote to skip, abort to roll back)`,
@@ -672,6 +723,10 @@ export function plan(prev: RolloutState | undefined, obs: Observations, spec: De
         p.clearPause();
         p.state.phase = 'Progressing';
         p.progress();
+      } else if (p.state.pauseReason === 'AnalysisError') {
+        // Prometheus was unavailable: carry on by itself once it answers again.
+        p.handleOutage();
+        if ((p.state.phase as RolloutState['phase']) === 'Progressing') p.progress();
       }
       break;
     case 'RolledBack':

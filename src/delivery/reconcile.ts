@@ -45,10 +45,10 @@ import type { Condition } from '../kube/conditions.js';
 import { withRolloutConditions } from './conditions.js';
 import { recordRollout } from './metrics.js';
 import { desiredPodTemplate, readRolloutState } from './observe.js';
-import { canaryServes, plan } from './plan.js';
+import { canaryServes, outageRun, plan } from './plan.js';
 import { observeFromCaches, rolloutRenderInput, type DeliveryCaches } from './render-input.js';
 import { normalizeDelivery } from './spec.js';
-import { ROLLOUT_ACTION_ANNOTATION, type DeliverySpec, type Plan, type StepAnalysis } from './types.js';
+import { ROLLOUT_ACTION_ANNOTATION, type DeliverySpec, type Plan, type RolloutState, type StepAnalysis } from './types.js';
 
 const WS_API_VERSION = 'paved.dev/v1alpha1';
 const MANAGED_SELECTOR = 'app.kubernetes.io/managed-by=paved,paved.dev/service';
@@ -207,6 +207,15 @@ export async function createDeliveryController(opts: DeliveryControllerOptions):
     return out;
   }
 
+  /** While paused on a Prometheus outage: does Prometheus answer the paused run's queries again? */
+  async function probeOutage(state: RolloutState | undefined): Promise<boolean | undefined> {
+    const run = outageRun(state);
+    if (!run) return undefined;
+    const results = await Promise.all(run.metrics.filter((m) => m.phase === 'Error').map((m) => provider.query(m.query)));
+    stats.measurements += results.length;
+    return results.every((r) => r.kind !== 'error');
+  }
+
   async function clearAction(ws: WebServiceObject, value: string, log: Logger): Promise<void> {
     const path = await clients.resourcePath({ apiVersion: WS_API_VERSION, kind: 'WebService', namespace: ws.metadata?.namespace ?? '', name: ws.metadata?.name ?? '' });
     const pointer = `/metadata/annotations/${ROLLOUT_ACTION_ANNOTATION.replace(/~/g, '~0').replace(/\//g, '~1')}`;
@@ -250,8 +259,10 @@ export async function createDeliveryController(opts: DeliveryControllerOptions):
       measure(ws, prev?.currentRun, prev?.currentRun ? analysis.get(prev.currentRun.stepIndex) : undefined, at),
       backgroundDue ? measure(ws, prev?.backgroundRun, background, at) : new Map<string, Measurement>(),
     ]);
+    const providerAnswers = await probeOutage(prev);
     const obs = {
       ...seen,
+      ...(providerAnswers !== undefined ? { providerAnswers } : {}),
       analysis,
       measurements,
       ...(background ? { background, backgroundMeasurements } : {}),

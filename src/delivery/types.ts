@@ -73,6 +73,11 @@ export interface Observations {
   readonly background?: StepAnalysis;
   /** Measurements just taken of the background run's due metrics, by metric name. */
   readonly backgroundMeasurements?: ReadonlyMap<string, Measurement>;
+  /**
+   * While paused because Prometheus did not answer: whether it answers the paused run's queries again
+   * (a value or no data), probed by the reconciler when `outageProbeDue` says so. Absent: not probed.
+   */
+  readonly providerAnswers?: boolean;
 }
 
 /** The resolved metrics of one analysis step, or why they could not be resolved. */

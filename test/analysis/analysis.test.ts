@@ -114,6 +114,15 @@ describe('judge', () => {
   });
   it('treats provider errors as errors', () => {
     expect(judge(metric(), err, undefined, iso)).toMatchObject({ phase: 'Error', message: 'canary query failed: connect ECONNREFUSED' });
+    const down: ProviderResult = { kind: 'error', message: 'network_error: connect ECONNREFUSED', unavailable: true };
+    expect(judge(metric(), down, undefined, iso)).toMatchObject({ phase: 'Error', message: 'Prometheus unavailable: network_error: connect ECONNREFUSED' });
+  });
+  it('retries after a query error sooner, with backoff up to the interval', () => {
+    const spec = metric({ interval: '1m', count: 3, consecutiveErrorLimit: 10 });
+    const down: ProviderResult = { kind: 'error', message: 'timeout', unavailable: true };
+    const gaps = [1, 2, 3, 4, 7, 8].map((n) => Date.parse(feed(spec, Array.from({ length: n }, () => down)).nextMeasurementAt!) - at(2 * n).getTime());
+    expect(gaps).toEqual([1000, 2000, 4000, 8000, 60_000, 60_000]);
+    expect(Date.parse(feed(spec, [down, value(0)]).nextMeasurementAt!) - at(4).getTime()).toBe(60_000);
   });
   it('compares canary with stable', () => {
     const cmp = metric({ max: undefined, comparison: { maxRatio: 1.5, tolerance: 0 } });

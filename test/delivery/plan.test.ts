@@ -223,6 +223,63 @@ describe('no data and errors pause, they never promote or roll back', () => {
     expect(w.stable?.revision).toBe('r1');
   });
 
+  it('says "Prometheus unavailable", retries with backoff, and resumes by itself once Prometheus answers', () => {
+    const w = rolling();
+    w.metrics = [{ template: 't', metric: metric({ consecutiveErrorLimit: 2, interval: '10s', count: 2 }) }];
+    let down = false;
+    w.result = () => (down ? { kind: 'error', message: 'network_error: connect ECONNREFUSED 127.0.0.1:9090', unavailable: true } : ok);
+    w.runUntil((x) => x.status?.stepIndex === 3 && (x.status.currentRun?.metrics[0]?.successful ?? 0) === 1);
+    down = true;
+    w.runUntil((x) => x.status?.phase === 'Paused', 200, 250);
+    expect(w.status).toMatchObject({ pauseReason: 'AnalysisError', weight: 50, stepIndex: 3 });
+    expect(w.status?.message).toContain('Prometheus unavailable: network_error: connect ECONNREFUSED');
+    expect(w.status?.message).toContain('3 consecutive query errors (consecutiveErrorLimit 2)');
+    expect(w.status?.message).not.toMatch(/no data/);
+    const times = w.status!.history.at(-1)!.metrics[0]!.measurements.map((m) => Date.parse(m.at));
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(gaps.slice(-3)).toEqual([10_000, 1000, 2000]); // a reading one interval (10 s) after the good one; errors retried after 1 s, then 2 s
+    // still down: stays paused, probing less and less often
+    const requeues: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      requeues.push(w.reconcile().requeueAfterMs ?? 0);
+      w.tick(requeues.at(-1)!);
+      expect(w.status?.phase).toBe('Paused');
+    }
+    expect(requeues[5]).toBeGreaterThan(requeues[0]!);
+    down = false;
+    w.reconcile();
+    expect(w.status).toMatchObject({ phase: 'Progressing', attempt: 1, stepIndex: 3 });
+    expect(events(w)).toContain('RolloutResumed');
+    w.runUntil((x) => x.status?.phase === 'Healthy' && x.status.stableRevision === 'r2', 200, 2000);
+  });
+
+  it('a no-data pause stays paused when data comes back, until someone acts', () => {
+    const w = rolling();
+    w.result = () => ({ kind: 'noData' });
+    w.runUntil((x) => x.status?.phase === 'Paused');
+    expect(w.status?.pauseReason).toBe('Inconclusive');
+    w.result = () => ok;
+    for (let i = 0; i < 20; i++) {
+      w.reconcile();
+      w.tick(5000);
+    }
+    expect(w.status?.phase).toBe('Paused');
+  });
+
+  it('a query Prometheus rejects is not an outage: it stays paused', () => {
+    const w = rolling();
+    w.metrics = [{ template: 't', metric: metric({ consecutiveErrorLimit: 0 }) }];
+    w.result = () => ({ kind: 'error', message: 'http_error: 400: parse error' });
+    w.runUntil((x) => x.status?.phase === 'Paused');
+    expect(w.status?.message).toContain('canary query failed: http_error: 400: parse error');
+    w.result = () => ok;
+    for (let i = 0; i < 10; i++) {
+      w.reconcile();
+      w.tick(5000);
+    }
+    expect(w.status?.phase).toBe('Paused');
+  });
+
   it('pauses on a missing template and carries on by itself once it exists', () => {
     const w = rolling();
     w.analysisError = 'ClusterAnalysisTemplate/error-rate not found';
@@ -482,7 +539,7 @@ describe('invariants under any sequence of events', () => {
   it('holds the traffic safety rules, bounded status and JSON-safe state', () => {
     const event = fc.oneof(
       fc.record({ t: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 20_000 }) }),
-      fc.record({ t: fc.constant('result' as const), r: fc.constantFrom('ok', 'fail', 'noData', 'error') }),
+      fc.record({ t: fc.constant('result' as const), r: fc.constantFrom('ok', 'fail', 'noData', 'error', 'unavailable') }),
       fc.record({ t: fc.constant('spec' as const), rev: fc.constantFrom('r1', 'r2', 'r3') }),
       fc.record({ t: fc.constant('action' as const), a: fc.constantFrom('promote', 'promote --full', 'abort', 'retry', 'pause', 'resume', undefined) }),
       fc.record({ t: fc.constant('crash' as const), on: fc.boolean() }),
@@ -502,7 +559,15 @@ describe('invariants under any sequence of events', () => {
         w.boot();
         let result = 'ok';
         w.result = () =>
-          result === 'ok' ? ok : result === 'fail' ? fails : result === 'noData' ? { kind: 'noData' } : { kind: 'error', message: 'down' };
+          result === 'ok'
+            ? ok
+            : result === 'fail'
+              ? fails
+              : result === 'noData'
+                ? { kind: 'noData' }
+                : result === 'unavailable'
+                  ? { kind: 'error', message: 'timeout', unavailable: true }
+                  : { kind: 'error', message: 'down' };
         let prevPhase = w.status!.phase;
         for (const e of evs) {
           if (e.t === 'tick') w.tick(e.ms);

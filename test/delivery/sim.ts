@@ -7,7 +7,7 @@
 import { expect } from 'vitest';
 import { dueMetrics, judge } from '../../src/analysis/assess.js';
 import { metricSpecSchema, type MetricSpec, type ProviderResult, type ResolvedMetric } from '../../src/analysis/types.js';
-import { canaryServes, plan } from '../../src/delivery/plan.js';
+import { canaryServes, outageRun, plan } from '../../src/delivery/plan.js';
 import { canaryReplicas } from '../../src/delivery/scaling.js';
 import type { Action, DeliverySpec, DeploymentObservation, Plan, RolloutState, Step, TrafficMode } from '../../src/delivery/types.js';
 
@@ -108,6 +108,10 @@ export class World {
         backgroundMeasurements.set(name, judge(m, this.result(name, 'canary'), undefined, this.now.toISOString()));
       }
     }
+    // As the reconciler: paused on a Prometheus outage, probe the paused run's queries.
+    const down = outageRun(this.status);
+    const providerAnswers = down ? down.metrics.filter((m) => m.phase === 'Error').every((m) => this.result(m.name, 'canary').kind !== 'error') : undefined;
+    if (down) this.queries += 1;
     const one = this.analysisError !== undefined ? { error: this.analysisError } : { metrics: this.metrics };
     const analysis = new Map(this.spec.steps.flatMap((s, i) => ('analysis' in s ? [[i, one] as const] : [])));
     const p = plan(
@@ -124,6 +128,7 @@ export class World {
         routeWeight: this.routeWeight,
         ...(this.spec.background ? { background: { metrics: this.backgroundMetrics }, backgroundMeasurements } : {}),
         measurements,
+        ...(providerAnswers !== undefined ? { providerAnswers } : {}),
       },
       this.spec,
       this.now,
