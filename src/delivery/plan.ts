@@ -12,8 +12,12 @@
  *
  * Safety rules, each covered by a unit test:
  * - the route weight only ever follows `state.weight`, which rises only after the canary pods for
- *   the new weight are Ready (pods of the new revision: older ones a rolling update keeps do not count), and drops to 0 at promotion only after the stable Deployment is Ready
- *   with the new template (so at no moment does neither side serve);
+ *   the new weight are Ready (pods of the new revision: older ones a rolling update keeps do not
+ *   count), and drops to 0 at promotion only after the stable Deployment is Ready with the new
+ *   template (so at no moment does neither side serve);
+ * - background analysis measures only while the canary serves traffic; a step advances only on a
+ *   successful latest measurement (advanceRule RequireLatestSuccess);
+ * - a pause on a Prometheus outage resumes by itself once Prometheus answers; one on no data waits;
  * - a rollback sets weight 0 (all traffic to the stable, which never changed) and scales the canary
  *   to 0 after the route write;
  * - everything is in the state, so a restarted controller re-derives the same writes: it resumes at

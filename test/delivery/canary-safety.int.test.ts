@@ -13,7 +13,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { Gauge, Registry } from 'prom-client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { REVISION_ANNOTATION } from '../../src/delivery/observe.js';
 import { KubeClients } from '../../src/kube/index.js';
 import { adminKubeConfig, uniqueName } from '../support/cluster.js';
@@ -36,12 +36,17 @@ async function canaryPods(env: Env): Promise<V1Pod[]> {
 const isReady = (p: V1Pod) => (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 const revisionOf = (p: V1Pod) => p.metadata?.annotations?.[REVISION_ANNOTATION];
 
-// The namespaces go with the file (createTestNamespace); the simulated nodes are removed here.
+// The namespaces go with the file (createTestNamespace); the simulated nodes are removed after each test.
 const nodes: string[] = [];
-afterAll(async () => {
+async function removeBigNodes(): Promise<void> {
   const clients = KubeClients.fromKubeConfig(adminKubeConfig());
-  for (const name of nodes) await clients.request({ method: 'DELETE', path: `/api/v1/nodes/${name}` }).catch(() => undefined);
-});
+  for (const name of nodes.splice(0)) {
+    await clients.request({ method: 'DELETE', path: `/api/v1/nodes/${name}` }).catch(() => undefined);
+    await eventually(async () => expect(await clients.get({ apiVersion: 'v1', kind: 'Node', name })).toBeUndefined(), SLOW);
+  }
+}
+afterEach(removeBigNodes);
+afterAll(removeBigNodes);
 
 /** A simulated node (kwok manages it) with room for the big pods. */
 async function addBigNode(env: Env): Promise<string> {
@@ -191,6 +196,7 @@ describe('canary safety end to end', () => {
       expect(text).toContain('"0"');
     }, SLOW);
 
+    const before = (await env.k.rollout('shop')).stableRevision;
     await release(env, 'ghcr.io/acme/shop:2.0.0');
     // Drive: the n-th measurement of the rollout (0-based) reads good when n is even, bad when odd.
     let taken = 0;
@@ -204,6 +210,7 @@ describe('canary safety end to end', () => {
           verdict.set({ namespace: env.ns }, n % 2 === 0 ? 0 : 1);
         }
         expect(s.phase).toBe('Healthy');
+        expect(s.stableRevision).not.toBe(before);
         return s;
       },
       { timeoutMs: 180_000, intervalMs: 200 },
