@@ -44,7 +44,7 @@ const metric = metricSpecSchema.parse({ name: 'error-rate', query: QUERY, max: 0
 const metrics: ResolvedMetric[] = [{ template: 'bench', metric }];
 const gate = { analysis: { templates: [{ name: 'bench' }] } };
 const ready = (revision: string, replicas: number): DeploymentObservation => ({
-  revision, replicas, statusReplicas: replicas, updatedReplicas: replicas, readyReplicas: replicas, generation: 1, observedGeneration: 1,
+  revision, replicas, statusReplicas: replicas, updatedReplicas: replicas, readyReplicas: replicas, revisionReadyReplicas: replicas, generation: 1, observedGeneration: 1,
 });
 
 const prom = await startPrometheus({ scrapeIntervalSeconds: 1 });

@@ -4,12 +4,16 @@
  * semantics of Argo Rollouts and Flagger:
  *
  * - a measurement is Successful or Failed against the metric's criterion; "no data" (empty result,
- *   NaN, no traffic) is Inconclusive, never a pass and never a failure; a provider error is Error;
+ *   NaN, no traffic) is Inconclusive, never a pass and never a failure; a provider error is Error
+ *   ("Prometheus unavailable: <cause>" when Prometheus did not answer), retried sooner with backoff;
  * - the metric fails when failed > failureLimit, becomes Inconclusive when inconclusive >
  *   inconclusiveLimit, ends in Error when consecutive errors > consecutiveErrorLimit (an error does
  *   not use up `count`, any other measurement resets the consecutive count);
  * - after `count` decided measurements the metric is Successful, unless none of them succeeded
- *   (then it is Inconclusive: an analysis made of "no data" proves nothing);
+ *   (then it is Inconclusive: an analysis made of "no data" proves nothing); under the default
+ *   advance rule (RequireLatestSuccess), stricter than Argo's, the latest measurement must also have
+ *   succeeded: when it did not, one more is taken, which the limits above bound (a flapping canary
+ *   bad, good, bad is never promoted on its bad reading); `WithinLimits` is Argo's rule;
  * - the run fails as soon as one metric fails; otherwise Error, then Inconclusive, pause it; it
  *   succeeds when every metric succeeded.
  *
@@ -61,15 +65,28 @@ function passes(metric: MetricSpec, value: number, stable: number | undefined): 
   return (metric.min === undefined || value >= metric.min) && (metric.max === undefined || value <= metric.max);
 }
 
+/** How a measurement's message starts when Prometheus did not answer (distinct from "no data"). */
+export const PROVIDER_UNAVAILABLE = 'Prometheus unavailable';
+
+/** The message of a provider error: an outage names Prometheus, a query error names the query. */
+function describeProviderError(track: 'canary' | 'stable', r: Extract<ProviderResult, { kind: 'error' }>): string {
+  return r.unavailable ? `${PROVIDER_UNAVAILABLE}: ${r.message}` : `${track} query failed: ${r.message}`;
+}
+
+/** True when a measurement failed because Prometheus did not answer. */
+export function isProviderUnavailable(m: Measurement | undefined): boolean {
+  return m?.phase === 'Error' && (m.message?.startsWith(PROVIDER_UNAVAILABLE) ?? false);
+}
+
 /**
  * Judges one measurement of `metric` from the canary's result and, for comparisons, the stable
  * track's. Never throws: an unusable condition becomes an Error measurement.
  */
 export function judge(metric: MetricSpec, canary: ProviderResult, stable: ProviderResult | undefined, at: string): Measurement {
-  if (canary.kind === 'error') return { phase: 'Error', at, message: `canary query failed: ${canary.message}` };
+  if (canary.kind === 'error') return { phase: 'Error', at, message: describeProviderError('canary', canary) };
   if (metric.comparison) {
     if (!stable) return { phase: 'Error', at, message: 'comparison without a stable measurement' };
-    if (stable.kind === 'error') return { phase: 'Error', at, message: `stable query failed: ${stable.message}` };
+    if (stable.kind === 'error') return { phase: 'Error', at, message: describeProviderError('stable', stable) };
   }
   if (canary.kind === 'noData') {
     return { phase: 'Inconclusive', at, message: 'no data for the canary (no traffic, or the series does not exist yet)' };
@@ -116,14 +133,23 @@ export function newMetricRun(resolved: ResolvedMetric, renderedQuery: string, no
   };
 }
 
-function decide(run: MetricRun, metric: MetricSpec): { phase: RunPhase; message?: string } {
+/**
+ * When a metric with `count` measurements may pass: `RequireLatestSuccess` (default) only when its latest
+ * measurement succeeded; `WithinLimits` (Argo Rollouts) whenever the failures are within failureLimit.
+ */
+export type AdvanceRule = 'RequireLatestSuccess' | 'WithinLimits';
+
+export const DEFAULT_ADVANCE_RULE: AdvanceRule = 'RequireLatestSuccess';
+
+function decide(run: MetricRun, metric: MetricSpec, rule: AdvanceRule): { phase: RunPhase; message?: string } {
   if (run.failed > metric.failureLimit) {
     return { phase: 'Failed', message: `${run.failed} failed measurements (failureLimit ${metric.failureLimit})` };
   }
   if (run.consecutiveErrors > metric.consecutiveErrorLimit) {
+    const cause = run.measurements.at(-1)?.message;
     return {
       phase: 'Error',
-      message: `${run.consecutiveErrors} consecutive query errors (consecutiveErrorLimit ${metric.consecutiveErrorLimit})`,
+      message: `${cause ? `${cause}; ` : ''}${run.consecutiveErrors} consecutive query errors (consecutiveErrorLimit ${metric.consecutiveErrorLimit})`,
     };
   }
   if (run.inconclusive > metric.inconclusiveLimit) {
@@ -134,13 +160,31 @@ function decide(run: MetricRun, metric: MetricSpec): { phase: RunPhase; message?
   }
   if (run.successful + run.failed + run.inconclusive >= metric.count) {
     if (run.successful === 0) return { phase: 'Inconclusive', message: 'no measurement succeeded' };
+    const latest = run.measurements.at(-1);
+    if (rule === 'RequireLatestSuccess' && latest?.phase !== 'Successful') {
+      return { phase: 'Running', message: `the latest measurement is ${latest?.phase ?? 'missing'}: one more is needed (advanceRule RequireLatestSuccess)` };
+    }
     return { phase: 'Successful', message: `${run.successful} of ${metric.count} measurements succeeded` };
   }
   return { phase: 'Running' };
 }
 
+/** The first retry after a query error; each further consecutive error doubles it, up to the interval. */
+export const ERROR_RETRY_MS = 1_000;
+
+/**
+ * When the next measurement is due: one interval after a reading; after `consecutiveErrors` query
+ * errors, sooner, with exponential backoff capped at the interval (an outage of a few seconds costs a
+ * few seconds, not `consecutiveErrorLimit` intervals, and a long one is not hammered).
+ */
+export function nextDelayMs(metric: MetricSpec, consecutiveErrors: number): number {
+  const interval = parseDuration(metric.interval);
+  if (consecutiveErrors === 0) return interval;
+  return Math.min(interval, ERROR_RETRY_MS * 2 ** Math.min(consecutiveErrors - 1, 20));
+}
+
 /** Folds one measurement into a metric run. A decided run is returned unchanged. */
-export function assess(run: MetricRun, metric: MetricSpec, measurement: Measurement, now: Date): MetricRun {
+export function assess(run: MetricRun, metric: MetricSpec, measurement: Measurement, now: Date, rule: AdvanceRule = DEFAULT_ADVANCE_RULE): MetricRun {
   if (run.phase !== 'Running') return run;
   const next: MetricRun = {
     ...run,
@@ -151,12 +195,12 @@ export function assess(run: MetricRun, metric: MetricSpec, measurement: Measurem
     consecutiveErrors: measurement.phase === 'Error' ? run.consecutiveErrors + 1 : 0,
     measurements: [...run.measurements, measurement].slice(-MAX_MEASUREMENTS),
   };
-  const { phase, message } = decide(next, metric);
+  const { phase, message } = decide(next, metric, rule);
   const decided: MetricRun = { ...next, phase };
   if (message !== undefined) decided.message = message;
   else delete decided.message;
   if (phase === 'Running') {
-    decided.nextMeasurementAt = new Date(now.getTime() + parseDuration(metric.interval)).toISOString();
+    decided.nextMeasurementAt = new Date(now.getTime() + nextDelayMs(metric, decided.consecutiveErrors)).toISOString();
   } else {
     delete decided.nextMeasurementAt;
   }
@@ -201,11 +245,12 @@ export function applyMeasurements(
   metrics: readonly ResolvedMetric[],
   measurements: ReadonlyMap<string, Measurement>,
   now: Date,
+  rule: AdvanceRule = DEFAULT_ADVANCE_RULE,
 ): AnalysisRun {
   const updated = run.metrics.map((mr) => {
     const m = measurements.get(mr.name);
     const spec = metrics.find((r) => r.metric.name === mr.name)?.metric;
-    return m && spec ? assess(mr, spec, m, now) : mr;
+    return m && spec ? assess(mr, spec, m, now, rule) : mr;
   });
   return summarizeRun({ ...run, metrics: updated }, now);
 }

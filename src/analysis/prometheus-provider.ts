@@ -6,7 +6,8 @@
  * - one finite or infinite number (a scalar, or a vector with exactly one sample) -> value
  * - an empty vector, or NaN -> noData (no traffic proves nothing)
  * - more than one series -> error (the query is ambiguous; fix the template with sum()/by())
- * - network error, timeout, HTTP or PromQL error -> error
+ * - network error, timeout, HTTP 5xx -> error, marked `unavailable` (waiting cures it)
+ * - HTTP 4xx (PromQL) error -> error
  */
 import { PrometheusDriver } from 'prometheus-query';
 import type { ProviderResult } from './types.js';
@@ -34,6 +35,18 @@ export function describeQueryError(err: unknown): string {
     if (parts.length) return parts.map(String).join(': ');
   }
   return String(err);
+}
+
+/**
+ * True when a rejection of prometheus-query means Prometheus did not answer (network, TLS, timeout, HTTP
+ * 5xx): a provider outage, not a problem of the query.
+ */
+export function isUnavailableError(err: unknown): boolean {
+  if (err instanceof Error) return true;
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { errorType?: unknown; httpStatus?: unknown };
+  if (e.errorType === 'network_error' || e.errorType === 'timeout_error' || e.errorType === 'ssl_error') return true;
+  return typeof e.httpStatus === 'number' && e.httpStatus >= 500;
 }
 
 /** Interprets a query's data (resultType + result) as a ProviderResult. Pure. */
@@ -95,7 +108,7 @@ export function createPrometheusProvider({ url, timeoutMs = 5000, onQuery }: Pro
         const res = await driver.instantQuery(promql, undefined, evalTimeout);
         outcome = interpretResult(res.resultType, res.result);
       } catch (err) {
-        outcome = { kind: 'error', message: describeQueryError(err) };
+        outcome = { kind: 'error', message: describeQueryError(err), ...(isUnavailableError(err) ? { unavailable: true } : {}) };
       }
       onQuery?.(outcome.kind, performance.now() - started);
       return outcome;

@@ -60,7 +60,11 @@ export interface ResolvedMetric {
 export type ProviderResult =
   | { readonly kind: 'value'; readonly value: number }
   | { readonly kind: 'noData' }
-  | { readonly kind: 'error'; readonly message: string };
+  /**
+   * `unavailable`: Prometheus did not answer (connection refused, timeout, HTTP 5xx), which waiting can
+   * cure; otherwise Prometheus answered with an error about the query (bad PromQL, an ambiguous result).
+   */
+  | { readonly kind: 'error'; readonly message: string; readonly unavailable?: boolean };
 
 /** A measurement's verdict, and a metric's or a run's phase once decided. */
 export type MeasurementPhase = 'Successful' | 'Failed' | 'Inconclusive' | 'Error';

@@ -3,7 +3,7 @@
  * Deployment's pod template, its readiness counts, the canary weight on the live HTTPRoute, the
  * desired pod template and its revision, the traffic mode, and the rollout state in status.
  */
-import type { KubernetesObject, V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 import {
   normalizeSpec,
   podTemplateRevision,
@@ -25,8 +25,21 @@ export function canaryName(service: string): string {
   return `${service}-canary`;
 }
 
-/** Readiness counts and revision of a live Deployment. */
-export function observeDeployment(d: V1Deployment | undefined): DeploymentObservation | undefined {
+/**
+ * Ready pods of `d`'s ReplicaSets whose pod template carries `revision` (ReplicaSets copy the template's
+ * annotations). Only ReplicaSets controlled by `d` (owner uid) count.
+ */
+export function revisionReadyReplicas(d: V1Deployment, replicaSets: readonly V1ReplicaSet[], revision: string | undefined): number {
+  if (revision === undefined) return 0;
+  const uid = d.metadata?.uid;
+  return replicaSets
+    .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.controller && o.uid === uid))
+    .filter((rs) => rs.spec?.template?.metadata?.annotations?.[REVISION_ANNOTATION] === revision)
+    .reduce((sum, rs) => sum + (rs.status?.readyReplicas ?? 0), 0);
+}
+
+/** Readiness counts and revision of a live Deployment; `replicaSets` are its namespace's (any owner). */
+export function observeDeployment(d: V1Deployment | undefined, replicaSets: readonly V1ReplicaSet[] = []): DeploymentObservation | undefined {
   if (!d) return undefined;
   const revision = d.spec?.template?.metadata?.annotations?.[REVISION_ANNOTATION];
   return {
@@ -35,6 +48,7 @@ export function observeDeployment(d: V1Deployment | undefined): DeploymentObserv
     statusReplicas: d.status?.replicas ?? 0,
     updatedReplicas: d.status?.updatedReplicas ?? 0,
     readyReplicas: d.status?.readyReplicas ?? 0,
+    revisionReadyReplicas: revisionReadyReplicas(d, replicaSets, revision),
     generation: d.metadata?.generation ?? 0,
     observedGeneration: d.status?.observedGeneration ?? 0,
   };

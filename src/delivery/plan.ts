@@ -12,8 +12,12 @@
  *
  * Safety rules, each covered by a unit test:
  * - the route weight only ever follows `state.weight`, which rises only after the canary pods for
- *   the new weight are Ready, and drops to 0 at promotion only after the stable Deployment is Ready
- *   with the new template (so at no moment does neither side serve);
+ *   the new weight are Ready (pods of the new revision: older ones a rolling update keeps do not
+ *   count), and drops to 0 at promotion only after the stable Deployment is Ready with the new
+ *   template (so at no moment does neither side serve);
+ * - background analysis measures only while the canary serves traffic; a step advances only on a
+ *   successful latest measurement (advanceRule RequireLatestSuccess);
+ * - a pause on a Prometheus outage resumes by itself once Prometheus answers; one on no data waits;
  * - a rollback sets weight 0 (all traffic to the stable, which never changed) and scales the canary
  *   to 0 after the route write;
  * - everything is in the state, so a restarted controller re-derives the same writes: it resumes at
@@ -21,6 +25,7 @@
  */
 import {
   applyMeasurements,
+  isProviderUnavailable,
   newMetricRun,
   nextMeasurementAt,
 } from '../analysis/assess.js';
@@ -57,15 +62,31 @@ export function parseAction(value: string): RolloutVerb | undefined {
   return verbs.find((verb) => verb === v);
 }
 
-/** True when the canary Deployment runs `revision` with at least `want` Ready pods. */
+/**
+ * True when the canary Deployment runs `revision` with at least `want` Ready pods OF THAT REVISION:
+ * pods of the previous template that a rolling update keeps Ready do not count (like isStableReady).
+ */
 export function isCanaryReady(canary: DeploymentObservation | undefined, revision: string | undefined, want: number): boolean {
   if (!canary || canary.revision !== revision) return false;
   return (
     canary.observedGeneration >= canary.generation &&
     canary.replicas >= want &&
     canary.updatedReplicas >= want &&
-    canary.readyReplicas >= want
+    canary.revisionReadyReplicas >= want
   );
+}
+
+/**
+ * True when the canary serves traffic: a weight above 0 and Ready pods of its own revision. Background
+ * analysis measures only then (before, every reading would be "no data" and pause the rollout).
+ */
+export function canaryServes(state: RolloutState, obs: Pick<Observations, 'canary'>): boolean {
+  return state.weight > 0 && canaryRevisionReady(obs.canary, state.canaryRevision) > 0;
+}
+
+/** Ready pods of the canary revision under rollout (0 when the canary Deployment runs another one). */
+export function canaryRevisionReady(canary: DeploymentObservation | undefined, revision: string | undefined): number {
+  return canary && canary.revision === revision ? canary.revisionReadyReplicas : 0;
 }
 
 /** True when the stable Deployment runs only `revision`, all of its pods Ready. */
@@ -87,6 +108,30 @@ function describeStep(step: Step): string {
 
 function stepType(step: Step): string {
   return 'setWeight' in step ? 'setWeight' : 'pause' in step ? 'pause' : 'analysis';
+}
+
+/** Probing a Prometheus outage: first after this long, then backing off (a quarter of the outage so far)... */
+export const OUTAGE_PROBE_MIN_MS = 2_000;
+/** ...up to this. */
+export const OUTAGE_PROBE_MAX_MS = 60_000;
+
+/**
+ * The analysis run a rollout is paused on because Prometheus did not answer (its erroring metrics' last
+ * measurements say "Prometheus unavailable"), or undefined. Such a pause resumes by itself once
+ * Prometheus answers; a pause on no data, or on a query Prometheus rejects, waits for someone.
+ */
+export function outageRun(state: RolloutState | undefined): AnalysisRun | undefined {
+  if (state?.phase !== 'Paused' || state.pauseReason !== 'AnalysisError') return undefined;
+  const run = state.history.at(-1);
+  if (!run || run.phase !== 'Error') return undefined;
+  const erroring = run.metrics.filter((m) => m.phase === 'Error');
+  return erroring.length > 0 && erroring.every((m) => isProviderUnavailable(m.measurements.at(-1))) ? run : undefined;
+}
+
+/** How long after `pausedAt` to probe Prometheus again (backoff from the pause's age). Pure. */
+export function outageProbeAfterMs(state: RolloutState, now: Date): number {
+  const age = state.pausedAt === undefined ? 0 : now.getTime() - Date.parse(state.pausedAt);
+  return Math.min(OUTAGE_PROBE_MAX_MS, Math.max(OUTAGE_PROBE_MIN_MS, Math.floor(age / 4)));
 }
 
 /** The mutable working set of one planning pass (local to `plan`, never shared). */
@@ -270,6 +315,22 @@ class Planner {
     }
   }
 
+  /** Paused because Prometheus did not answer: resume once it answers again, else probe again later. */
+  handleOutage(): void {
+    if (!outageRun(this.state)) return;
+    if (this.obs.providerAnswers !== true) {
+      this.requeue(outageProbeAfterMs(this.state, this.now));
+      return;
+    }
+    this.clearPause();
+    this.state.phase = 'Progressing';
+    this.archiveRun('resumed');
+    this.state.attempt += 1;
+    this.state.stepStartedAt = this.nowIso;
+    this.state.message = `Prometheus answers again: resumed at step ${this.state.stepIndex + 1} of ${this.spec.steps.length}`;
+    this.event('Normal', DeliveryReasons.RolloutResumed, this.state.message);
+  }
+
   resume(ignore: (why: string) => void): void {
     if (this.state.phase !== 'Paused') return ignore(`nothing to resume in phase ${this.state.phase}`);
     const reason = this.state.pauseReason;
@@ -338,11 +399,13 @@ class Planner {
       if (weight !== this.state.weight) {
         this.event('Normal', DeliveryReasons.RolloutWeightSet, `canary weight ${this.state.weight}% -> ${weight}% (${want} canary pods Ready)`);
       }
+      // Background analysis starts once the canary serves: look again at once rather than a step later.
+      if (this.spec.background && this.state.weight === 0 && weight > 0) this.requeue(0);
       this.state.weight = weight;
       return true;
     }
     const waited = this.since(this.state.stepStartedAt);
-    const ready = this.obs.canary?.revision === this.state.canaryRevision ? (this.obs.canary?.readyReplicas ?? 0) : 0;
+    const ready = canaryRevisionReady(this.obs.canary, this.state.canaryRevision);
     if (waited >= this.spec.progressDeadlineMs) {
       this.rollback(
         'ProgressDeadlineExceeded',
@@ -400,7 +463,7 @@ class Planner {
       s.currentRun = run;
     } else if (this.obs.measurements && this.obs.measurements.size > 0) {
       const before = run;
-      run = applyMeasurements(run, resolved.metrics, this.obs.measurements, this.now);
+      run = applyMeasurements(run, resolved.metrics, this.obs.measurements, this.now, this.spec.advanceRule);
       for (const m of run.metrics) {
         const was = before.metrics.find((b) => b.name === m.name);
         if (was?.phase === 'Running' && m.phase !== 'Running') {
@@ -438,6 +501,16 @@ class Planner {
   }
 
   pauseOnRun(run: AnalysisRun, where: string): void {
+    const down = run.phase === 'Error' ? run.metrics.find((m) => m.phase === 'Error' && isProviderUnavailable(m.measurements.at(-1))) : undefined;
+    if (down) {
+      // Not "no data": Prometheus itself did not answer. Probed with backoff; resumes by itself.
+      this.pause(
+        'AnalysisError',
+        `${where}: ${down.message ?? 'Prometheus unavailable'} (metric ${down.name}); paused at ${this.state.weight}% (resumes by itself once Prometheus answers; promote to skip, abort to roll back)`,
+      );
+      this.requeue(OUTAGE_PROBE_MIN_MS);
+      return;
+    }
     this.pause(
       run.phase === 'Inconclusive' ? 'Inconclusive' : 'AnalysisError',
       `${where}: analysis ${run.phase === 'Inconclusive' ? 'inconclusive' : 'failed to measure'}: ${run.message ?? ''}; paused at ${this.state.weight}% (resume to measure again, promote to skip, abort to roll back)`,
@@ -479,8 +552,17 @@ class Planner {
       return false;
     }
     let run = s.backgroundRun;
-    if (!run || run.revision !== s.canaryRevision) {
-      if (run) this.archiveBackground('another revision');
+    if (run && run.revision !== s.canaryRevision) {
+      this.archiveBackground('another revision');
+      run = undefined;
+    }
+    // Measured only under traffic: the run starts (its first reading one interval later) once the canary
+    // serves, and readings are not taken while it does not (the reconciler skips them; any given are ignored).
+    if (!canaryServes(s, this.obs)) {
+      if (run) this.requeue(POLL_MS);
+      return true;
+    }
+    if (!run) {
       try {
         s.backgroundRun = this.newRun(resolved.metrics, true);
       } catch (err) {
@@ -493,7 +575,7 @@ class Planner {
     }
     if (this.obs.backgroundMeasurements && this.obs.backgroundMeasurements.size > 0) {
       const before = run;
-      run = applyMeasurements(run, resolved.metrics, this.obs.backgroundMeasurements, this.now);
+      run = applyMeasurements(run, resolved.metrics, this.obs.backgroundMeasurements, this.now, this.spec.advanceRule);
       for (const m of run.metrics) {
         const was = before.metrics.find((b) => b.name === m.name);
         if (was?.phase === 'Running' && m.phase !== 'Running') this.records.push({ kind: 'analysis', metric: m.name, template: m.template, phase: m.phase });
@@ -645,6 +727,10 @@ export function plan(prev: RolloutState | undefined, obs: Observations, spec: De
         p.clearPause();
         p.state.phase = 'Progressing';
         p.progress();
+      } else if (p.state.pauseReason === 'AnalysisError') {
+        // Prometheus was unavailable: carry on by itself once it answers again.
+        p.handleOutage();
+        if ((p.state.phase as RolloutState['phase']) === 'Progressing') p.progress();
       }
       break;
     case 'RolledBack':

@@ -15,7 +15,7 @@
  * derive the same writes from it. A tracker of our own status writes' resourceVersions detects a stale
  * cache (we would otherwise plan from a state older than the one we wrote).
  */
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { dueMetrics } from '../analysis/assess.js';
 import { measureMetric } from '../analysis/measure.js';
@@ -28,6 +28,7 @@ import {
   createController,
   createInformer,
   isNotFound,
+  keyOf,
   mapToOwner,
   mapToSelf,
   statusEqual,
@@ -40,12 +41,14 @@ import {
   type ReconcileResult,
 } from '../kube/index.js';
 import type { Capabilities, PlatformConfig, RenderContext, RolloutRenderInput, WebService } from '../webservice/render/index.js';
+import type { Condition } from '../kube/conditions.js';
+import { withRolloutConditions } from './conditions.js';
 import { recordRollout } from './metrics.js';
 import { desiredPodTemplate, readRolloutState } from './observe.js';
-import { plan } from './plan.js';
+import { canaryServes, outageRun, plan } from './plan.js';
 import { observeFromCaches, rolloutRenderInput, type DeliveryCaches } from './render-input.js';
 import { normalizeDelivery } from './spec.js';
-import { ROLLOUT_ACTION_ANNOTATION, type DeliverySpec, type Plan, type StepAnalysis } from './types.js';
+import { ROLLOUT_ACTION_ANNOTATION, type DeliverySpec, type Plan, type RolloutState, type StepAnalysis } from './types.js';
 
 const WS_API_VERSION = 'paved.dev/v1alpha1';
 const MANAGED_SELECTOR = 'app.kubernetes.io/managed-by=paved,paved.dev/service';
@@ -152,6 +155,8 @@ export async function createDeliveryController(opts: DeliveryControllerOptions):
     ...(opts.selector ? { labelSelector: opts.selector } : {}),
   });
   const deployments = createInformer<V1Deployment & KubernetesObject>({ ...common, apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: MANAGED_SELECTOR });
+  // Pods of a revision are counted per ReplicaSet (a rolling update keeps the previous template's pods).
+  const replicaSets = createInformer<V1ReplicaSet & KubernetesObject>({ ...common, apiVersion: 'apps/v1', kind: 'ReplicaSet', labelSelector: MANAGED_SELECTOR });
   const routes = capabilities.gatewayApi
     ? createInformer<KubernetesObject>({ ...common, apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', labelSelector: MANAGED_SELECTOR })
     : undefined;
@@ -164,6 +169,7 @@ export async function createDeliveryController(opts: DeliveryControllerOptions):
   });
   const caches: DeliveryCaches = {
     deployment: (ns, name) => deployments.getByName(name, ns),
+    replicaSets: (ns, service) => replicaSets.listByLabels({ 'paved.dev/service': service }, ns),
     route: (ns, name) => routes?.getByName(name, ns),
   };
   const templates = new TemplateSource(clients, opts.builtinTemplates ?? (await loadBuiltinTemplates()));
@@ -199,6 +205,15 @@ export async function createDeliveryController(opts: DeliveryControllerOptions):
       }),
     );
     return out;
+  }
+
+  /** While paused on a Prometheus outage: does Prometheus answer the paused run's queries again? */
+  async function probeOutage(state: RolloutState | undefined): Promise<boolean | undefined> {
+    const run = outageRun(state);
+    if (!run) return undefined;
+    const results = await Promise.all(run.metrics.filter((m) => m.phase === 'Error').map((m) => provider.query(m.query)));
+    stats.measurements += results.length;
+    return results.every((r) => r.kind !== 'error');
   }
 
   async function clearAction(ws: WebServiceObject, value: string, log: Logger): Promise<void> {
@@ -237,20 +252,27 @@ export async function createDeliveryController(opts: DeliveryControllerOptions):
     const prev = readRolloutState(ws);
     const analysis = await templates.resolveSteps(spec, namespace);
     const background = spec.background ? await templates.resolve(spec.background.templates, namespace, 'spec.delivery.analysis') : undefined;
+    const seen = observeFromCaches(ws, rctx, caches, desired.revision);
+    // Background analysis reads the canary only while it serves traffic (see canaryServes).
+    const backgroundDue = prev !== undefined && canaryServes(prev, seen);
     const [measurements, backgroundMeasurements] = await Promise.all([
       measure(ws, prev?.currentRun, prev?.currentRun ? analysis.get(prev.currentRun.stepIndex) : undefined, at),
-      measure(ws, prev?.backgroundRun, background, at),
+      backgroundDue ? measure(ws, prev?.backgroundRun, background, at) : new Map<string, Measurement>(),
     ]);
+    const providerAnswers = await probeOutage(prev);
     const obs = {
-      ...observeFromCaches(ws, rctx, caches, desired.revision),
+      ...seen,
+      ...(providerAnswers !== undefined ? { providerAnswers } : {}),
       analysis,
       measurements,
       ...(background ? { background, backgroundMeasurements } : {}),
     };
     const p: Plan = plan(prev, obs, spec, at);
 
-    if (!statusEqual(prev, p.state)) {
-      const res = await writeStatus(clients, ws, { ...(ws.status ?? {}), rollout: p.state } as Record<string, unknown>);
+    // Progressing and Degraded go with every rollout write, so status.conditions never disagrees with it.
+    const conditions = withRolloutConditions(ws.status?.conditions as Condition[] | undefined, p.state, ws.metadata?.generation, at);
+    if (!statusEqual(prev, p.state) || !statusEqual(ws.status?.conditions, conditions)) {
+      const res = await writeStatus(clients, ws, { ...(ws.status ?? {}), rollout: p.state, conditions } as Record<string, unknown>);
       if (res.changed) {
         stats.statusWrites += 1;
         const newRv = Number(res.object?.metadata?.resourceVersion);
@@ -274,11 +296,16 @@ export async function createDeliveryController(opts: DeliveryControllerOptions):
   controller.watch(webServices, mapToSelf);
   const toOwner = mapToOwner({ kind: 'WebService', apiVersion: WS_API_VERSION });
   controller.watch(deployments, toOwner);
+  // A ReplicaSet's owner is its Deployment: map it to the WebService by the service label.
+  controller.watch(replicaSets, (rs) => {
+    const service = rs.metadata?.labels?.['paved.dev/service'];
+    return service ? [keyOf(rs.metadata?.namespace, service)] : [];
+  });
   if (routes) controller.watch(routes, toOwner);
 
   return {
     controller,
-    informers: [webServices, deployments, namespaces, ...(routes ? [routes] : [])] as Array<Informer<KubernetesObject>>,
+    informers: [webServices, deployments, replicaSets, namespaces, ...(routes ? [routes] : [])] as Array<Informer<KubernetesObject>>,
     rolloutInput: (ws) => rolloutRenderInput(ws, contextFor(ws), caches),
     stats,
   };

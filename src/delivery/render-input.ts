@@ -9,7 +9,7 @@
  * Before the delivery controller has written any state, a live stable Deployment keeps its template:
  * a spec change is never applied to the stable track directly, only through a rollout.
  */
-import type { KubernetesObject, V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 import type { RenderContext, RolloutRenderInput, WebService } from '../webservice/render/index.js';
 import { desiredWrites } from './plan.js';
 import { normalizeDelivery } from './spec.js';
@@ -26,6 +26,8 @@ import {
 /** Cached reads the seam needs. */
 export interface DeliveryCaches {
   deployment(namespace: string, name: string): V1Deployment | undefined;
+  /** The service's ReplicaSets (label paved.dev/service), to count Ready pods per revision. */
+  replicaSets(namespace: string, service: string): readonly V1ReplicaSet[];
   /** The service's HTTPRoute (`<name>`), when Gateway API is present. */
   route(namespace: string, name: string): KubernetesObject | undefined;
 }
@@ -34,8 +36,9 @@ export interface DeliveryCaches {
 export function observeFromCaches(ws: WebService, ctx: RenderContext, caches: DeliveryCaches, desiredRevision: string): Observations {
   const namespace = ws.metadata?.namespace ?? '';
   const service = ws.metadata?.name ?? '';
-  const stable = observeDeployment(caches.deployment(namespace, service));
-  const canary = observeDeployment(caches.deployment(namespace, canaryName(service)));
+  const replicaSets = caches.replicaSets(namespace, service);
+  const stable = observeDeployment(caches.deployment(namespace, service), replicaSets);
+  const canary = observeDeployment(caches.deployment(namespace, canaryName(service)), replicaSets);
   const mode = trafficModeOf(ws, ctx);
   const routeWeight = mode === 'gatewayAPI' ? routeCanaryWeight(caches.route(namespace, service), service) : undefined;
   const action = ws.metadata?.annotations?.['paved.dev/rollout-action'];

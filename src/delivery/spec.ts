@@ -5,7 +5,9 @@
  * latency-p99 ClusterAnalysisTemplates). With explicit steps, `delivery.analysis` is also a background
  * analysis measured from `startingStep` until promotion. Pure.
  */
+import { DEFAULT_ADVANCE_RULE, type AdvanceRule } from '../analysis/assess.js';
 import { parseDuration } from '../analysis/duration.js';
+import { InvalidSpecError } from '../errors.js';
 import { DEFAULT_TEMPLATE_REFS } from '../analysis/templates.js';
 import type { TemplateRef } from '../analysis/types.js';
 import type { DeliverySpec, Step } from './types.js';
@@ -20,6 +22,7 @@ export interface DeliverySpecInput {
   analysis?: { templates?: Array<{ templateName: string; clusterScope?: boolean }>; startingStep?: number };
   progressDeadlineSeconds?: number;
   scaleDownDelaySeconds?: number;
+  advanceRule?: string;
 }
 
 export const DEFAULT_WEIGHTS = [10, 50, 100] as const;
@@ -29,7 +32,7 @@ function refs(list: Array<{ templateName: string; clusterScope?: boolean }> | un
   return list.map((t) => ({ name: t.templateName, clusterScope: t.clusterScope ?? false }));
 }
 
-/** Applies the delivery defaults. Throws InvalidSpecError for an unparsable pause duration. */
+/** Applies the delivery defaults. Throws InvalidSpecError for an unparsable pause duration or an unknown advanceRule. */
 export function normalizeDelivery(input: DeliverySpecInput | undefined): DeliverySpec {
   const d = input ?? {};
   const defaultTemplates = refs(d.analysis?.templates) ?? DEFAULT_TEMPLATE_REFS;
@@ -57,9 +60,14 @@ export function normalizeDelivery(input: DeliverySpecInput | undefined): Deliver
     d.steps && d.steps.length > 0 && refs(d.analysis?.templates)
       ? { templates: refs(d.analysis?.templates) as TemplateRef[], startingStep: d.analysis?.startingStep ?? 0 }
       : undefined;
+  const rule = d.advanceRule ?? DEFAULT_ADVANCE_RULE;
+  if (rule !== 'RequireLatestSuccess' && rule !== 'WithinLimits') {
+    throw new InvalidSpecError('spec.delivery.advanceRule', `"${rule}" is not one of RequireLatestSuccess, WithinLimits`);
+  }
   return {
     steps,
     ...(background ? { background } : {}),
+    advanceRule: rule as AdvanceRule,
     progressDeadlineMs: (d.progressDeadlineSeconds ?? 600) * 1000,
     scaleDownDelayMs: (d.scaleDownDelaySeconds ?? 30) * 1000,
   };

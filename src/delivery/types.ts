@@ -3,6 +3,7 @@
  * the rollout state kept in `status.rollout` of the WebService (everything needed to resume after a
  * restart lives there), and what the planner decides.
  */
+import type { AdvanceRule } from '../analysis/assess.js';
 import type { AnalysisRun, Measurement, ResolvedMetric, TemplateRef } from '../analysis/types.js';
 
 /** One step of `spec.delivery.steps`, normalized. */
@@ -21,6 +22,8 @@ export interface DeliverySpec {
   readonly background?: { readonly templates: readonly TemplateRef[]; readonly startingStep: number };
   readonly progressDeadlineMs: number;
   readonly scaleDownDelayMs: number;
+  /** When an analysis lets a step advance (`spec.delivery.advanceRule`); absent: RequireLatestSuccess. */
+  readonly advanceRule?: AdvanceRule;
 }
 
 /** How traffic is split between stable and canary. */
@@ -35,7 +38,14 @@ export interface DeploymentObservation {
   /** status.replicas: every pod of the Deployment, old and new. */
   readonly statusReplicas: number;
   readonly updatedReplicas: number;
+  /** status.readyReplicas: Ready pods of every ReplicaSet, the previous template's included. */
   readonly readyReplicas: number;
+  /**
+   * Ready pods of the ReplicaSets running `revision` only. A rolling update keeps the previous
+   * template's pods Ready until the new ones are, so `readyReplicas` alone would count them as the new
+   * revision's (a spec change while a canary serves, or a release inside the scale-down delay).
+   */
+  readonly revisionReadyReplicas: number;
   readonly generation: number;
   readonly observedGeneration: number;
 }
@@ -63,6 +73,11 @@ export interface Observations {
   readonly background?: StepAnalysis;
   /** Measurements just taken of the background run's due metrics, by metric name. */
   readonly backgroundMeasurements?: ReadonlyMap<string, Measurement>;
+  /**
+   * While paused because Prometheus did not answer: whether it answers the paused run's queries again
+   * (a value or no data), probed by the reconciler when `outageProbeDue` says so. Absent: not probed.
+   */
+  readonly providerAnswers?: boolean;
 }
 
 /** The resolved metrics of one analysis step, or why they could not be resolved. */

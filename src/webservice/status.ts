@@ -7,7 +7,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { setCondition, type Condition, type ConditionInput } from '../kube/conditions.js';
 import { Reasons } from '../kube/reasons.js';
-import type { RenderedObject, WebService } from './render/index.js';
+import { withRolloutConditions } from '../delivery/conditions.js';
+import { readRolloutState } from '../delivery/observe.js';
+import { referencedConfigMaps, type RenderedObject, type WebService } from './render/index.js';
 import type { GoldenPathTier } from './render/spec.js';
 import { formatViolations } from './policy/evaluate.js';
 import type { Violation } from './policy/types.js';
@@ -27,10 +29,15 @@ export function inventoryKey(o: { apiVersion: string; kind: string; name: string
   return `${o.apiVersion}|${o.kind}|${o.name}`;
 }
 
-/** Inventory entries of the previous render that this one no longer produces (to prune). */
+/**
+ * Inventory entries of the previous render that this one no longer produces (to prune), except the
+ * ConfigMaps a rendered pod template still reads: the stable Deployment keeps the stable revision's
+ * template, and with it that revision's config, until a promotion replaces it.
+ */
 export function planPrune(previous: readonly InventoryEntry[] | undefined, current: readonly RenderedObject[]): InventoryEntry[] {
   const keep = new Set(current.map((o) => inventoryKey({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name })));
-  return (previous ?? []).filter((e) => !keep.has(inventoryKey(e)));
+  const read = referencedConfigMaps(current);
+  return (previous ?? []).filter((e) => !keep.has(inventoryKey(e)) && !(e.apiVersion === 'v1' && e.kind === 'ConfigMap' && read.has(e.name)));
 }
 
 interface DeploymentLike {
@@ -157,6 +164,8 @@ export function assessStatus(input: StatusInput): WebServiceStatus {
       conditions = set(conditions, cond(WebServiceConditions.Available, false, reason, message), now);
     }
   }
-  status.conditions = conditions;
+  // Progressing and Degraded belong to the rollout (written with it by the delivery controller): set
+  // here from the status.rollout carried over, so this write agrees with it too.
+  status.conditions = withRolloutConditions(conditions, readRolloutState(ws), gen, now);
   return status;
 }

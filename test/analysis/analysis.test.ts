@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { applyMeasurements, assess, describeCriterion, dueMetrics, judge, newMetricRun, summarizeRun } from '../../src/analysis/assess.js';
+import { applyMeasurements, assess, describeCriterion, dueMetrics, judge, newMetricRun, summarizeRun, type AdvanceRule } from '../../src/analysis/assess.js';
 import { evaluateCondition, parseCondition } from '../../src/analysis/condition.js';
 import { formatPromDuration, parseDuration } from '../../src/analysis/duration.js';
 import { renderQuery } from '../../src/analysis/render-query.js';
@@ -16,10 +16,10 @@ const noData: ProviderResult = { kind: 'noData' };
 const err: ProviderResult = { kind: 'error', message: 'connect ECONNREFUSED' };
 
 /** Feeds provider results one interval apart and returns the metric run. */
-function feed(spec: MetricSpec, results: ProviderResult[], stable?: ProviderResult) {
+function feed(spec: MetricSpec, results: ProviderResult[], stable?: ProviderResult, rule?: AdvanceRule) {
   let run = newMetricRun({ template: 't', metric: spec }, 'q', T0);
   results.forEach((r, i) => {
-    run = assess(run, spec, judge(spec, r, stable, at(2 * (i + 1)).toISOString()), at(2 * (i + 1)));
+    run = assess(run, spec, judge(spec, r, stable, at(2 * (i + 1)).toISOString()), at(2 * (i + 1)), rule);
   });
   return run;
 }
@@ -114,6 +114,15 @@ describe('judge', () => {
   });
   it('treats provider errors as errors', () => {
     expect(judge(metric(), err, undefined, iso)).toMatchObject({ phase: 'Error', message: 'canary query failed: connect ECONNREFUSED' });
+    const down: ProviderResult = { kind: 'error', message: 'network_error: connect ECONNREFUSED', unavailable: true };
+    expect(judge(metric(), down, undefined, iso)).toMatchObject({ phase: 'Error', message: 'Prometheus unavailable: network_error: connect ECONNREFUSED' });
+  });
+  it('retries after a query error sooner, with backoff up to the interval', () => {
+    const spec = metric({ interval: '1m', count: 3, consecutiveErrorLimit: 10 });
+    const down: ProviderResult = { kind: 'error', message: 'timeout', unavailable: true };
+    const gaps = [1, 2, 3, 4, 7, 8].map((n) => Date.parse(feed(spec, Array.from({ length: n }, () => down)).nextMeasurementAt!) - at(2 * n).getTime());
+    expect(gaps).toEqual([1000, 2000, 4000, 8000, 60_000, 60_000]);
+    expect(Date.parse(feed(spec, [down, value(0)]).nextMeasurementAt!) - at(4).getTime()).toBe(60_000);
   });
   it('compares canary with stable', () => {
     const cmp = metric({ max: undefined, comparison: { maxRatio: 1.5, tolerance: 0 } });
@@ -158,6 +167,25 @@ describe('assess (Argo/Flagger semantics)', () => {
   it('tolerates failures within failureLimit', () => {
     expect(feed(metric({ count: 3, failureLimit: 1 }), [value(1), value(0), value(0)]).phase).toBe('Successful');
   });
+  it('never passes on a failed latest measurement: it takes one more, within the limits (RequireLatestSuccess, the default)', () => {
+    const spec = metric({ count: 2, failureLimit: 2, inconclusiveLimit: 2 });
+    const flapping = feed(spec, [value(0), value(1)]);
+    expect(flapping).toMatchObject({ phase: 'Running', successful: 1, failed: 1 });
+    expect(flapping.message).toMatch(/latest measurement is Failed: one more/);
+    expect(flapping.nextMeasurementAt).toBeDefined();
+    expect(feed(spec, [value(0), value(1), value(0)])).toMatchObject({ phase: 'Successful', successful: 2, failed: 1 });
+    // bad, good, bad, ... runs out of failureLimit instead of passing on a bad reading
+    expect(feed(spec, [value(0), value(1), value(1), value(1)])).toMatchObject({ phase: 'Failed', failed: 3 });
+    // a latest "no data" is not a success either; inconclusiveLimit bounds it
+    expect(feed(spec, [value(0), noData]).phase).toBe('Running');
+    expect(feed(spec, [value(0), noData, noData, noData]).phase).toBe('Inconclusive');
+    // a provider error does not use up count, and the next real measurement decides
+    expect(feed(spec, [value(0), value(1), err, value(0)]).phase).toBe('Successful');
+  });
+  it('passes with failures within failureLimit whatever the latest reading under WithinLimits (Argo Rollouts\' rule)', () => {
+    const spec = metric({ count: 2, failureLimit: 2 });
+    expect(feed(spec, [value(0), value(1)], undefined, 'WithinLimits').phase).toBe('Successful');
+  });
   it('becomes inconclusive past inconclusiveLimit', () => {
     expect(feed(metric({ count: 5, inconclusiveLimit: 1 }), [noData]).phase).toBe('Running');
     expect(feed(metric({ count: 5, inconclusiveLimit: 1 }), [noData, noData]).phase).toBe('Inconclusive');
@@ -201,6 +229,7 @@ describe('assess (Argo/Flagger semantics)', () => {
           const run = feed(spec, results);
           if (run.phase === 'Successful') {
             expect(run.successful).toBeGreaterThan(0);
+            expect(run.measurements.at(-1)?.phase, 'never passes on a failed latest measurement').toBe('Successful');
             expect(run.failed).toBeLessThanOrEqual(failureLimit);
             expect(run.inconclusive).toBeLessThanOrEqual(inconclusiveLimit);
           }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { interpretResult, normalizeInfinities, describeQueryError } from '../../src/analysis/prometheus-provider.js';
+import { interpretResult, isUnavailableError, normalizeInfinities, describeQueryError } from '../../src/analysis/prometheus-provider.js';
 import { DEFAULT_TEMPLATE_REFS, loadBuiltinTemplates, parseTemplateSpec, resolveMetrics } from '../../src/analysis/templates.js';
 import { renderQuery } from '../../src/analysis/render-query.js';
 import { InvalidSpecError } from '../../src/errors.js';
@@ -94,5 +94,12 @@ describe('Prometheus results', () => {
     );
     expect(describeQueryError({ errorType: 'http_error', httpStatus: 400, error: 'parse error' })).toBe('http_error: 400: parse error');
     expect(describeQueryError(new Error('boom'))).toBe('boom');
+  });
+  it('tells a Prometheus that does not answer from one that rejects the query', () => {
+    expect(isUnavailableError({ status: 'error', errorType: 'network_error', error: 'connect ECONNREFUSED 127.0.0.1:1' })).toBe(true);
+    expect(isUnavailableError({ status: 'error', errorType: 'timeout_error', error: 'timeout of 2000ms exceeded' })).toBe(true);
+    expect(isUnavailableError({ errorType: 'http_error', httpStatus: 503, error: 'Service Unavailable' })).toBe(true);
+    expect(isUnavailableError({ errorType: 'http_error', httpStatus: 400, error: 'parse error' })).toBe(false);
+    expect(isUnavailableError({ errorType: 'http_error', httpStatus: 422, error: 'execution error' })).toBe(false);
   });
 });

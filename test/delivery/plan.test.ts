@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseAction, plan } from '../../src/delivery/plan.js';
+import { normalizeDelivery } from '../../src/delivery/spec.js';
 import { MAX_HISTORY } from '../../src/delivery/types.js';
 import { analysisStep, deliverySpec, metric, World } from './sim.js';
 
@@ -222,6 +223,63 @@ describe('no data and errors pause, they never promote or roll back', () => {
     expect(w.stable?.revision).toBe('r1');
   });
 
+  it('says "Prometheus unavailable", retries with backoff, and resumes by itself once Prometheus answers', () => {
+    const w = rolling();
+    w.metrics = [{ template: 't', metric: metric({ consecutiveErrorLimit: 2, interval: '10s', count: 2 }) }];
+    let down = false;
+    w.result = () => (down ? { kind: 'error', message: 'network_error: connect ECONNREFUSED 127.0.0.1:9090', unavailable: true } : ok);
+    w.runUntil((x) => x.status?.stepIndex === 3 && (x.status.currentRun?.metrics[0]?.successful ?? 0) === 1);
+    down = true;
+    w.runUntil((x) => x.status?.phase === 'Paused', 200, 250);
+    expect(w.status).toMatchObject({ pauseReason: 'AnalysisError', weight: 50, stepIndex: 3 });
+    expect(w.status?.message).toContain('Prometheus unavailable: network_error: connect ECONNREFUSED');
+    expect(w.status?.message).toContain('3 consecutive query errors (consecutiveErrorLimit 2)');
+    expect(w.status?.message).not.toMatch(/no data/);
+    const times = w.status!.history.at(-1)!.metrics[0]!.measurements.map((m) => Date.parse(m.at));
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(gaps.slice(-3)).toEqual([10_000, 1000, 2000]); // a reading one interval (10 s) after the good one; errors retried after 1 s, then 2 s
+    // still down: stays paused, probing less and less often
+    const requeues: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      requeues.push(w.reconcile().requeueAfterMs ?? 0);
+      w.tick(requeues.at(-1)!);
+      expect(w.status?.phase).toBe('Paused');
+    }
+    expect(requeues[5]).toBeGreaterThan(requeues[0]!);
+    down = false;
+    w.reconcile();
+    expect(w.status).toMatchObject({ phase: 'Progressing', attempt: 1, stepIndex: 3 });
+    expect(events(w)).toContain('RolloutResumed');
+    w.runUntil((x) => x.status?.phase === 'Healthy' && x.status.stableRevision === 'r2', 200, 2000);
+  });
+
+  it('a no-data pause stays paused when data comes back, until someone acts', () => {
+    const w = rolling();
+    w.result = () => ({ kind: 'noData' });
+    w.runUntil((x) => x.status?.phase === 'Paused');
+    expect(w.status?.pauseReason).toBe('Inconclusive');
+    w.result = () => ok;
+    for (let i = 0; i < 20; i++) {
+      w.reconcile();
+      w.tick(5000);
+    }
+    expect(w.status?.phase).toBe('Paused');
+  });
+
+  it('a query Prometheus rejects is not an outage: it stays paused', () => {
+    const w = rolling();
+    w.metrics = [{ template: 't', metric: metric({ consecutiveErrorLimit: 0 }) }];
+    w.result = () => ({ kind: 'error', message: 'http_error: 400: parse error' });
+    w.runUntil((x) => x.status?.phase === 'Paused');
+    expect(w.status?.message).toContain('canary query failed: http_error: 400: parse error');
+    w.result = () => ok;
+    for (let i = 0; i < 10; i++) {
+      w.reconcile();
+      w.tick(5000);
+    }
+    expect(w.status?.phase).toBe('Paused');
+  });
+
   it('pauses on a missing template and carries on by itself once it exists', () => {
     const w = rolling();
     w.analysisError = 'ClusterAnalysisTemplate/error-rate not found';
@@ -267,8 +325,8 @@ describe('restart', () => {
       namespace: 'shop',
       service: 'cart',
       desiredRevision: 'r2',
-      stable: { revision: 'r1', replicas: 4, statusReplicas: 4, updatedReplicas: 4, readyReplicas: 4, generation: 1, observedGeneration: 1 },
-      canary: { revision: 'r2', replicas: 1, statusReplicas: 1, updatedReplicas: 1, readyReplicas: 1, generation: 1, observedGeneration: 1 },
+      stable: { revision: 'r1', replicas: 4, statusReplicas: 4, updatedReplicas: 4, readyReplicas: 4, revisionReadyReplicas: 4, generation: 1, observedGeneration: 1 },
+      canary: { revision: 'r2', replicas: 1, statusReplicas: 1, updatedReplicas: 1, readyReplicas: 1, revisionReadyReplicas: 1, generation: 1, observedGeneration: 1 },
       trafficMode: 'gatewayAPI',
       analysis: new Map([[1, { metrics: w.metrics }], [3, { metrics: w.metrics }]]),
     }, w.spec, w.now);
@@ -424,11 +482,64 @@ describe('the HPA keeps working', () => {
   });
 });
 
+describe('the canary is judged by its own revision\'s pods', () => {
+  it('gives no weight and no analysis to a new revision whose pods are not Ready while the previous canary\'s still are', () => {
+    const w = rolling();
+    w.runUntil((x) => x.status?.stepIndex === 1 && x.routeWeight === 10); // r2 serves 10%, analysing
+    w.desiredRevision = 'r3';
+    w.reconcile(); // the route leaves the canary first
+    w.reconcile(); // then the canary Deployment takes r3's template
+    expect(w.canary?.revision).toBe('r3');
+    w.crashCanary = true; // r3's pods never become Ready; r2's stay (maxUnavailable 0)
+    for (let i = 0; i < 30; i++) {
+      w.reconcile();
+      w.tick(1000);
+      expect(w.canary?.ready, 'the previous revision still has Ready pods').toBeGreaterThan(0);
+      expect(w.status).toMatchObject({ canaryRevision: 'r3', stepIndex: 0, weight: 0 });
+      expect(w.status?.currentRun).toBeUndefined();
+      expect(w.routeWeight).toBe(0);
+    }
+    expect(w.status?.message).toMatch(/waiting for 1 canary pods to be Ready for 10% \(0 Ready\)/);
+    w.crashCanary = false; // r3's own pod becomes Ready: now it gets the weight
+    w.runUntil((x) => x.routeWeight === 10 && x.status?.canaryRevision === 'r3');
+  });
+});
+
+describe('advanceRule: a step never advances on a failed latest measurement', () => {
+  it('takes one more measurement when the latest of count failed (bad, good, bad, good never passes on bad)', () => {
+    const w = rolling();
+    w.metrics = [{ template: 'ClusterAnalysisTemplate/error-rate', metric: metric({ count: 2, failureLimit: 3 }) }];
+    let n = 0;
+    w.result = () => (n++ % 2 === 0 ? ok : fails); // good, bad, good, bad, ...
+    w.runUntil((x) => x.status?.phase === 'Healthy' && x.status.stableRevision === 'r2', 400);
+    const passed = w.status!.history.filter((r) => r.phase === 'Successful');
+    expect(passed).toHaveLength(2);
+    for (const run of passed) expect(run.metrics[0]!.measurements.at(-1)?.phase).toBe('Successful');
+    expect(passed[0]!.metrics[0]!.measurements.map((m) => m.phase)).toEqual(['Successful', 'Failed', 'Successful']);
+  });
+
+  it('follows Argo Rollouts with advanceRule WithinLimits', () => {
+    const w = new World(deliverySpec({ advanceRule: 'WithinLimits' })).boot();
+    w.desiredRevision = 'r2';
+    w.metrics = [{ template: 'ClusterAnalysisTemplate/error-rate', metric: metric({ count: 2, failureLimit: 3 }) }];
+    let n = 0;
+    w.result = () => (n++ % 2 === 0 ? ok : fails);
+    w.runUntil((x) => x.status?.phase === 'Healthy' && x.status.stableRevision === 'r2', 400);
+    expect(w.status!.history[0]!.metrics[0]!.measurements.map((m) => m.phase)).toEqual(['Successful', 'Failed']);
+  });
+
+  it('is RequireLatestSuccess by default and refuses anything else, naming the field', () => {
+    expect(normalizeDelivery(undefined).advanceRule).toBe('RequireLatestSuccess');
+    expect(normalizeDelivery({ advanceRule: 'WithinLimits' }).advanceRule).toBe('WithinLimits');
+    expect(() => normalizeDelivery({ advanceRule: 'Lenient' })).toThrow(/spec\.delivery\.advanceRule: "Lenient" is not one of/);
+  });
+});
+
 describe('invariants under any sequence of events', () => {
   it('holds the traffic safety rules, bounded status and JSON-safe state', () => {
     const event = fc.oneof(
       fc.record({ t: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 20_000 }) }),
-      fc.record({ t: fc.constant('result' as const), r: fc.constantFrom('ok', 'fail', 'noData', 'error') }),
+      fc.record({ t: fc.constant('result' as const), r: fc.constantFrom('ok', 'fail', 'noData', 'error', 'unavailable') }),
       fc.record({ t: fc.constant('spec' as const), rev: fc.constantFrom('r1', 'r2', 'r3') }),
       fc.record({ t: fc.constant('action' as const), a: fc.constantFrom('promote', 'promote --full', 'abort', 'retry', 'pause', 'resume', undefined) }),
       fc.record({ t: fc.constant('crash' as const), on: fc.boolean() }),
@@ -448,7 +559,15 @@ describe('invariants under any sequence of events', () => {
         w.boot();
         let result = 'ok';
         w.result = () =>
-          result === 'ok' ? ok : result === 'fail' ? fails : result === 'noData' ? { kind: 'noData' } : { kind: 'error', message: 'down' };
+          result === 'ok'
+            ? ok
+            : result === 'fail'
+              ? fails
+              : result === 'noData'
+                ? { kind: 'noData' }
+                : result === 'unavailable'
+                  ? { kind: 'error', message: 'timeout', unavailable: true }
+                  : { kind: 'error', message: 'down' };
         let prevPhase = w.status!.phase;
         for (const e of evs) {
           if (e.t === 'tick') w.tick(e.ms);
@@ -463,6 +582,12 @@ describe('invariants under any sequence of events', () => {
           expect(JSON.stringify(s).length).toBeLessThan(64_000);
           if (s.phase === 'Healthy' || s.phase === 'RolledBack') expect(w.routeWeight).toBe(0);
           if (s.phase === 'RolledBack' && prevPhase === 'RolledBack') expect(w.canary?.replicas ?? 0).toBe(0);
+          // background analysis pauses only on readings taken under traffic
+          if (s.phase === 'Paused' && s.message?.startsWith('background: analysis')) expect(s.weight).toBeGreaterThan(0);
+          // never advance on a failed latest measurement (advanceRule RequireLatestSuccess, the default)
+          for (const run of s.history.filter((r) => r.phase === 'Successful')) {
+            for (const m of run.metrics) expect(m.measurements.at(-1)?.phase, `run ${run.id} passed on its latest measurement`).toBe('Successful');
+          }
           prevPhase = s.phase;
           expect(w.stable?.revision).toBeDefined();
         }
@@ -509,6 +634,26 @@ describe('background analysis (delivery.analysis with explicit steps)', () => {
     w.result = () => ({ kind: 'value', value: 0 });
     w.action = 'resume';
     w.runUntil((x) => x.status?.phase === 'Healthy' && x.status.stableRevision === 'r2', 400, 2000);
+  });
+
+  it('neither measures nor pauses before the canary serves traffic (slow-starting pods)', () => {
+    const w = new World(bgSpec()).boot();
+    w.result = () => ({ kind: 'noData' }); // what the canary would read without traffic
+    w.desiredRevision = 'r2';
+    w.crashCanary = true; // the new pods are slow to become Ready
+    for (let i = 0; i < 40; i++) {
+      w.reconcile();
+      w.tick(1000);
+      expect(w.status).toMatchObject({ phase: 'Progressing', weight: 0, stepIndex: 0 });
+      expect(w.status?.backgroundRun).toBeUndefined();
+    }
+    expect(w.queries).toBe(0);
+    w.crashCanary = false;
+    w.result = () => ({ kind: 'value', value: 0 });
+    w.runUntil((x) => x.status?.backgroundRun !== undefined);
+    expect(w.routeWeight).toBe(20);
+    w.runUntil((x) => x.status?.phase === 'Healthy' && x.status.stableRevision === 'r2', 400, 2000);
+    expect(w.status!.history.filter((r) => r.id.includes('-bg')).every((r) => r.phase !== 'Inconclusive' || r.message?.startsWith('abandoned'))).toBe(true);
   });
 
   it('starts at startingStep', () => {

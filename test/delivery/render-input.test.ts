@@ -28,6 +28,7 @@ function caches(stable?: V1Deployment, canary?: V1Deployment, canaryWeight?: num
   return {
     deployment: (_ns, name) => (name === 'shop' ? stable : name === 'shop-canary' ? canary : undefined),
     route: () => route,
+    replicaSets: () => [],
   };
 }
 

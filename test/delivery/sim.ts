@@ -7,7 +7,7 @@
 import { expect } from 'vitest';
 import { dueMetrics, judge } from '../../src/analysis/assess.js';
 import { metricSpecSchema, type MetricSpec, type ProviderResult, type ResolvedMetric } from '../../src/analysis/types.js';
-import { plan } from '../../src/delivery/plan.js';
+import { canaryServes, outageRun, plan } from '../../src/delivery/plan.js';
 import { canaryReplicas } from '../../src/delivery/scaling.js';
 import type { Action, DeliverySpec, DeploymentObservation, Plan, RolloutState, Step, TrafficMode } from '../../src/delivery/types.js';
 
@@ -31,7 +31,10 @@ export function deliverySpec(over: Partial<DeliverySpec> = {}): DeliverySpec {
 interface Deployment {
   revision: string;
   replicas: number;
+  /** Ready pods of every ReplicaSet: a rolling update keeps the previous template's pods Ready. */
   ready: number;
+  /** Ready pods of `revision` only. */
+  revisionReady: number;
   updated: number;
   statusReplicas: number;
   generation: number;
@@ -77,6 +80,7 @@ export class World {
       statusReplicas: d.statusReplicas,
       updatedReplicas: d.updated,
       readyReplicas: d.ready,
+      revisionReadyReplicas: d.revisionReady,
       generation: d.generation,
       observedGeneration: d.observedGeneration,
     };
@@ -96,13 +100,18 @@ export class World {
     }
     const backgroundMeasurements = new Map();
     const bgRun = this.status?.backgroundRun;
-    if (bgRun && this.status?.phase === 'Progressing') {
+    // As the reconciler: background readings only while the canary serves traffic.
+    if (bgRun && this.status?.phase === 'Progressing' && canaryServes(this.status, { canary: this.observe(this.canary) })) {
       for (const name of dueMetrics(bgRun, this.now)) {
         const m = this.backgroundMetrics.find((r) => r.metric.name === name)!.metric;
         this.queries += 1;
         backgroundMeasurements.set(name, judge(m, this.result(name, 'canary'), undefined, this.now.toISOString()));
       }
     }
+    // As the reconciler: paused on a Prometheus outage, probe the paused run's queries.
+    const down = outageRun(this.status);
+    const providerAnswers = down ? down.metrics.filter((m) => m.phase === 'Error').every((m) => this.result(m.name, 'canary').kind !== 'error') : undefined;
+    if (down) this.queries += 1;
     const one = this.analysisError !== undefined ? { error: this.analysisError } : { metrics: this.metrics };
     const analysis = new Map(this.spec.steps.flatMap((s, i) => ('analysis' in s ? [[i, one] as const] : [])));
     const p = plan(
@@ -119,6 +128,7 @@ export class World {
         routeWeight: this.routeWeight,
         ...(this.spec.background ? { background: { metrics: this.backgroundMetrics }, backgroundMeasurements } : {}),
         measurements,
+        ...(providerAnswers !== undefined ? { providerAnswers } : {}),
       },
       this.spec,
       this.now,
@@ -135,9 +145,9 @@ export class World {
       const revision = a.template === 'desired' ? this.desiredRevision : a.template === 'canary' ? this.canary!.revision : this.stable!.revision;
       expect(revision, 'applyStable names the revision its template has').toBe(a.revision);
       if (!this.stable) {
-        this.stable = { revision, replicas: this.hpaReplicas, ready: 0, updated: 0, statusReplicas: 0, generation: 1, observedGeneration: 0 };
+        this.stable = { revision, replicas: this.hpaReplicas, ready: 0, revisionReady: 0, updated: 0, statusReplicas: 0, generation: 1, observedGeneration: 0 };
       } else if (this.stable.revision !== revision) {
-        this.stable = { ...this.stable, revision, updated: 0, generation: this.stable.generation + 1 };
+        this.stable = { ...this.stable, revision, updated: 0, revisionReady: 0, generation: this.stable.generation + 1 };
       }
       return;
     }
@@ -146,13 +156,15 @@ export class World {
       expect(revision).toBe(a.revision);
       const c = this.canary;
       if (!c) {
-        this.canary = { revision, replicas: a.replicas, ready: 0, updated: 0, statusReplicas: 0, generation: 1, observedGeneration: 0 };
+        this.canary = { revision, replicas: a.replicas, ready: 0, revisionReady: 0, updated: 0, statusReplicas: 0, generation: 1, observedGeneration: 0 };
       } else if (c.revision !== revision || c.replicas !== a.replicas) {
         const same = c.revision === revision;
         this.canary = {
           revision,
           replicas: a.replicas,
-          ready: same ? Math.min(c.ready, a.replicas) : 0,
+          // A new template: the previous one's pods stay Ready until the new ones are (maxUnavailable 0).
+          ready: same ? Math.min(c.ready, a.replicas) : c.ready,
+          revisionReady: same ? Math.min(c.revisionReady, a.replicas) : 0,
           updated: same ? Math.min(c.updated, a.replicas) : 0,
           statusReplicas: c.statusReplicas,
           generation: c.generation + 1,
@@ -165,7 +177,7 @@ export class World {
     const stableReplicas = this.stable?.replicas ?? 0;
     if (a.weight > this.routeWeight) {
       const need = canaryReplicas(stableReplicas, a.weight, this.mode);
-      expect(this.canary?.ready ?? 0, `canary Ready before the weight rises to ${a.weight}`).toBeGreaterThanOrEqual(need);
+      expect(this.canary?.revisionReady ?? 0, `canary pods of the new revision Ready before the weight rises to ${a.weight}`).toBeGreaterThanOrEqual(need);
       expect(this.canary?.revision).toBe(this.status?.canaryRevision);
     }
     if (a.weight < 100 && this.canary) expect(this.stable?.ready ?? 0, 'stable serves whatever the canary does not').toBeGreaterThan(0);
@@ -177,7 +189,10 @@ export class World {
     this.routeWeight = a.weight;
   }
 
-  /** Time passes: pods start (canary pods never become Ready when crash-looping); the HPA's count holds. */
+  /**
+   * Time passes: pods start (new canary pods never become Ready when crash-looping, and the previous
+   * template's pods then stay, as a rolling update with maxUnavailable 0 keeps them); the HPA's count holds.
+   */
   tick(ms: number): void {
     this.now = new Date(this.now.getTime() + ms);
     for (const key of ['stable', 'canary'] as const) {
@@ -188,7 +203,8 @@ export class World {
       this[key] = {
         ...d,
         replicas,
-        ready: crash ? 0 : replicas,
+        ready: crash ? Math.min(d.ready - d.revisionReady, replicas) : replicas,
+        revisionReady: crash ? 0 : replicas,
         updated: replicas,
         statusReplicas: replicas,
         generation: key === 'stable' && replicas !== d.replicas ? d.generation + 1 : d.generation,

@@ -120,8 +120,8 @@ export async function watchWeights(namespace: string, service: string): Promise<
   return { weights, stop: () => inf.stop() };
 }
 
-/** A WebService with Gateway API routing and test-sized delivery. */
-export function webServiceManifest(name: string, image: string, delivery: Record<string, unknown>): KubernetesObject {
+/** A WebService with Gateway API routing and test-sized delivery (`extra` adds spec fields, e.g. config). */
+export function webServiceManifest(name: string, image: string, delivery: Record<string, unknown>, extra: Record<string, unknown> = {}): KubernetesObject {
   return {
     apiVersion: WS_API,
     kind: 'WebService',
@@ -131,6 +131,7 @@ export function webServiceManifest(name: string, image: string, delivery: Record
       networking: { visibility: 'public', host: `${name}.example.com` },
       scaling: { minReplicas: 2, maxReplicas: 4 },
       delivery,
+      ...extra,
     },
   } as KubernetesObject;
 }
@@ -174,10 +175,18 @@ export function errorRateOf(ns: string, track: 'canary' | 'stable'): string {
   return ERROR_RATE_QUERY.replaceAll('{{namespace}}', ns).replaceAll('{{service}}', 'shop').replaceAll('{{track}}', track).replaceAll('{{interval}}', '5s');
 }
 
-/** Waits until Prometheus has scraped the emitter long enough for the canary's rate to exist. */
-export async function scraped(url: string, ns: string): Promise<void> {
+/** Waits until Prometheus has scraped the emitter long enough for a track's rate to exist. */
+export async function scraped(url: string, ns: string, track: 'canary' | 'stable' = 'canary'): Promise<void> {
   const provider = prometheusProvider(url);
-  await eventually(async () => expect((await provider.query(errorRateOf(ns, 'canary'))).kind).toBe('value'), SLOW);
+  await eventually(async () => expect((await provider.query(errorRateOf(ns, track))).kind).toBe('value'), SLOW);
+}
+
+/** Options of a rollout test's set-up. */
+export interface SetupOptions {
+  /** The emitter plays the gateway: requests split by the HTTPRoute's weights (canary at 0%: none). */
+  followRoute?: boolean;
+  /** More spec fields of the WebService (config, overrides). */
+  spec?: Record<string, unknown>;
 }
 
 export async function release(env: Env, image: string): Promise<void> {
@@ -190,7 +199,7 @@ export const errorGate = [{ name: 'error-rate', query: ERROR_RATE_QUERY, max: 0.
 export function rolloutFixture(): {
   prom(): LocalPrometheus;
   cleanups: Array<() => Promise<void>>;
-  setup(prefix: string, gate: Array<Record<string, unknown>>, delivery?: Record<string, unknown>): Promise<Env>;
+  setup(prefix: string, gate: Array<Record<string, unknown>>, delivery?: Record<string, unknown>, options?: SetupOptions): Promise<Env>;
 } {
   let prom: LocalPrometheus | undefined;
   const cleanups: Array<() => Promise<void>> = [];
@@ -205,19 +214,26 @@ export function rolloutFixture(): {
     return prom;
   };
   /** A namespace with an emitter scraped by Prometheus, both controllers, the `gate` template and a WebService at 1.0.0, settled. */
-  async function setup(prefix: string, gate: Array<Record<string, unknown>>, delivery: Record<string, unknown> = {}): Promise<Env> {
+  async function setup(prefix: string, gate: Array<Record<string, unknown>>, delivery: Record<string, unknown> = {}, options: SetupOptions = {}): Promise<Env> {
     const ns = await createTestNamespace(prefix);
-    const emitter = await startTrafficEmitter({ namespace: ns, service: 'shop', requestsPerSecond: 50 });
+    const emitter = await startTrafficEmitter({
+      namespace: ns,
+      service: 'shop',
+      requestsPerSecond: 50,
+      ...(options.followRoute ? { followRoute: { kubeConfig: adminKubeConfig() } } : {}),
+    });
     cleanups.push(() => emitter.stop());
     await get().addTarget(`emitter-${ns}`, emitter.hostPort);
-    await scraped(get().url, ns);
+    await scraped(get().url, ns, options.followRoute ? 'stable' : 'canary');
     const k = new Kubectl(ns);
     await k.create(analysisTemplate('gate', gate));
     const stack = await startStack(ns, prometheusProvider(get().url));
     cleanups.push(() => stack.stop());
     const route = await watchWeights(ns, 'shop');
     cleanups.push(() => route.stop());
-    await k.create(webServiceManifest('shop', 'ghcr.io/acme/shop:1.0.0', { steps: gatedSteps(), progressDeadlineSeconds: 60, scaleDownDelaySeconds: 0, ...delivery }));
+    await k.create(
+      webServiceManifest('shop', 'ghcr.io/acme/shop:1.0.0', { steps: gatedSteps(), progressDeadlineSeconds: 60, scaleDownDelaySeconds: 0, ...delivery }, options.spec),
+    );
     await eventually(async () => {
       const r = await k.rollout('shop');
       expect(r.phase).toBe('Healthy');

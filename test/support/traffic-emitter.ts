@@ -6,10 +6,19 @@
  * "serves" `requestsPerSecond` per track, an exact share of them with status 500, each taking the
  * configured latency. Tests change a track's error rate, latency and request rate at any moment, and a
  * real Prometheus scrapes the server (addTarget with `hostPort`).
+ *
+ * With `followRoute`, it plays the gateway too: it watches the service's HTTPRoute on the API server and
+ * sends each track its share of the requests by the route's backendRef weights, so a canary with
+ * weight 0 (or no route yet) gets no request at all, exactly as behind a real gateway. A track's rate is
+ * then its configured rate times its share (both tracks default to `requestsPerSecond`, so that is the
+ * total load split by the weights). Without it, both tracks get their configured rate all the time.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { routeCanaryWeight } from '../../src/delivery/observe.js';
+import { KubeClients, createInformer, type Informer } from '../../src/kube/index.js';
 
 export type Track = 'stable' | 'canary';
 
@@ -20,6 +29,8 @@ export interface TrafficEmitterOptions {
   requestsPerSecond?: number;
   /** How often requests are counted (default 100 ms). */
   tickMs?: number;
+  /** Split the requests by the weights of this HTTPRoute (`<namespace>/<service>` by default), as a gateway would. */
+  followRoute?: { kubeConfig: KubeConfig; name?: string };
 }
 
 export interface TrafficEmitter {
@@ -34,6 +45,8 @@ export interface TrafficEmitter {
   setRequestRate(track: Track, perSecond: number): void;
   /** Requests counted so far (by track and code), as the /metrics page shows them. */
   counts(): Promise<Record<string, number>>;
+  /** The canary's share (percent) the emitter follows now: the route's with `followRoute`, else undefined. */
+  canaryWeight(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -68,13 +81,33 @@ export async function startTrafficEmitter(opts: TrafficEmitterOptions): Promise<
   };
   const tickMs = opts.tickMs ?? 100;
   const base = { namespace: opts.namespace, service: opts.service };
+  let route: Informer<KubernetesObject> | undefined;
+  let canaryWeight = 0; // no route yet: everything goes to the stable track
+  if (opts.followRoute) {
+    const name = opts.followRoute.name ?? opts.service;
+    route = createInformer<KubernetesObject>({
+      clients: KubeClients.fromKubeConfig(opts.followRoute.kubeConfig),
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      namespace: opts.namespace,
+      fieldSelector: `metadata.name=${name}`,
+    });
+    const follow = (obj: KubernetesObject | undefined) => void (canaryWeight = routeCanaryWeight(obj, opts.service) ?? 0);
+    route.on('add', follow);
+    route.on('update', follow);
+    route.on('delete', () => follow(undefined));
+    await route.start();
+    await route.waitForSync();
+  }
+  /** A track's share of its configured rate: 1 without a route to follow. */
+  const share = (track: Track): number => (route ? (track === 'canary' ? canaryWeight : 100 - canaryWeight) / 100 : 1);
   // Series exist from the start, so "no traffic" reads as a zero rate (NaN ratio), not a missing series.
   for (const track of ['stable', 'canary'] as const) requests.inc({ ...base, track, code: '200' }, 0);
 
   const timer = setInterval(() => {
     for (const track of ['stable', 'canary'] as const) {
       const t = tracks[track];
-      const exact = (t.rps * tickMs) / 1000 + t.carryRequests;
+      const exact = (t.rps * share(track) * tickMs) / 1000 + t.carryRequests;
       const n = Math.floor(exact);
       t.carryRequests = exact - n;
       if (n === 0) continue;
@@ -121,8 +154,10 @@ export async function startTrafficEmitter(opts: TrafficEmitterOptions): Promise<
       for (const v of m.values) out[`${v.labels.track}/${v.labels.code}`] = v.value;
       return out;
     },
+    canaryWeight: () => (route ? canaryWeight : undefined),
     async stop() {
       clearInterval(timer);
+      await route?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -104,7 +104,16 @@ describe('renderWebService', () => {
     const r = renderWebService(ws, contextFor(FULL));
     expect((find(r.objects, 'ConfigMap') as any).data).toEqual({ A: '1', B: '2' });
     const c = (find(r.objects, 'Deployment') as any).spec.template.spec.containers[0];
-    expect(c.envFrom).toEqual([{ configMapRef: { name: 'shop-config' } }]);
+    const cm = find(r.objects, 'ConfigMap') as any;
+    expect(cm.metadata.name).toMatch(/^shop-config-[0-9a-f]{10}$/);
+    expect(cm.immutable).toBe(true);
+    expect(c.envFrom).toEqual([{ configMapRef: { name: cm.metadata.name } }]);
+    // one ConfigMap per revision of the config: new data, new name (and so a new pod-template revision)
+    const changed = renderWebService(webService('shop', 'team-a', { ...ws.spec, config: { A: '1', B: '3' } }), contextFor(FULL));
+    expect((find(changed.objects, 'ConfigMap') as any).metadata.name).not.toBe(cm.metadata.name);
+    expect(changed.revision).not.toBe(r.revision);
+    const reordered = renderWebService(webService('shop', 'team-a', { ...ws.spec, config: { A: '1', B: '2' } }), contextFor(FULL));
+    expect((find(reordered.objects, 'ConfigMap') as any).metadata.name).toBe(cm.metadata.name);
     expect(c.env.map((e: any) => e.name)).toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
     const plain = renderWebService(base, contextFor(FULL));
     expect(find(plain.objects, 'ConfigMap')).toBeUndefined();

@@ -27,6 +27,22 @@ describe('status', () => {
     expect(planPrune(prev, [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'shop' } }])).toEqual([prev[1]]);
   });
 
+  it('keeps the ConfigMaps a rendered pod template still reads (the stable revision\'s config), prunes the others', () => {
+    const cms = ['shop-config-aaaaaaaaaa', 'shop-config-bbbbbbbbbb', 'shop-config-cccccccccc'].map((name) => ({ apiVersion: 'v1', kind: 'ConfigMap', name }));
+    const deployment = (name: string, config: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name },
+      spec: { template: { spec: { containers: [{ name: 'app', envFrom: [{ configMapRef: { name: config } }] }] } } },
+    });
+    const rendered = [
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shop-config-cccccccccc' } },
+      deployment('shop', 'shop-config-aaaaaaaaaa'), // stable: the stable revision's template
+      deployment('shop-canary', 'shop-config-cccccccccc'),
+    ];
+    expect(planPrune(cms, rendered)).toEqual([cms[1]]);
+  });
+
   it('is Available when every object is ready, and stable across identical passes', () => {
     const desired = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shop' } };
     const input = { tier: 'managed' as const, revision: 'r1', violations: [], outcome: { kind: 'applied' as const, objects: [{ desired, live: deployment(2) }] } };

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricsRegistry } from '../../src/kube/index.js';
+import { configMapName } from '../../src/webservice/render/deployment.js';
 import { createTestNamespace } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { webService } from './fixtures.js';
@@ -62,7 +63,7 @@ describe('WebService controller (real API server)', () => {
     const kinds = (ws.status?.inventory ?? []).map((e) => `${e.kind}/${e.name}`);
     expect(kinds).toEqual([
       'ServiceAccount/shop',
-      'ConfigMap/shop-config',
+      `ConfigMap/${configMapName('shop', { GREETING: 'hello' })}`,
       'Deployment/shop',
       'Service/shop',
       'Service/shop-stable',

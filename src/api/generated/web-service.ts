@@ -161,6 +161,10 @@ export interface WebService {
        * Delay before the old pods are scaled down after promotion.
        */
       scaleDownDelaySeconds?: number;
+      /**
+       * When an analysis lets a step advance. RequireLatestSuccess (default): once count measurements are taken, the latest one must have succeeded; when it did not, one more is taken (within failureLimit, inconclusiveLimit and consecutiveErrorLimit), so a flapping canary is never promoted on a bad reading. WithinLimits: Argo Rollouts' rule, failures within failureLimit pass whatever the latest reading was.
+       */
+      advanceRule?: 'RequireLatestSuccess' | 'WithinLimits';
     };
     /**
      * The configured tier. Any field set here moves the WebService from managed to configured.

@@ -52,9 +52,13 @@ export function hasAutoscaler(spec: NormalizedSpec): boolean {
   return spec.scaling.maxReplicas > spec.scaling.minReplicas;
 }
 
-/** The name of the ConfigMap holding `spec.config`. */
-export function configMapName(name: string): string {
-  return `${name}-config`;
+/**
+ * The name of the ConfigMap holding one revision of `spec.config`: `<name>-config-<hash of the data>`.
+ * A config change is a new ConfigMap (immutable), so the stable track keeps reading the stable
+ * revision's while the canary reads the new one, and a rollback really goes back to the old config.
+ */
+export function configMapName(name: string, config: Readonly<Record<string, string>>): string {
+  return `${name}-config-${shortHash(config)}`;
 }
 
 function probe(spec: NormalizedSpec, path: string | undefined, kind: 'liveness' | 'readiness' | 'startup'): V1Probe {
@@ -110,7 +114,7 @@ function renderContainer(id: Identity, spec: NormalizedSpec, ctx: RenderContext)
   const liveness = hc?.livenessPath ?? rt.livenessPath;
   const readiness = hc?.readinessPath ?? rt.readinessPath;
   const startup = hc?.startupPath ?? (rt.startupProbe ? liveness : undefined);
-  const envFrom: V1EnvFromSource[] = spec.config ? [{ configMapRef: { name: configMapName(id.name) } }] : [];
+  const envFrom: V1EnvFromSource[] = spec.config ? [{ configMapRef: { name: configMapName(id.name, spec.config) } }] : [];
   const ov = spec.overrides;
   const env = renderEnv(id, spec, ctx);
   return {

@@ -35,6 +35,7 @@ export type { RenderedObject } from './workloads.js';
 export type { Capabilities, PlatformConfig, RenderContext, RolloutRenderInput, ServiceRef } from './context.js';
 export { DEFAULT_PLATFORM, platformFromConfig, parsePolicyModes } from './context.js';
 export { podTemplateRevision } from './deployment.js';
+export { referencedConfigMaps } from './config-map.js';
 export { serviceNames } from './service.js';
 export { normalizeSpec, tierOf, type GoldenPathTier, type WebService, type WebServiceSpec } from './spec.js';
 

@@ -54,6 +54,8 @@ export const SPEC_DEFAULTS = Object.freeze({
   'observability.tracing': false,
   'delivery.progressDeadlineSeconds': 600,
   'delivery.scaleDownDelaySeconds': 30,
+  // Read by src/delivery/spec.ts (normalizeDelivery), not by the renderer.
+  'delivery.advanceRule': 'RequireLatestSuccess',
 } as const);
 
 function definedEntries<T extends object>(o: T | undefined): Partial<T> {
