@@ -5,6 +5,9 @@ import { SetupError } from '../src/errors.js';
 try {
   const bins = await ensureBinaries({ onProgress: (line) => process.stderr.write(`[paved setup] ${line}\n`) });
   process.stderr.write(`[paved setup] local cluster binaries ready: ${bins.controlPlane}, ${bins.kwok}\n`);
+  // --- exporters ---
+  process.stderr.write(`[paved setup] exporters ready: ${bins.kubeStateMetrics}, ${bins.metricsServer}\n`);
+  // --- end exporters ---
 } catch (err) {
   process.stderr.write(`[paved setup] ERROR: ${err instanceof SetupError ? err.message : String(err)}\n`);
   process.exit(1);
