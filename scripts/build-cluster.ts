@@ -1,6 +1,6 @@
 /**
  * CLI: builds (or finds in the cache) what the local stack and the tests run, printing progress.
- *   --cluster     the control plane (with kubectl) and kwok, plus the third-party CRDs
+ *   --cluster     the control plane (with kubectl), kwok, kube-state-metrics and metrics-server, plus the third-party CRDs
  *   --crds        only the third-party CRDs (tools/crds/go.mod, into the Go module cache)
  *   --prometheus  Prometheus 3 and promtool (tools/prometheus)
  * With no flag: all of them.
@@ -22,6 +22,9 @@ try {
     const bins = await ensureBinaries({ onProgress: progress });
     const kubectl = await ensureKubectl({ onProgress: progress });
     progress(`local cluster binaries ready: ${bins.controlPlane}, ${bins.kwok}, ${kubectl}`);
+    // --- exporters ---
+    progress(`exporters ready: ${bins.kubeStateMetrics}, ${bins.metricsServer}`);
+    // --- end exporters ---
   }
   if (all || flags.has('--cluster') || flags.has('--crds')) {
     // The official third-party CRDs: Go modules pinned by tools/crds/go.mod, into the module cache.

@@ -51,6 +51,11 @@ const envSchema = z.object({
   PAVED_CLUSTER_ISSUER: z.string().optional(),
   PAVED_OTEL_ENDPOINT: z.string().url().optional(),
   /** `policy=enforce|audit,...` overrides of the WebService policy modes. */
+  /**
+   * Local stack only (no KUBECONFIG): start kube-state-metrics, metrics-server and kwok's usage
+   * scraping too (default), so cost and dashboards show real numbers; `false` leaves them out.
+   */
+  PAVED_LOCAL_EXTRAS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   PAVED_POLICY_MODES: z
     .string()
     .regex(/^\s*([a-z0-9-]+\s*=\s*(enforce|audit)\s*(,\s*|$))*$/, 'expected policy=enforce|audit,...')

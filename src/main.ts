@@ -17,6 +17,7 @@ import { describeError } from './errors.js';
 import { CRD_DIR, installCrds, yamlFiles } from './install/crds.js';
 import { EventRecorder, KubeClients, createManager, isAlreadyExists, metricsRegistry, type Informer } from './kube/index.js';
 import { createLogger } from './log.js';
+import { demoTrafficRoutes, startDemoTraffic } from './localcluster/demo-traffic.js';
 import { startLocalStack, type LocalStack } from './localcluster/stack.js';
 import {
   StreamHub,
@@ -48,7 +49,7 @@ if (config.KUBECONFIG) {
   log.info('using the in-cluster service account');
 } else {
   log.info('no KUBECONFIG and not in a cluster: starting a local cluster and Prometheus');
-  stack = await startLocalStack((line) => log.info({ component: 'local-stack' }, line));
+  stack = await startLocalStack((line) => log.info({ component: 'local-stack' }, line), { extras: config.PAVED_LOCAL_EXTRAS });
   kc.loadFromFile(stack.cluster.kubeconfigPath);
   prometheusUrl ??= stack.prometheus.url;
   log.info({ kubeconfig: stack.cluster.kubeconfigPath, prometheus: prometheusUrl, kubectl: stack.kubectl },
@@ -61,6 +62,9 @@ const metrics = Registry.merge([register, metricsRegistry]);
 const probes = new Hono();
 probes.get('/healthz', (c) => c.text('ok'));
 probes.get('/readyz', (c) => (ready ? c.text('ok') : c.text('starting', 503)));
+// Local stack only (set below): the demo-traffic routes. Declared now: Hono's router is fixed at the first request.
+let demoRoutes: Hono | undefined;
+probes.all('/demo/*', (c) => demoRoutes?.fetch(c.req.raw) ?? c.json({ error: 'demo traffic runs only in the local stack (no KUBECONFIG) with its extras' }, 404));
 probes.get('/metrics', async (c) => c.text(await metrics.metrics(), 200, { 'content-type': metrics.contentType }));
 const probeHost = config.PAVED_METRICS_HOST ?? (config.KUBERNETES_SERVICE_HOST ? '0.0.0.0' : '127.0.0.1');
 const probeServer = serve({ fetch: probes.fetch, port: config.PAVED_METRICS_PORT, hostname: probeHost }, (info) => {
@@ -157,6 +161,15 @@ try {
     ...(config.PAVED_HTTP_HOST ? { host: config.PAVED_HTTP_HOST } : {}), logger: log });
   log.info({ url: `http://${server.host}:${server.port}` }, `paved API listening on http://${server.host}:${server.port}`);
   cleanups.push(() => server.close(), () => feed.stop());
+
+  // Local stack only: simulated requests per WebService, so rollouts progress (docs/operations.md).
+  if (stack && config.PAVED_LOCAL_EXTRAS) {
+    const demo = startDemoTraffic({ source: webServices.webServices, prometheus: stack.prometheus,
+      onError: (err) => log.warn({ err: describeError(err) }, 'demo traffic: an emitter failed') });
+    demoRoutes = demoTrafficRoutes(demo);
+    log.info(`demo traffic on: inject a canary fault with curl -X POST -d '{"errorRate":0.3}' http://${probeHost}:${config.PAVED_METRICS_PORT}/demo/traffic/NAMESPACE/NAME/canary`);
+    cleanups.push(() => demo.stop());
+  }
 
   await manager.start();
   // With the caches synced: keep the month and week reports warm (a cold 30-day query takes seconds).

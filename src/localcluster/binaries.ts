@@ -15,6 +15,11 @@ import { runCommand } from './process.js';
 
 export const KUBERNETES_VERSION = 'v1.36.3';
 export const KWOK_VERSION = 'v0.8.0';
+// --- exporters (issue 12: kube-state-metrics and metrics-server, module tools/exporters) ---
+/** Named exactly: the module proxy lists no versions of k8s.io/kube-state-metrics/v2. */
+export const KUBE_STATE_METRICS_VERSION = 'v2.20.0';
+export const METRICS_SERVER_VERSION = 'v0.9.0';
+// --- end exporters ---
 
 /** Where the Go modules live in the project. */
 export const TOOLS_DIR = fileURLToPath(new URL('../../tools/localcluster/', import.meta.url));
@@ -26,8 +31,17 @@ export interface Binaries {
   /** Multi-call binary: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl. */
   readonly controlPlane: string;
   readonly kwok: string;
-  /** Stage documents for kwok. */
-  readonly kwokStages: string;
+  /**
+   * kwok's configuration documents, read from kwok's own module copy in the Go module cache (never
+   * copied into this repository): node and pod Stages, the usage-from-annotation
+   * ClusterResourceUsage and the kubelet-style metrics-resource Metric.
+   */
+  readonly kwokConfigs: readonly string[];
+  // --- exporters ---
+  /** Absent when built with `exporters: false`. */
+  readonly kubeStateMetrics?: string;
+  readonly metricsServer?: string;
+  // --- end exporters ---
 }
 
 export interface BuildOptions {
@@ -37,6 +51,8 @@ export interface BuildOptions {
   readonly onProgress?: (line: string) => void;
   /** The go command (default `go` on PATH). */
   readonly go?: string;
+  /** Also build kube-state-metrics and metrics-server (default true). */
+  readonly exporters?: boolean;
 }
 
 interface Target {
@@ -55,6 +71,13 @@ const versionFlags = [
   '-X k8s.io/component-base/version.gitTreeState=clean',
 ].join(' ');
 
+// --- exporters ---
+const EXPORTERS_DIR = fileURLToPath(new URL('../../tools/exporters/', import.meta.url));
+// The version stamps upstream's Makefiles set, so `--version` and the build_info series say what runs.
+const ksmVersionFlags = `-X github.com/prometheus/common/version.Version=${KUBE_STATE_METRICS_VERSION}`;
+const metricsServerVersionFlags = `-X k8s.io/client-go/pkg/version.gitVersion=${METRICS_SERVER_VERSION}`;
+// --- end exporters ---
+
 const targets = {
   controlPlane: {
     label: `Kubernetes ${KUBERNETES_VERSION} control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)`,
@@ -72,6 +95,24 @@ const targets = {
     args: (output) => ['build', '-trimpath', '-ldflags', '-s -w', '-o', output, 'sigs.k8s.io/kwok/cmd/kwok'],
     expectedMinutes: '2 to 5',
   },
+  // --- exporters ---
+  kubeStateMetrics: {
+    label: `kube-state-metrics ${KUBE_STATE_METRICS_VERSION}`,
+    moduleDir: EXPORTERS_DIR,
+    files: ['go.mod', 'go.sum'],
+    fileName: (key) => `kube-state-metrics-${KUBE_STATE_METRICS_VERSION}-${key}`,
+    args: (output) => ['build', '-trimpath', '-ldflags', `-s -w ${ksmVersionFlags}`, '-o', output, 'k8s.io/kube-state-metrics/v2'],
+    expectedMinutes: '2 to 6',
+  },
+  metricsServer: {
+    label: `metrics-server ${METRICS_SERVER_VERSION}`,
+    moduleDir: EXPORTERS_DIR,
+    files: ['go.mod', 'go.sum'],
+    fileName: (key) => `metrics-server-${METRICS_SERVER_VERSION}-${key}`,
+    args: (output) => ['build', '-trimpath', '-ldflags', `-s -w ${metricsServerVersionFlags}`, '-o', output, 'sigs.k8s.io/metrics-server/cmd/metrics-server'],
+    expectedMinutes: '2 to 6',
+  },
+  // --- end exporters ---
 } satisfies Record<string, Target>;
 
 // ---- Prometheus 3 and promtool (tools/prometheus, a module of its own: it needs client-go v0.37) ----
@@ -149,7 +190,59 @@ export async function ensureBinaries(options: BuildOptions = {}): Promise<Binari
   const go = options.go ?? 'go';
   const controlPlane = await ensureTarget(targets.controlPlane, binDir, go, progress);
   const kwok = await ensureTarget(targets.kwok, binDir, go, progress);
-  return { controlPlane, kwok, kwokStages: join(TOOLS_DIR, 'kwok', 'stages.yaml') };
+  const kwokConfigs = await kwokConfigFiles(go);
+  // --- exporters ---
+  if (options.exporters === false) return { controlPlane, kwok, kwokConfigs };
+  const kubeStateMetrics = await ensureTarget(targets.kubeStateMetrics, binDir, go, progress);
+  const metricsServer = await ensureTarget(targets.metricsServer, binDir, go, progress);
+  return { controlPlane, kwok, kwokConfigs, kubeStateMetrics, metricsServer };
+  // --- end exporters ---
+}
+
+/** kwok's upstream configuration documents the local cluster loads (paths inside kwok's module). */
+const KWOK_CONFIG_PATHS = [
+  'kustomize/stage/node/fast/node-initialize.yaml',
+  'kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+  'kustomize/stage/pod/fast/pod-ready.yaml',
+  'kustomize/stage/pod/fast/pod-complete.yaml',
+  'kustomize/stage/pod/fast/pod-delete.yaml',
+  // Simulated usage: CPU and memory from the pod annotations kwok.x-k8s.io/usage-cpu and
+  // kwok.x-k8s.io/usage-memory (default 1m and 1Mi), served as kubelet /metrics/resource.
+  'kustomize/metrics/usage/usage-from-annotation.yaml',
+  'kustomize/metrics/resource/metrics-resource.yaml',
+];
+
+/**
+ * Where kwok's module source is in the Go module cache. `go mod download` in the kwok module checks
+ * the download against go.sum and answers from the cache without network when it is there.
+ */
+async function kwokConfigFiles(go: string): Promise<string[]> {
+  const dir = await moduleSourceDir(go, join(TOOLS_DIR, 'kwok'), `sigs.k8s.io/kwok@${KWOK_VERSION}`);
+  const files = KWOK_CONFIG_PATHS.map((p) => join(dir, p));
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length) {
+    throw new SetupError(`kwok's module copy lacks ${missing.join(', ')}`, `run \`go clean -modcache\` and start again`);
+  }
+  return files;
+}
+
+/** The directory of `module@version`'s source in the module cache (downloaded when missing). */
+export async function moduleSourceDir(go: string, cwd: string, moduleAtVersion: string): Promise<string> {
+  const out: string[] = [];
+  const { code, tail } = await runCommand(go, ['mod', 'download', '-json', moduleAtVersion], { cwd, onLine: (l) => out.push(l) })
+    .catch((err: Error) => ({ code: -1, tail: `cannot run ${go}: ${err.message}` }));
+  // stdout (the JSON) and stderr ("go: downloading ...") arrive together: keep the JSON object.
+  const text = out.join('\n');
+  const json = text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1);
+  const dir = code === 0 && json ? (JSON.parse(json) as { Dir?: string }).Dir : undefined;
+  if (!dir) {
+    throw new SetupError(
+      `go mod download ${moduleAtVersion} failed (exit ${code})`,
+      'check network access to the Go module proxy (or GOFLAGS=-mod=mod / GOPROXY settings) and re-run',
+      tail,
+    );
+  }
+  return dir;
 }
 
 // ---- kubectl: the multi-call binary called by the name kubectl ----

@@ -2,8 +2,10 @@
  * A real local Kubernetes cluster without Docker: embedded etcd, kube-apiserver,
  * kube-controller-manager and kube-scheduler (one multi-call binary built from the Kubernetes Go
  * modules) and kwok simulating the kubelets of a few Nodes, so Deployments really roll and Pods
- * become Ready. Everything binds to 127.0.0.1 on free ports inside one temp directory, which
- * `stop()` removes along with every process.
+ * become Ready. kwok also simulates container usage (from pod annotations, see exporters.ts) and serves
+ * it as kubelet-style resource metrics; with `exporters`, kube-state-metrics and metrics-server run
+ * too. Everything binds to 127.0.0.1 on free ports inside one temp directory, which `stop()` removes
+ * along with every process.
  */
 import { randomBytes, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +16,8 @@ import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { SetupError } from '../errors.js';
 import { ensureBinaries, type Binaries } from './binaries.js';
+import { kwokScrapeTargets, kwokResourceMetricsPath, startExporters, type ScrapeTarget } from './exporters.js';
+import { writeLocalPki } from './pki.js';
 import { freePort, probe, waitFor } from './net.js';
 import { reapOrphans, releaseRunDir, startProcess, writeOwner, type ManagedProcess } from './process.js';
 
@@ -38,6 +42,13 @@ export interface LocalCluster {
   readonly kubeconfigs: Readonly<Record<IdentityName, string>>;
   readonly auditLog: string;
   readonly processes: readonly ManagedProcess[];
+  /**
+   * What a Prometheus should scrape: kwok's per-node resource metrics (always) and, when started
+   * with `exporters`, kube-state-metrics. See scrapeLocalCluster in prometheus.ts.
+   */
+  readonly scrapeTargets: readonly ScrapeTarget[];
+  /** Whether kube-state-metrics and metrics-server (and so metrics.k8s.io) run. */
+  readonly exporters: boolean;
   /** Stops kube-apiserver, waits `downMs`, starts it again with the same flags and waits until ready. */
   restartApiServer(downMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -50,6 +61,11 @@ export interface StartClusterOptions {
   readonly onProgress?: (line: string) => void;
   /** How long each component may take to become healthy (default 60 s). */
   readonly healthTimeoutMs?: number;
+  /**
+   * Also run kube-state-metrics and metrics-server (default false): real object-state series and a
+   * resource metrics API, so HorizontalPodAutoscalers scale on kwok's simulated usage.
+   */
+  readonly exporters?: boolean;
 }
 
 const AUDIT_POLICY = {
@@ -57,7 +73,7 @@ const AUDIT_POLICY = {
   kind: 'Policy',
   omitStages: ['RequestReceived'],
   rules: [
-    { level: 'None', users: ['system:kube-controller-manager', 'system:kube-scheduler', 'kwok'] },
+    { level: 'None', users: ['system:kube-controller-manager', 'system:kube-scheduler', 'kwok', 'kube-state-metrics', 'metrics-server'] },
     { level: 'Metadata', verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'] },
     { level: 'None' },
   ],
@@ -69,7 +85,12 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
   const healthTimeoutMs = options.healthTimeoutMs ?? 60_000;
   const reaped = reapOrphans(RUN_DIR_PREFIX);
   if (reaped > 0) progress(`removed ${reaped} local cluster(s) left behind by a dead process`);
-  const binaries = options.binaries ?? (await ensureBinaries({ onProgress: progress }));
+  const withExporters = options.exporters ?? false;
+  const binaries = options.binaries ?? (await ensureBinaries({ onProgress: progress, exporters: withExporters }));
+  if (withExporters && (!binaries.kubeStateMetrics || !binaries.metricsServer)) {
+    throw new SetupError('exporters were asked for, but the binaries given have no kube-state-metrics or metrics-server',
+      'build them with ensureBinaries({ exporters: true })');
+  }
 
   const dir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
   const processes: ManagedProcess[] = [];
@@ -86,10 +107,13 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
 
   try {
     const started = Date.now();
-    const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedPort, kwokPort] = (await Promise.all(
-      Array.from({ length: 6 }, () => freePort()),
-    )) as [number, number, number, number, number, number];
+    const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedPort, kwokPort, ksmPort, ksmTelemetryPort, metricsServerPort] =
+      (await Promise.all(Array.from({ length: 9 }, () => freePort()))) as [
+        number, number, number, number, number, number, number, number, number,
+      ];
     const tokens = await writeCredentials(dir);
+    await mkdir(join(dir, 'certs'), { recursive: true });
+    const pki = await writeLocalPki(join(dir, 'certs'));
 
     progress('starting etcd');
     const etcd = track(
@@ -119,6 +143,14 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
         `--audit-log-path=${join(dir, 'audit.log')}`,
         '--max-requests-inflight=800', '--max-mutating-requests-inflight=400',
         '--profiling=false',
+        // The aggregation layer (metrics.k8s.io is served by metrics-server through it).
+        `--requestheader-client-ca-file=${pki.frontProxyCa}`,
+        '--requestheader-allowed-names=front-proxy-client',
+        '--requestheader-username-headers=X-Remote-User',
+        '--requestheader-group-headers=X-Remote-Group',
+        '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+        `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
+        `--proxy-client-key-file=${pki.frontProxyClient.key}`,
     ];
     const startApiServer = () => track(startProcess('kube-apiserver', binaries.controlPlane, apiserverArgs, join(dir, 'kube-apiserver.log')));
     let apiserver = startApiServer();
@@ -146,6 +178,12 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
         '--use-service-account-credentials=false',
         '--concurrent-deployment-syncs=20', '--concurrent-replicaset-syncs=20',
         '--concurrent-namespace-syncs=20', '--concurrent-gc-syncs=40',
+        // HPAs tuned for tests: re-evaluate every 2 s, scale down after 10 s of lower use (default
+        // 5 min), and count a new pod's CPU soon after it is Ready.
+        '--horizontal-pod-autoscaler-sync-period=2s',
+        '--horizontal-pod-autoscaler-downscale-stabilization=10s',
+        '--horizontal-pod-autoscaler-initial-readiness-delay=1s',
+        '--horizontal-pod-autoscaler-cpu-initialization-period=10s',
       ], join(dir, 'kube-controller-manager.log')),
     );
     const scheduler = track(
@@ -166,9 +204,12 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
     for (const name of nodeNames) await core.createNode({ body: simulatedNode(name) });
     const kwok = track(
       startProcess('kwok', binaries.kwok, [
-        `--kubeconfig=${join(dir, 'kwok.kubeconfig')}`, `--config=${binaries.kwokStages}`,
+        `--kubeconfig=${join(dir, 'kwok.kubeconfig')}`, ...binaries.kwokConfigs.map((f) => `--config=${f}`),
         '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
         `--server-address=127.0.0.1:${kwokPort}`, '--node-lease-duration-seconds=40',
+        // Nodes get InternalIP 127.0.0.1 and kwok's port as kubelet port; kwok serves TLS there like a kubelet.
+        '--node-ip=127.0.0.1', `--node-port=${kwokPort}`,
+        `--tls-cert-file=${pki.kwok.cert}`, `--tls-private-key-file=${pki.kwok.key}`,
       ], join(dir, 'kwok.log')),
     );
     const nodesReady = await waitFor(async () => {
@@ -179,9 +220,23 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
     if (!nodesReady || kwok.hasExited()) {
       throw new SetupError(
         kwok.hasExited() ? `kwok exited (${await kwok.exited})` : `nodes did not become Ready within ${healthTimeoutMs} ms`,
-        'check the kwok log below; the stage file is tools/localcluster/kwok/stages.yaml',
+        `check the kwok log below; its configuration: ${binaries.kwokConfigs.join(', ')}`,
         await kwok.tail(),
       );
+    }
+    const scrapeTargets = kwokScrapeTargets(`127.0.0.1:${kwokPort}`, nodeNames);
+    if (withExporters && binaries.kubeStateMetrics && binaries.metricsServer) {
+      progress('starting kube-state-metrics and metrics-server');
+      scrapeTargets.push(...(await startExporters({
+        dir,
+        binaries: { kubeStateMetrics: binaries.kubeStateMetrics, metricsServer: binaries.metricsServer },
+        kubeconfigs: { kubeStateMetrics: join(dir, 'kube-state-metrics.kubeconfig'), metricsServer: join(dir, 'metrics-server.kubeconfig') },
+        pki,
+        ports: { kubeStateMetrics: ksmPort, kubeStateMetricsTelemetry: ksmTelemetryPort, metricsServer: metricsServerPort },
+        admin,
+        healthTimeoutMs,
+        track,
+      })));
     }
     progress(`local cluster ready at ${server} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return {
@@ -191,6 +246,8 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
       kubeconfigs,
       auditLog: join(dir, 'audit.log'),
       processes,
+      scrapeTargets,
+      exporters: withExporters,
       restartApiServer,
       stop,
     };
@@ -234,7 +291,8 @@ async function waitHealthy(
   }
 }
 
-type Tokens = Record<IdentityName | 'kube-controller-manager' | 'kube-scheduler' | 'kwok', string>;
+type SystemUser = 'kube-controller-manager' | 'kube-scheduler' | 'kwok' | 'kube-state-metrics' | 'metrics-server';
+type Tokens = Record<IdentityName | SystemUser, string>;
 
 async function writeCredentials(dir: string): Promise<Tokens> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -246,6 +304,7 @@ async function writeCredentials(dir: string): Promise<Tokens> {
   const tokens: Tokens = {
     admin: token(), alice: token(), bob: token(), carol: token(),
     'kube-controller-manager': token(), 'kube-scheduler': token(), kwok: token(),
+    'kube-state-metrics': token(), 'metrics-server': token(),
   };
   // Static tokens: "token,user,uid,groups". The system components run as system:masters here: this
   // cluster exists for tests, and it keeps their RBAC out of the way of what the tests exercise.
@@ -254,6 +313,8 @@ async function writeCredentials(dir: string): Promise<Tokens> {
     [tokens['kube-controller-manager'], 'system:kube-controller-manager', ['system:masters']],
     [tokens['kube-scheduler'], 'system:kube-scheduler', ['system:masters']],
     [tokens.kwok, 'kwok', ['system:masters']],
+    [tokens['kube-state-metrics'], 'kube-state-metrics', ['system:masters']],
+    [tokens['metrics-server'], 'metrics-server', ['system:masters']],
     ...Object.entries(LOCAL_IDENTITIES).map(
       ([name, groups]): [string, string, readonly string[]] => [tokens[name as IdentityName], name, groups],
     ),
@@ -281,6 +342,8 @@ async function writeKubeconfigs(dir: string, server: string, tokens: Tokens): Pr
   await write('kube-controller-manager', tokens['kube-controller-manager']);
   await write('kube-scheduler', tokens['kube-scheduler']);
   await write('kwok', tokens.kwok);
+  await write('kube-state-metrics', tokens['kube-state-metrics']);
+  await write('metrics-server', tokens['metrics-server']);
   return {
     admin: await write('admin', tokens.admin),
     alice: await write('alice', tokens.alice),
@@ -295,7 +358,12 @@ function simulatedNode(name: string): V1Node {
     kind: 'Node',
     metadata: {
       name,
-      annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      annotations: {
+        'kwok.x-k8s.io/node': 'fake',
+        'node.alpha.kubernetes.io/ttl': '0',
+        // Where metrics-server finds this node's resource metrics on kwok (not the kubelet's /metrics/resource).
+        'metrics.k8s.io/resource-metrics-path': kwokResourceMetricsPath(name),
+      },
       labels: {
         'kubernetes.io/hostname': name,
         'kubernetes.io/os': 'linux',

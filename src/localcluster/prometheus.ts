@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SetupError } from '../errors.js';
 import { ensurePrometheusBinaries } from './binaries.js';
+import type { ScrapeTarget } from './exporters.js';
 import { freePort, probe, waitFor } from './net.js';
 import { reapOrphans, releaseRunDir, runCommand, startProcess, writeOwner, type ManagedProcess } from './process.js';
 
@@ -25,6 +26,8 @@ export interface LocalPrometheus {
   /** Adds (or replaces) a scrape target; Prometheus picks it up within about a second. */
   addTarget(job: string, hostPort: string, labels?: Record<string, string>, metricsPath?: string): Promise<void>;
   removeTarget(job: string, hostPort: string): Promise<void>;
+  /** Scrapes the local cluster's exporters (kwok's per-node resource metrics, kube-state-metrics). */
+  scrapeCluster(targets: readonly ScrapeTarget[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -79,7 +82,10 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
           file_sd_configs: [{ files: [join(targetsDir, '*.json')], refresh_interval: '1s' }],
           relabel_configs: [
             { source_labels: ['__paved_metrics_path'], regex: '(.+)', target_label: '__metrics_path__' },
+            { source_labels: ['__paved_scheme'], regex: '(.+)', target_label: '__scheme__' },
           ],
+          // https targets are the local cluster's own loopback endpoints (kwok), signed by a CA made per run.
+          tls_config: { insecure_skip_verify: true },
         },
       ],
     };
@@ -116,6 +122,15 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
         const file = targetFile(job, hostPort);
         await writeFile(`${file}.tmp`, JSON.stringify(entry));
         await rename(`${file}.tmp`, file); // atomic: Prometheus never reads half a file
+      },
+      async scrapeCluster(targets) {
+        for (const t of targets) {
+          // One file per target: kwok serves every node's endpoint on the same host:port.
+          const file = targetFile(t.job, `${t.hostPort}${t.metricsPath}`);
+          const entry = [{ targets: [t.hostPort], labels: { job: t.job, ...t.labels, __paved_metrics_path: t.metricsPath, __paved_scheme: t.scheme } }];
+          await writeFile(`${file}.tmp`, JSON.stringify(entry));
+          await rename(`${file}.tmp`, file);
+        }
       },
       async removeTarget(job, hostPort) {
         rmSync(targetFile(job, hostPort), { force: true });

@@ -1,8 +1,9 @@
 /**
  * The local stack of `npm run paved` when no cluster is given: a local Kubernetes cluster with the
  * official third-party CRDs (Gateway API, prometheus-operator, Argo CD: so paved renders HTTPRoutes
- * and ServiceMonitors as on a real platform) and a Prometheus that scrapes the controller. Stopped
- * (processes and temp dirs) by `stop()` and on exit.
+ * and ServiceMonitors as on a real platform) and a Prometheus that scrapes the controller and, with the
+ * extras (the default), the cluster's exporters: kube-state-metrics, metrics-server (so HPAs scale) and
+ * kwok's simulated container usage. Stopped (processes and temp dirs) by `stop()` and on exit.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '../install/crds.js';
@@ -21,8 +22,15 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export async function startLocalStack(onProgress: (line: string) => void): Promise<LocalStack> {
-  const cluster = await startLocalCluster({ onProgress });
+export interface LocalStackOptions {
+  /** kube-state-metrics, metrics-server and their scraping (default true; PAVED_LOCAL_EXTRAS=false leaves them out). */
+  readonly extras?: boolean;
+}
+
+export async function startLocalStack(onProgress: (line: string) => void, options: LocalStackOptions = {}): Promise<LocalStack> {
+  const extras = options.extras ?? true;
+  if (!extras) onProgress('extras left out (PAVED_LOCAL_EXTRAS=false): no kube-state-metrics, metrics-server or usage scraping');
+  const cluster = await startLocalCluster({ onProgress, exporters: extras });
   try {
     onProgress('installing the third-party CRDs (from the Go module cache, see tools/crds/go.mod)');
     const kc = new KubeConfig();
@@ -31,6 +39,10 @@ export async function startLocalStack(onProgress: (line: string) => void): Promi
     const kubectl = await ensureKubectl({ onProgress });
     onProgress('starting Prometheus');
     const prometheus = await startPrometheus({ scrapeIntervalSeconds: 5, onProgress });
+    if (extras) {
+      await prometheus.scrapeCluster(cluster.scrapeTargets);
+      onProgress(`Prometheus scrapes ${cluster.scrapeTargets.map((t) => t.job).filter((j, i, a) => a.indexOf(j) === i).join(', ')}`);
+    }
     onProgress(`Prometheus ready at ${prometheus.url}`);
     return {
       cluster,

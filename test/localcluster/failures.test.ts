@@ -48,7 +48,7 @@ describe('local cluster failures', () => {
     const before = clusterDirs();
     const controlPlane = script('dying-control-plane', 'echo "etcd: cannot open data dir: permission denied" >&2\nexit 1');
     const err = await startLocalCluster({
-      binaries: { controlPlane, kwok: controlPlane, kwokStages: '/dev/null' },
+      binaries: { controlPlane, kwok: controlPlane, kwokConfigs: [] },
       healthTimeoutMs: 10_000,
     }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(SetupError);
@@ -60,7 +60,7 @@ describe('local cluster failures', () => {
   it('recognises a port clash', async () => {
     const controlPlane = script('clashing', 'echo "listen tcp 127.0.0.1:2379: bind: address already in use" >&2\nexit 1');
     const err = await startLocalCluster({
-      binaries: { controlPlane, kwok: controlPlane, kwokStages: '/dev/null' },
+      binaries: { controlPlane, kwok: controlPlane, kwokConfigs: [] },
       healthTimeoutMs: 10_000,
     }).then(() => undefined, (e: unknown) => e);
     expect((err as SetupError).message).toMatch(/port clash/);
@@ -70,7 +70,7 @@ describe('local cluster failures', () => {
     const marker = `paved-hang-${await freePort()}`;
     const controlPlane = script('hanging', `exec -a ${marker} sleep 600`);
     const err = await startLocalCluster({
-      binaries: { controlPlane, kwok: controlPlane, kwokStages: '/dev/null' },
+      binaries: { controlPlane, kwok: controlPlane, kwokConfigs: [] },
       healthTimeoutMs: 1_500,
     }).then(() => undefined, (e: unknown) => e);
     expect((err as SetupError).message).toMatch(/etcd did not become healthy .* within 1500 ms/);

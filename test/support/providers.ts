@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_IDENTITIES, startLocalCluster } from '../../src/localcluster/cluster.js';
+import type { ScrapeTarget } from '../../src/localcluster/exporters.js';
 
 export interface ProvidedCluster {
   provider: 'existing' | 'k3s' | 'local';
@@ -24,6 +25,8 @@ export interface ProvidedCluster {
   identityGroups: Record<string, readonly string[]>;
   auditLog?: string;
   dir?: string;
+  /** What a test's Prometheus scrapes to see the cluster's exporters (local provider only). */
+  scrapeTargets?: readonly ScrapeTarget[];
 }
 
 export async function startProvidedCluster(
@@ -56,7 +59,8 @@ export async function startProvidedCluster(
       },
     };
   }
-  const local = await startLocalCluster({ onProgress: (l) => log(l) });
+  // With the exporters: tests see real kube-state-metrics series, kwok usage and a metrics API.
+  const local = await startLocalCluster({ onProgress: (l) => log(l), exporters: true });
   const { admin, ...identities } = local.kubeconfigs;
   return {
     cluster: {
@@ -67,6 +71,7 @@ export async function startProvidedCluster(
       identityGroups,
       auditLog: local.auditLog,
       dir: local.dir,
+      scrapeTargets: local.scrapeTargets,
     },
     stop: () => local.stop(),
   };
