@@ -177,7 +177,8 @@ async function writeHistory(history: CostHistory, file: string, samples: number)
 
 async function main(): Promise<void> {
   const history = benchHistory();
-  const series = history.containers.length * 5 + history.namespaces.length; // cpu, memory, 2 requests, pod labels; namespace labels
+  // cpu, memory, 2 requests, container running, 2 pod phases, pod labels; namespace labels
+  const series = history.containers.length * 8 + history.namespaces.length;
   const samples = series * history.hours * (HOUR / resolution);
   out(`scale: ${teams} teams, ${services} services, ${days} days at ${resolution}s samples: ${series} series, ${(samples / 1e6).toFixed(2)} M samples`);
   const file = join(tmpdir(), `paved-bench-cost-${process.pid}.om`);
