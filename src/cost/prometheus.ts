@@ -58,9 +58,9 @@ export function createCostPrometheus(options: PrometheusClientOptions): CostProm
     try {
       return toSeries(await run());
     } catch (err) {
-      // Prometheus answered with an error body (bad_data, execution, ...) unless it timed out.
-      const e = err as { errorType?: unknown; error?: unknown } | null;
-      const answered = e !== null && typeof e === 'object' && typeof e.error === 'string' && e.errorType !== 'timeout' && e.errorType !== 'unavailable';
+      // prometheus-query marks an answer of Prometheus as http_error; 503 is its timeout/unavailable.
+      const e = err as { errorType?: unknown; httpStatus?: unknown } | null;
+      const answered = e !== null && typeof e === 'object' && e.errorType === 'http_error' && e.httpStatus !== 503;
       const message = `Prometheus query failed: ${describePromError(err)}`;
       throw answered ? new PrometheusRejectedError(message, { cause: err }) : new PrometheusUnavailableError(message, { cause: err });
     }

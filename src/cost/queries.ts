@@ -141,6 +141,11 @@ export const podService =
   `group by (namespace, pod, service) (label_replace(${newestLabels('kube_pod_labels', 'namespace, pod', 3600)}, ` +
   `"service", "$1", "label_paved_dev_service", "(.*)"))`;
 
+/** Every pod seen in the hour by either exporter (the service fallback; cheap, no subquery). */
+const podsInHour =
+  `group by (namespace, pod) (last_over_time(kube_pod_container_resource_requests{container!=""}[${RES}]) ` +
+  `or last_over_time(container_memory_working_set_bytes{${CADVISOR_SELECTOR}}[${RES}]))`;
+
 /**
  * Attributes a per-container vector to team and environment, and to service when asked. A pod
  * without the service label keeps an empty service rather than dropping out, so that a team's
@@ -151,7 +156,7 @@ function attributed(value: string, scope: QueryScope, byPod: boolean): string {
   if (!byPod || !scope.groupBy.includes('service')) return withTeam;
   return (
     `(${withTeam}) * on (namespace, pod) group_left (service) ` +
-    `(${podService} or on (namespace, pod) group by (namespace, pod) (${value}))`
+    `(${podService} or on (namespace, pod) ${podsInHour})`
   );
 }
 
