@@ -80,6 +80,16 @@ export const IntentSpecSchema = z
           .array(z.object({ service: z.string().regex(dnsLabel), namespace: z.string().regex(dnsLabel).optional() }).strict())
           .max(32)
           .optional(),
+        // Other teams' services that may list this one as a dependency (src/webservice/consent.ts).
+        allowedCallers: z
+          .array(
+            z
+              .object({ team: z.string().regex(dnsLabel).optional(), namespace: z.string().regex(dnsLabel).optional() })
+              .strict()
+              .refine((a) => (a.team === undefined) !== (a.namespace === undefined), { message: 'an allowed caller names exactly one of team or namespace' }),
+          )
+          .max(32)
+          .optional(),
       })
       .strict()
       .refine((n) => n.visibility !== 'public' || n.host !== undefined, {

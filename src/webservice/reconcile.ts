@@ -49,6 +49,7 @@ import {
   tierOf,
 } from './render/index.js';
 import { OwnWrites } from './own-writes.js';
+import { calleeAllows, refusedDependencies, type RefusedDependency } from './consent.js';
 import {
   assessStatus,
   inventoryKey,
@@ -197,11 +198,20 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     return own.fresher(obj, inf.getByName(obj.metadata.name, obj.metadata.namespace) ?? null);
   };
 
+  const teamOfNamespace = (ns: string): string | undefined => namespaces.getByName(ns)?.metadata?.labels?.['paved.dev/team'];
+  const refusedOf = (ws: WebService): RefusedDependency[] =>
+    refusedDependencies(ws, teamOfNamespace(ws.metadata?.namespace ?? ''), (namespace, service) => {
+      const callee = webServices.getByName(service, namespace);
+      return callee ? { ws: callee, team: teamOfNamespace(namespace) } : undefined;
+    });
+
   const renderContextFor = (ws: WebService): RenderContext => {
     const ns = ws.metadata?.namespace ?? '';
-    const team = namespaces.getByName(ns)?.metadata?.labels?.['paved.dev/team'];
+    const team = teamOfNamespace(ns);
+    // Only the dependents this service consents to (consent.ts): never another team's by their say-so.
     const dependents: ServiceRef[] = webServices
       .byIndex(DEPENDS_ON_INDEX, `${ns}/${ws.metadata?.name}`)
+      .filter((d) => calleeAllows(ws, team, { namespace: d.metadata?.namespace ?? '', team: teamOfNamespace(d.metadata?.namespace ?? '') }))
       .map((d) => ({ service: d.metadata?.name ?? '', namespace: d.metadata?.namespace ?? '' }));
     const rollout = opts.rolloutInput?.(ws);
     return { capabilities, platform, ...(team ? { team } : {}), dependents, ...(rollout ? { rollout } : {}) };
@@ -310,7 +320,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
       await finish(ws, { ...base, outcome: { kind: 'apply-failed', reason, message: describeError(err).slice(0, 1000) } });
       throw err;
     }
-    const status = await finish(ws, { ...base, outcome: { kind: 'applied', objects } });
+    const status = await finish(ws, { ...base, refusedDependencies: refusedOf(ws), outcome: { kind: 'applied', objects } });
     const available = status.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
     return available ? undefined : { requeueAfter: opts.notReadyRequeueMs ?? 300_000 };
   }
@@ -321,7 +331,11 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     ...(opts.workers ? { workers: opts.workers } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
-  controller.watch(webServices, webServiceKeys);
+  // A callee's change (its allowedCallers) also re-checks the services that depend on it.
+  controller.watch(webServices, (ws) => [
+    ...webServiceKeys(ws),
+    ...webServices.byIndex(DEPENDS_ON_INDEX, `${ws.metadata?.namespace}/${ws.metadata?.name}`).map((d) => keyOf(d.metadata?.namespace, d.metadata?.name ?? '')),
+  ]);
   const toOwner = mapToOwner({ kind: 'WebService', apiVersion: WS_API_VERSION });
   for (const inf of children.values()) controller.watch(inf, toOwner);
   // A namespace's team label feeds every object's labels.
