@@ -47,6 +47,7 @@ export {
   impersonatingKubeConfig,
   serviceAccountUser,
   FIELD_MANAGER,
+  FieldManagers,
   type KubeClientsOptions,
   type KubeRequest,
   type ResourceInfo,

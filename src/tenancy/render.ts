@@ -101,13 +101,28 @@ export function renderTenancy(team: Team, config: TenancyPlatformConfig): Tenant
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** The labels on the Namespace itself (attribution). */
+/**
+ * Pod Security Admission labels of every team namespace: the API server itself refuses pods outside
+ * the "restricted" profile, even if paved's own checks were bypassed (kubectl with the team's RBAC,
+ * another controller). Audit and warn too, so a refusal also shows in the audit log and to kubectl.
+ */
+export const POD_SECURITY_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+  'pod-security.kubernetes.io/audit': 'restricted',
+  'pod-security.kubernetes.io/audit-version': 'latest',
+  'pod-security.kubernetes.io/warn': 'restricted',
+  'pod-security.kubernetes.io/warn-version': 'latest',
+});
+
+/** The labels on the Namespace itself (attribution, and Pod Security Admission). */
 export function namespaceLabels(team: Team, environment: string): Record<string, string> {
   return {
     [Labels.managedBy]: MANAGED_BY,
     [Labels.costCenter]: team.spec.costCenter,
     [Labels.environment]: environment,
     [Labels.team]: team.metadata?.name ?? '',
+    ...POD_SECURITY_LABELS,
   };
 }
 

@@ -17,6 +17,7 @@ import { InvalidSpecError, PolicyViolationError, describeError } from '../errors
 import {
   EventRecorder,
   applyObject,
+  FieldManagers,
   createController,
   createInformer,
   isForbidden,
@@ -263,7 +264,10 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     const results = await Promise.all(
       rendered.objects.map(async (desired) => {
         const current = cached(desired);
-        const res = await applyObject(deployer, desired as unknown as KubernetesObject, current === undefined ? {} : { current });
+        const res = await applyObject(deployer, desired as unknown as KubernetesObject, {
+          fieldManager: FieldManagers.webService,
+          ...(current === undefined ? {} : { current }),
+        });
         if (res.sent) {
           own.remember(res.object);
           log.debug({ object: `${desired.kind}/${desired.metadata.name}` }, 'applied');

@@ -43,6 +43,13 @@ describe('renderTenancy', () => {
           'paved.dev/cost-center': 'CC-1234',
           'paved.dev/environment': 'default',
           'paved.dev/team': 'payments',
+          // Pod Security Admission: the API server enforces the restricted profile by itself.
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/audit': 'restricted',
+          'pod-security.kubernetes.io/audit-version': 'latest',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/warn-version': 'latest',
         },
       },
     });
