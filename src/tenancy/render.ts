@@ -115,6 +115,9 @@ export const POD_SECURITY_LABELS: Readonly<Record<string, string>> = Object.free
   'pod-security.kubernetes.io/warn-version': 'latest',
 });
 
+/** Namespace annotation with the owning Team's `spec.domains`, comma-separated. */
+export const DOMAINS_ANNOTATION = 'paved.dev/domains';
+
 /** The labels on the Namespace itself (attribution, and Pod Security Admission). */
 export function namespaceLabels(team: Team, environment: string): Record<string, string> {
   return {
@@ -139,7 +142,12 @@ function renderNamespace(
   const ns: V1Namespace = {
     apiVersion: 'v1',
     kind: 'Namespace',
-    metadata: { name: namespace, labels: namespaceLabels(team, environment) },
+    metadata: {
+      name: namespace,
+      labels: namespaceLabels(team, environment),
+      // The WebService controller reads the team's domains here (host ownership): only paved writes it.
+      ...(team.spec.domains?.length ? { annotations: { [DOMAINS_ANNOTATION]: [...team.spec.domains].sort().join(',') } } : {}),
+    },
   };
   const deployerSa: V1ServiceAccount = {
     apiVersion: 'v1',

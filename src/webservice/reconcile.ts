@@ -36,6 +36,8 @@ import {
 } from '../kube/index.js';
 import { Reasons } from '../kube/reasons.js';
 import { evaluatePolicies, formatViolations, type PolicyResult } from './policy/evaluate.js';
+import type { PolicyContext } from './policy/types.js';
+import { DOMAINS_ANNOTATION } from '../tenancy/render.js';
 import { addWebServiceSource, newViolations, recordNewViolations } from './metrics.js';
 import {
   renderWebService,
@@ -206,6 +208,32 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
       return callee ? { ws: callee, team: teamOfNamespace(namespace) } : undefined;
     });
 
+  /**
+   * Host ownership (policy rule host-ownership): the team's domains from its namespace's annotation
+   * (written by the tenancy controller), and which other team already serves a host: the WebService
+   * of another team with that host that was created first (ties by namespace/name), from the cache.
+   */
+  const hostsContext = (ws: WebService): NonNullable<PolicyContext['hosts']> => {
+    const ns = ws.metadata?.namespace ?? '';
+    const team = teamOfNamespace(ns);
+    const raw = namespaces.getByName(ns)?.metadata?.annotations?.[DOMAINS_ANNOTATION] ?? '';
+    const domains = raw.split(',').map((d) => d.trim()).filter(Boolean);
+    const order = (o: WebService): string => `${o.metadata?.creationTimestamp ?? ''}|${o.metadata?.namespace}/${o.metadata?.name}`;
+    const mine = order(ws);
+    return {
+      domains,
+      servedBy: (host) => {
+        const h = host.toLowerCase();
+        const other = webServices
+          .list()
+          .filter((o) => o.spec?.networking?.host?.toLowerCase() === h && teamOfNamespace(o.metadata?.namespace ?? '') !== team)
+          .filter((o) => o.metadata?.namespace !== ns && order(o) < mine)
+          .sort((a, b) => (order(a) < order(b) ? -1 : 1))[0];
+        return other ? (teamOfNamespace(other.metadata?.namespace ?? '') ?? `namespace ${other.metadata?.namespace}`) : undefined;
+      },
+    };
+  };
+
   const renderContextFor = (ws: WebService): RenderContext => {
     const ns = ws.metadata?.namespace ?? '';
     const team = teamOfNamespace(ns);
@@ -307,7 +335,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     }
     const policy: PolicyResult = evaluatePolicies(
       rendered.objects,
-      { namespace: ws.metadata?.namespace ?? '', allowedRegistries: platform.allowedRegistries },
+      { namespace: ws.metadata?.namespace ?? '', allowedRegistries: platform.allowedRegistries, hosts: hostsContext(ws) },
       platform.policyModes,
     );
     const base = { tier: rendered.tier, revision: rendered.revision, ...(rendered.url ? { url: rendered.url } : {}), violations: policy.violations };

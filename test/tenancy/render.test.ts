@@ -55,6 +55,11 @@ describe('renderTenancy', () => {
     });
   });
 
+  it('copies the Team domains to the namespace annotation paved.dev/domains (sorted)', () => {
+    const out = renderTenancy(team({ domains: ['shop.example.com', 'api.example.com'] } as never), config);
+    expect(out[0]!.bootstrap[0]!.metadata?.annotations).toEqual({ 'paved.dev/domains': 'api.example.com,shop.example.com' });
+  });
+
   it('renders <team>-<env> per environment, sorted, with the environment label', () => {
     const out = renderTenancy(team({ environments: ['prod', 'dev', 'staging'] }), config);
     expect(out.map((n) => n.name)).toEqual(['payments-dev', 'payments-prod', 'payments-staging']);

@@ -48,3 +48,41 @@ describe('restricted profile and cross-tenant rules', () => {
     expect(match, JSON.stringify(violations)).toMatchObject({ field: field, mode: 'enforce' });
   });
 });
+
+describe('host-ownership', () => {
+  const route = (): RenderedObject =>
+    structuredClone(
+      renderWebService(
+        webService('shop', 'team-a', { image: 'ghcr.io/acme/shop:1.0.0', networking: { visibility: 'public', host: 'shop.a.example.com' } } as never),
+        contextFor(FULL),
+      ).objects.find((o) => o.kind === 'HTTPRoute')!,
+    );
+  const check = (o: RenderedObject, hosts: NonNullable<Parameters<typeof evaluatePolicies>[1]['hosts']>) =>
+    evaluatePolicies([o], { ...ctx, hosts }, DEFAULT_PLATFORM.policyModes).violations.filter((v) => v.policy === 'host-ownership');
+
+  it('admits hosts under the team domains, and any host when the team declares none', () => {
+    expect(check(route(), { domains: ['a.example.com'] })).toEqual([]);
+    expect(check(route(), { domains: [] })).toEqual([]);
+    const wildcard = route() as any;
+    wildcard.spec.hostnames = ['*.a.example.com'];
+    expect(check(wildcard, { domains: ['a.example.com'] })).toEqual([]);
+  });
+
+  it('refuses a host outside the domains and a host another team serves, naming the field', () => {
+    expect(check(route(), { domains: ['b.example.com'] })).toEqual([
+      expect.objectContaining({ field: 'spec.hostnames[0]', message: 'host shop.a.example.com is outside the team\'s domains (b.example.com; Team spec.domains)', mode: 'enforce' }),
+    ]);
+    // "notexample.com" is not under "example.com"
+    const lookalike = route() as any;
+    lookalike.spec.hostnames = ['shop.notexample.com'];
+    expect(check(lookalike, { domains: ['example.com'] })).toHaveLength(1);
+    expect(check(route(), { servedBy: (h) => (h === 'shop.a.example.com' ? 'team-b' : undefined) })).toEqual([
+      expect.objectContaining({ field: 'spec.hostnames[0]', message: 'host shop.a.example.com is already served by team team-b' }),
+    ]);
+  });
+
+  it('checks Ingress rules and TLS hosts of extra manifests too', () => {
+    const ingress = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'x', namespace: 'team-a', labels: byKind('Deployment').metadata.labels }, spec: { rules: [{ host: 'evil.b.example.com' }], tls: [{ hosts: ['evil.b.example.com'] }] } } as unknown as RenderedObject;
+    expect(check(ingress, { domains: ['a.example.com'] }).map((v) => v.field)).toEqual(['spec.rules[0].host', 'spec.tls[0].hosts[0]']);
+  });
+});

@@ -230,6 +230,46 @@ const tenancyObjects: PolicyRule = {
   },
 };
 
+/** True when `host` is `domain` or under it (`*.shop.example.com` is under `example.com`). */
+export function isUnderDomain(host: string, domain: string): boolean {
+  const h = host.replace(/^\*\./, '').toLowerCase();
+  const d = domain.toLowerCase();
+  return h === d || h.endsWith(`.${d}`);
+}
+
+/** Every host name an object publishes, with its field. */
+function publishedHosts(o: RenderedObject): Array<{ field: string; host: string }> {
+  const spec = obj((o as Obj)['spec']) ?? {};
+  if (o.kind === 'HTTPRoute' || o.kind === 'GRPCRoute' || o.kind === 'TLSRoute') {
+    return list(spec['hostnames']).map((h, i) => ({ field: `spec.hostnames[${i}]`, host: String(h) }));
+  }
+  if (o.kind === 'Ingress') {
+    const rules = list(spec['rules']).flatMap((r, i) => (obj(r)?.['host'] !== undefined ? [{ field: `spec.rules[${i}].host`, host: String(obj(r)?.['host']) }] : []));
+    const tls = list(spec['tls']).flatMap((t, i) => list(obj(t)?.['hosts']).map((h, j) => ({ field: `spec.tls[${i}].hosts[${j}]`, host: String(h) })));
+    return [...rules, ...tls];
+  }
+  return [];
+}
+
+const hostOwnership: PolicyRule = {
+  name: 'host-ownership',
+  description: "Routes may publish only hosts under the team's declared domains (Team spec.domains) and never a host another team already serves.",
+  defaultMode: 'enforce',
+  check: (o, ctx) => {
+    if (!ctx.hosts) return [];
+    const domains = ctx.hosts.domains ?? [];
+    return publishedHosts(o).flatMap(({ field, host }) => {
+      const out: Finding[] = [];
+      if (domains.length && !domains.some((d) => isUnderDomain(host, d))) {
+        out.push({ field, message: `host ${host} is outside the team's domains (${domains.join(', ')}; Team spec.domains)` });
+      }
+      const owner = ctx.hosts?.servedBy?.(host);
+      if (owner) out.push({ field, message: `host ${host} is already served by team ${owner}` });
+      return out;
+    });
+  },
+};
+
 /** The rules of this file, in evaluation order. */
 export const RESTRICTED_RULES: readonly PolicyRule[] = Object.freeze([
   restrictedVolumes,
@@ -242,4 +282,5 @@ export const RESTRICTED_RULES: readonly PolicyRule[] = Object.freeze([
   externalIps,
   unrestrictedEgress,
   tenancyObjects,
+  hostOwnership,
 ]);

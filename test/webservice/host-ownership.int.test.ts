@@ -1,0 +1,90 @@
+/**
+ * Host ownership on the real API server, tried as the hostile team: team B publishes team A's host,
+ * and a host outside its declared domains (the namespace annotation paved.dev/domains, which the tenancy
+ * controller copies from Team spec.domains). Both are refused by the controller's host-ownership policy
+ * with the field and the reason; A's HTTPRoute keeps its resourceVersion and B gets no route.
+ * One cluster-wide WebService controller, limited to this file's WebServices by a label.
+ */
+import { randomBytes } from 'node:crypto';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KubeClients } from '../../src/kube/index.js';
+import { DEFAULT_PLATFORM, createWebServiceController, type WebServiceController } from '../../src/webservice/index.js';
+import { eventually } from '../support/eventually.js';
+import { adminClients, createTeamNamespace } from './harness.js';
+
+const RUN_LABEL = 'paved.dev/test-run';
+const run = `hosts-${randomBytes(3).toString('hex')}`;
+const admin = adminClients();
+let nsA = '';
+let nsB = '';
+let wc: WebServiceController | undefined;
+
+type AnyObj = KubernetesObject & Record<string, any>;
+
+async function apply(namespace: string, name: string, spec: Record<string, unknown>, clients: KubeClients = admin): Promise<void> {
+  await clients.request({
+    method: 'PATCH',
+    path: `/apis/paved.dev/v1alpha1/namespaces/${namespace}/webservices/${name}`,
+    query: { fieldManager: 'developer', force: true },
+    contentType: 'application/apply-patch+yaml',
+    body: { apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { name, namespace, labels: { [RUN_LABEL]: run } }, spec },
+  });
+}
+
+const routeOf = (ns: string, name: string): Promise<AnyObj | undefined> =>
+  admin.get<AnyObj>({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: ns, name });
+const webService = (ns: string, name: string): Promise<AnyObj | undefined> => admin.get<AnyObj>({ apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', namespace: ns, name });
+const condition = (ws: AnyObj | undefined, type: string) => (ws?.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
+
+beforeAll(async () => {
+  nsA = await createTeamNamespace('hosts-a', 'team-a');
+  nsB = await createTeamNamespace('hosts-b', 'team-b');
+  await admin.request({ method: 'PATCH', path: `/api/v1/namespaces/${nsB}`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: { 'paved.dev/domains': 'b.example.com' } } } });
+  wc = await createWebServiceController({
+    clients: admin,
+    platform: DEFAULT_PLATFORM,
+    selector: `${RUN_LABEL}=${run}`,
+    workers: 2,
+    notReadyRequeueMs: 2_000,
+    logger: pino({ level: 'warn' }),
+  });
+  await Promise.all(wc.informers.map((i) => i.start()));
+  await Promise.all(wc.informers.map((i) => i.waitForSync(60_000)));
+  wc.controller.start();
+});
+
+afterAll(async () => {
+  await wc?.controller.stop({ drainTimeoutMs: 5_000 });
+  await Promise.all((wc?.informers ?? []).map((i) => i.stop()));
+  wc?.dispose();
+});
+
+describe('host ownership', () => {
+  it('refuses team B a host team A serves and a host outside its domains; A keeps its route', async () => {
+    const host = `shop.${run}.example.com`;
+    const publicOn = (h: string) => ({ image: 'ghcr.io/acme/shop:1.0.0', networking: { visibility: 'public', host: h } });
+    await apply(nsA, 'shop', publicOn(host));
+    const routeA = await eventually(async () => {
+      const r = await routeOf(nsA, 'shop');
+      expect(r?.spec?.hostnames).toEqual([host]);
+      return r!;
+    }, { timeoutMs: 60_000 });
+
+    await apply(nsB, 'copycat', publicOn(host));
+    const taken = await eventually(async () => {
+      const c = condition(await webService(nsB, 'copycat'), 'PolicyViolation');
+      expect(c).toMatchObject({ status: 'True' });
+      return c;
+    }, { timeoutMs: 60_000 });
+    expect(taken.message).toContain(`host-ownership: HTTPRoute/copycat spec.hostnames[0]: host ${host} is already served by team team-a`);
+    expect(taken.message).toContain('outside the team\'s domains (b.example.com; Team spec.domains)');
+    expect(await routeOf(nsB, 'copycat')).toBeUndefined();
+    expect((await routeOf(nsA, 'shop'))?.metadata?.resourceVersion).toBe(routeA.metadata?.resourceVersion);
+
+    // Inside its own domains team B publishes fine.
+    await apply(nsB, 'mine', publicOn(`mine.b.example.com`));
+    await eventually(async () => expect((await routeOf(nsB, 'mine'))?.spec?.hostnames).toEqual(['mine.b.example.com']), { timeoutMs: 60_000 });
+  });
+});
