@@ -37,7 +37,8 @@ import {
 import { Reasons } from '../kube/reasons.js';
 import { evaluatePolicies, formatViolations, type PolicyResult } from './policy/evaluate.js';
 import type { PolicyContext } from './policy/types.js';
-import { DOMAINS_ANNOTATION } from '../tenancy/render.js';
+import { DOMAINS_ANNOTATION, TENANCY_COMPONENT } from '../tenancy/render.js';
+import { Labels } from '../api/index.js';
 import { addWebServiceSource, newViolations, recordNewViolations } from './metrics.js';
 import {
   renderWebService,
@@ -234,6 +235,19 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     };
   };
 
+  /**
+   * Who else controls the live object `o` would overwrite (from the cache of watched kinds): another
+   * WebService (its controller owner reference) or the tenancy controller (its component label).
+   */
+  const foreignOwnerOf = (ws: WebService, o: RenderedObject): string | undefined => {
+    const live = cached(o as unknown as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } });
+    if (!live) return undefined;
+    if (live.metadata?.labels?.[Labels.component] === TENANCY_COMPONENT) return 'the tenancy controller';
+    const owner = live.metadata?.ownerReferences?.find((r) => r.controller);
+    if (owner && owner.uid !== ws.metadata?.uid) return `${owner.kind} ${owner.name}`;
+    return undefined;
+  };
+
   const renderContextFor = (ws: WebService): RenderContext => {
     const ns = ws.metadata?.namespace ?? '';
     const team = teamOfNamespace(ns);
@@ -335,7 +349,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     }
     const policy: PolicyResult = evaluatePolicies(
       rendered.objects,
-      { namespace: ws.metadata?.namespace ?? '', allowedRegistries: platform.allowedRegistries, hosts: hostsContext(ws) },
+      { namespace: ws.metadata?.namespace ?? '', allowedRegistries: platform.allowedRegistries, hosts: hostsContext(ws), foreignOwner: (o) => foreignOwnerOf(ws, o) },
       platform.policyModes,
     );
     const base = { tier: rendered.tier, revision: rendered.revision, ...(rendered.url ? { url: rendered.url } : {}), violations: policy.violations };

@@ -87,4 +87,25 @@ describe('host ownership', () => {
     await apply(nsB, 'mine', publicOn(`mine.b.example.com`));
     await eventually(async () => expect((await routeOf(nsB, 'mine'))?.spec?.hostnames).toEqual(['mine.b.example.com']), { timeoutMs: 60_000 });
   });
+
+  it('refuses an extra manifest that would overwrite an object another WebService controls', async () => {
+    await apply(nsA, 'owner', { image: 'ghcr.io/acme/owner:1.0.0' });
+    const deployment = (): Promise<AnyObj | undefined> => admin.get<AnyObj>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: nsA, name: 'owner' });
+    const before = await eventually(async () => {
+      const d = await deployment();
+      expect(d).toBeDefined();
+      return d!;
+    }, { timeoutMs: 60_000 });
+    await apply(nsA, 'thief', {
+      image: 'ghcr.io/acme/thief:1.0.0',
+      advanced: { extraManifests: [{ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'owner' }, spec: { replicas: 0, selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'x', image: 'ghcr.io/acme/x:1' }] } } } }] },
+    });
+    const c = await eventually(async () => {
+      const cond = condition(await webService(nsA, 'thief'), 'PolicyViolation');
+      expect(cond).toMatchObject({ status: 'True' });
+      return cond;
+    }, { timeoutMs: 60_000 });
+    expect(c.message).toContain('no-foreign-objects: Deployment/owner metadata.name: Deployment/owner is controlled by WebService owner');
+    expect((await deployment())?.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
+  });
 });

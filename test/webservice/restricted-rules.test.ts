@@ -86,3 +86,15 @@ describe('host-ownership', () => {
     expect(check(ingress, { domains: ['a.example.com'] }).map((v) => v.field)).toEqual(['spec.rules[0].host', 'spec.tls[0].hosts[0]']);
   });
 });
+
+describe('no-foreign-objects', () => {
+  it('refuses an object whose live namesake another WebService or the tenancy controller controls', () => {
+    const d = byKind('Deployment');
+    const owners: Record<string, string> = { 'Deployment/shop': 'WebService other' };
+    const { violations } = evaluatePolicies([d], { ...ctx, foreignOwner: (o) => owners[`${o.kind}/${o.metadata?.name}`] }, DEFAULT_PLATFORM.policyModes);
+    expect(violations.filter((v) => v.policy === 'no-foreign-objects')).toEqual([
+      expect.objectContaining({ field: 'metadata.name', message: 'Deployment/shop is controlled by WebService other; a WebService may not apply it', mode: 'enforce' }),
+    ]);
+    expect(evaluatePolicies([d], { ...ctx, foreignOwner: () => undefined }, DEFAULT_PLATFORM.policyModes).violations).toEqual([]);
+  });
+});

@@ -270,6 +270,16 @@ const hostOwnership: PolicyRule = {
   },
 };
 
+const foreignObjects: PolicyRule = {
+  name: 'no-foreign-objects',
+  description: 'A WebService may not apply an object that another controller or another WebService controls (same kind and name already live).',
+  defaultMode: 'enforce',
+  check: (o, ctx) => {
+    const owner = ctx.foreignOwner?.(o);
+    return owner ? [{ field: 'metadata.name', message: `${o.kind}/${o.metadata?.name ?? ''} is controlled by ${owner}; a WebService may not apply it` }] : [];
+  },
+};
+
 /** The rules of this file, in evaluation order. */
 export const RESTRICTED_RULES: readonly PolicyRule[] = Object.freeze([
   restrictedVolumes,
@@ -282,5 +292,6 @@ export const RESTRICTED_RULES: readonly PolicyRule[] = Object.freeze([
   externalIps,
   unrestrictedEgress,
   tenancyObjects,
+  foreignObjects,
   hostOwnership,
 ]);
