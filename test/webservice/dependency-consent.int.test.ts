@@ -106,5 +106,11 @@ describe('cross-team dependencies need the callee’s consent', () => {
     expect(toKubeApiError(err)?.statusCode).toBe(422);
     expect(toKubeApiError(err)?.message).toContain('spec.networking.allowedCallers[0]');
     expect(toKubeApiError(err)?.message).toContain('exactly one of team or namespace');
+
+    // __proto__ config keys are refused by name (JavaScript readers would drop them silently).
+    const proto = await apply(nsA, 'proto', { image: 'ghcr.io/acme/shop:1.0.0', config: JSON.parse('{"A":"1","__proto__":"x"}') }).catch((e: unknown) => e);
+    expect(toKubeApiError(proto)?.statusCode).toBe(422);
+    expect(toKubeApiError(proto)?.message).toContain('spec.config');
+    expect(toKubeApiError(proto)?.message).toContain('__proto__');
   });
 });
