@@ -100,12 +100,14 @@ describe('host ownership', () => {
       image: 'ghcr.io/acme/thief:1.0.0',
       advanced: { extraManifests: [{ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'owner' }, spec: { replicas: 0, selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'x', image: 'ghcr.io/acme/x:1' }] } } } }] },
     });
-    const c = await eventually(async () => {
-      const cond = condition(await webService(nsA, 'thief'), 'PolicyViolation');
-      expect(cond).toMatchObject({ status: 'True' });
-      return cond;
+    const violation = await eventually(async () => {
+      const ws = await webService(nsA, 'thief');
+      expect(condition(ws, 'PolicyViolation')).toMatchObject({ status: 'True' });
+      const v = (ws?.status?.policy?.violations ?? []).find((x: { policy: string }) => x.policy === 'no-foreign-objects');
+      expect(v).toBeDefined();
+      return v;
     }, { timeoutMs: 60_000 });
-    expect(c.message).toContain('no-foreign-objects: Deployment/owner metadata.name: Deployment/owner is controlled by WebService owner');
+    expect(violation).toMatchObject({ object: 'Deployment/owner', field: 'metadata.name', message: 'Deployment/owner is controlled by WebService owner; a WebService may not apply it', mode: 'enforce' });
     expect((await deployment())?.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
   });
 });
