@@ -108,6 +108,10 @@ describe('host ownership', () => {
       return v;
     }, { timeoutMs: 60_000 });
     expect(violation).toMatchObject({ object: 'Deployment/owner', field: 'metadata.name', message: 'Deployment/owner is controlled by WebService owner; a WebService may not apply it', mode: 'enforce' });
-    expect((await deployment())?.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
+    // The owner's Deployment spec is untouched (its status keeps moving as pods start: generation, not resourceVersion).
+    const after = await deployment();
+    expect(after?.metadata?.generation).toBe(before.metadata?.generation);
+    expect(after?.spec?.template?.spec?.containers?.[0]?.image).toBe('ghcr.io/acme/owner:1.0.0');
+    expect(after?.spec?.replicas).toBe(before.spec?.replicas);
   });
 });
