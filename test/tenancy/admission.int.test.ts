@@ -236,6 +236,9 @@ describe('tenancy admission policies (real API server)', () => {
     const unmanage = await patch({ 'app.kubernetes.io/managed-by': null }, intruder);
     expect(unmanage.status).toBe(403);
     expect(unmanage.message).toContain('metadata.labels: app.kubernetes.io/managed-by of namespace');
+    const unrestrict = await patch({ 'pod-security.kubernetes.io/enforce': 'privileged' }, intruder);
+    expect(unrestrict.status).toBe(403);
+    expect(unrestrict.message).toContain('metadata.labels: pod-security.kubernetes.io/enforce of namespace');
     // Other labels stay editable by anyone RBAC allows.
     expect((await patch({ 'example.com/owner': 'ops' }, intruder)).status).toBe(200);
     expect((await patch({ 'paved.dev/team': 'moved' })).status).toBe(200);
