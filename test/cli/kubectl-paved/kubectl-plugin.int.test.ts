@@ -84,6 +84,29 @@ describe('kubectl paved through the real kubectl', () => {
     expect(refused.stderr).toMatch(new RegExp(`Error from server \\(Forbidden\\): webservices.paved.dev "shop" is forbidden: User "bob" cannot patch resource "webservices" in API group "paved.dev" in the namespace "${env.ns}"`));
     expect((await env.k.rollout('shop')).phase).toBe('Progressing');
 
+    // alice (group team-a) is given patch on webservices here: the same command goes through for her
+    await env.k.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'webservice-operator' },
+      rules: [{ apiGroups: ['paved.dev'], resources: ['webservices'], verbs: ['get', 'patch'] }],
+    } as never);
+    await env.k.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'team-a-operates' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'webservice-operator' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'team-a' }],
+    } as never);
+    const alice = inject('cluster').identityKubeconfigs.alice!;
+    const paused = await eventually(async () => {
+      const r = await kubectl(['pause', 'shop', '-n', env.ns], alice);
+      expect(r.code).toBe(0);
+      return r;
+    }, SLOW);
+    expect(paused.stdout).toMatch(/shop pause requested/);
+    await eventually(async () => expect(await env.k.rollout('shop')).toMatchObject({ phase: 'Paused', pauseReason: 'Manual' }), SLOW);
+
     const aborted = await kubectl(['abort', 'shop', '-n', env.ns]);
     expect(aborted).toMatchObject({ code: 0, stdout: expect.stringMatching(/^webservice.paved.dev\/shop abort requested \(paved.dev\/rollout-action=abort@[0-9a-f]+\)/) });
     const after = await eventually(async () => {
