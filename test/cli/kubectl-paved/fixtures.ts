@@ -36,9 +36,9 @@ export const rollingShop = {
       weight: 10,
       startedAt: '2026-12-01T10:58:00Z',
       stepStartedAt: '2026-12-01T10:59:00Z',
-      attempt: 1,
+      attempt: 0,
       currentRun: {
-        id: '9a41b2-1-1',
+        id: '9a41b2-1-0',
         revision: '9a41b2',
         stepIndex: 1,
         phase: 'Running',
@@ -46,7 +46,7 @@ export const rollingShop = {
         metrics: [
           {
             name: 'error-rate',
-            template: 'gate',
+            template: 'AnalysisTemplate/gate',
             phase: 'Running',
             query: 'sum(rate(http_requests_total{track="canary",code=~"5.."}[5s])) / sum(rate(http_requests_total{track="canary"}[5s]))',
             condition: 'result <= 0.05',
@@ -56,8 +56,8 @@ export const rollingShop = {
             error: 0,
             consecutiveErrors: 0,
             measurements: [
-              { phase: 'Successful', at: '2026-12-01T10:59:02Z', value: 0 },
-              { phase: 'Successful', at: '2026-12-01T10:59:04Z', value: 0.0123456 },
+              { phase: 'Successful', at: '2026-12-01T10:59:02.080Z', value: 0, message: 'value 0 meets result <= 0.05' },
+              { phase: 'Successful', at: '2026-12-01T10:59:04.082Z', value: 0.0123456, message: 'value 0.0123456 meets result <= 0.05' },
             ],
             nextMeasurementAt: '2026-12-01T10:59:06Z',
           },

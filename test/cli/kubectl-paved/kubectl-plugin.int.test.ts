@@ -58,7 +58,7 @@ describe('kubectl paved through the real kubectl', () => {
       const r = await kubectl(['get', 'ws', 'shop', '-n', env.ns]);
       expect(r).toMatchObject({ code: 0 });
       expect(r.stdout).toMatch(/▶ 2\. +analysis gate/);
-      expect(r.stdout).toMatch(/error-rate \(gate\) +Running +condition: result <= 0.05/);
+      expect(r.stdout).toMatch(/error-rate \(AnalysisTemplate\/gate\) +Running +condition: result <= 0.05/);
       expect(r.stdout).toMatch(/value=\d/);
       return r.stdout;
     }, SLOW);
