@@ -73,6 +73,9 @@ describe('kubectl paved through the real kubectl', () => {
     expect(table.stdout).toMatch(/^NAME +IMAGE +READY +AVAILABLE +ROLLOUT +AGE\nshop +ghcr.io\/acme\/shop:2.0.0 .*Progressing 2\/5 10%/);
     const json = await kubectl(['get', 'ws', 'shop', '-n', env.ns, '-o', 'json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ kind: 'WebService', status: { rollout: { phase: 'Progressing', weight: 10, stepIndex: 1 } } });
+    const teams = await kubectl(['get', 'teams']);
+    expect(teams.code).toBe(0);
+    expect(teams.stdout).toMatch(/^(NAME +TIER +COST-CENTER +NAMESPACES +READY +AGE\n|No resources found\n)/);
     const all = await kubectl(['get', 'ws', '-A']);
     expect(all.stdout).toMatch(new RegExp(`^NAMESPACE +NAME .*\\n(.*\\n)*${env.ns} +shop `));
 
