@@ -1,7 +1,7 @@
 /**
  * Benchmark of the cost API: the all-teams endpoint over backfilled history of many teams.
  *
- *   node --import tsx bench/cost.ts [--teams 200] [--services 2000] [--days 3] [--resolution 1800]
+ *   node --import tsx bench/cost.ts [--teams 200] [--services 2000] [--days 3] [--resolution 300]
  *                                   [--window 3d] [--step 1d] [--iterations 20] [--max-file-gb 15]
  *
  * Prints: series and samples, size and generation time of the OpenMetrics file, promtool backfill
@@ -41,7 +41,7 @@ function arg(name: string, fallback: string): string {
 const teams = Number(arg('teams', '200'));
 const services = Number(arg('services', '2000'));
 const days = Number(arg('days', '3'));
-const resolution = Number(arg('resolution', '1800'));
+const resolution = Number(arg('resolution', '300')); // at most 300: the model prorates in 5-minute steps
 const window = arg('window', `${days}d`);
 const step = arg('step', '1d');
 const iterations = Number(arg('iterations', '20'));
@@ -177,7 +177,8 @@ async function writeHistory(history: CostHistory, file: string, samples: number)
 
 async function main(): Promise<void> {
   const history = benchHistory();
-  const series = history.containers.length * 5 + history.namespaces.length; // cpu, memory, 2 requests, pod labels; namespace labels
+  // cpu, memory, 2 requests, container running, 2 pod phases, pod labels; namespace labels
+  const series = history.containers.length * 8 + history.namespaces.length;
   const samples = series * history.hours * (HOUR / resolution);
   out(`scale: ${teams} teams, ${services} services, ${days} days at ${resolution}s samples: ${series} series, ${(samples / 1e6).toFixed(2)} M samples`);
   const file = join(tmpdir(), `paved-bench-cost-${process.pid}.om`);

@@ -115,7 +115,7 @@ async function clusterWorld(): Promise<World> {
   kc.loadFromFile(cluster.kubeconfigPath);
   await installCrds(kc, [`${CRD_DIR}paved.dev_teams.yaml`, `${CRD_DIR}paved.dev_webservices.yaml`]);
   const admin = KubeClients.fromKubeConfig(kc);
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'bench' } } });
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'bench', labels: { 'app.kubernetes.io/managed-by': 'paved', 'paved.dev/team': 'bench' } } } });
   await admin.request({
     method: 'POST',
     path: '/apis/paved.dev/v1alpha1/teams',
@@ -128,10 +128,11 @@ async function clusterWorld(): Promise<World> {
   });
   const teams = createInformer<KubernetesObject>({ clients: admin, apiVersion: 'paved.dev/v1alpha1', kind: 'Team' });
   const webServices = createInformer<KubernetesObject>({ clients: admin, apiVersion: 'paved.dev/v1alpha1', kind: 'WebService' });
-  await Promise.all([teams.start(), webServices.start()]);
-  await Promise.all([teams.waitForSync(), webServices.waitForSync()]);
+  const namespaces = createInformer<KubernetesObject>({ clients: admin, apiVersion: 'v1', kind: 'Namespace', labelSelector: 'paved.dev/team' });
+  await Promise.all([teams.start(), namespaces.start(), webServices.start()]);
+  await Promise.all([teams.waitForSync(), namespaces.waitForSync(), webServices.waitForSync()]);
   return {
-    sources: { teams, webServices },
+    sources: { teams, namespaces, webServices },
     writeStatus: async (marker) => {
       await admin.request({
         method: 'PATCH',
@@ -141,7 +142,7 @@ async function clusterWorld(): Promise<World> {
       });
     },
     stop: async () => {
-      await Promise.all([teams.stop(), webServices.stop()]);
+      await Promise.all([teams.stop(), namespaces.stop(), webServices.stop()]);
       await cluster.stop();
     },
   };
@@ -150,7 +151,9 @@ async function clusterWorld(): Promise<World> {
 async function memoryWorld(): Promise<World> {
   const { MemoryCache } = await import('../src/server/sources.js');
   const teams = new MemoryCache();
+  const namespaces = new MemoryCache();
   const webServices = new MemoryCache();
+  namespaces.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench', labels: { 'app.kubernetes.io/managed-by': 'paved', 'paved.dev/team': 'bench' } } } as KubernetesObject);
   teams.upsert({ apiVersion: 'paved.dev/v1alpha1', kind: 'Team', metadata: { name: 'bench' }, spec: { owners: { groups: ['bench'] } } } as KubernetesObject);
   const ws = (marker: number): KubernetesObject =>
     ({
@@ -162,7 +165,7 @@ async function memoryWorld(): Promise<World> {
     }) as KubernetesObject;
   webServices.upsert(ws(0));
   return {
-    sources: { teams, webServices },
+    sources: { teams, namespaces, webServices },
     writeStatus: async (marker) => {
       // Like a watch event: delivered from the event loop, not inside the caller's stack.
       await new Promise((r) => setImmediate(r));

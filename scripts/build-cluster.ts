@@ -22,9 +22,7 @@ try {
     const bins = await ensureBinaries({ onProgress: progress });
     const kubectl = await ensureKubectl({ onProgress: progress });
     progress(`local cluster binaries ready: ${bins.controlPlane}, ${bins.kwok}, ${kubectl}`);
-    // --- exporters ---
     progress(`exporters ready: ${bins.kubeStateMetrics}, ${bins.metricsServer}`);
-    // --- end exporters ---
   }
   if (all || flags.has('--cluster') || flags.has('--crds')) {
     // The official third-party CRDs: Go modules pinned by tools/crds/go.mod, into the module cache.

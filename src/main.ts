@@ -145,7 +145,8 @@ try {
   const byKind = (informers: Array<Informer<KubernetesObject>>, kind: string) => informers.find((i) => i.kind === kind);
   const deployments = byKind(delivery.informers, 'Deployment');
   const httpRoutes = byKind(delivery.informers, 'HTTPRoute');
-  const sources = { teams, webServices: webServices.webServices,
+  // Namespace ownership comes from the tenancy controller's Namespace informer (labels it wrote).
+  const sources = { teams, namespaces: tenancy.caches.namespaces, webServices: webServices.webServices,
     ...(deployments ? { deployments } : {}), ...(httpRoutes ? { httpRoutes } : {}) };
   const hub = new StreamHub();
   const feed = startFeed({ sources, hub, logger: log });

@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { confineQueryTemplate } from './confine-query.js';
 import { InvalidSpecError } from '../errors.js';
 import { templateSpecSchema, type ResolvedMetric, type TemplateRef, type TemplateSpec } from './types.js';
 
@@ -68,7 +69,16 @@ export function resolveMetrics(
       if (out.some((r) => r.metric.name === metric.name)) {
         throw new InvalidSpecError(field, `metric ${metric.name} is defined by two templates; metric names must be unique within an analysis`);
       }
-      out.push({ template: templateLabel(ref), metric });
+      if (ref.clusterScope) {
+        out.push({ template: templateLabel(ref), metric });
+        continue;
+      }
+      // A team's own template reads only its namespace's series (confine-query.ts).
+      const confined = confineQueryTemplate(metric.query);
+      if ('error' in confined) {
+        throw new InvalidSpecError(field, `${templateLabel(ref)} metric ${metric.name}: spec.metrics.query cannot be confined to the namespace: ${confined.error}`);
+      }
+      out.push({ template: templateLabel(ref), metric: { ...metric, query: confined.query } });
     }
   }
   return out;

@@ -35,3 +35,30 @@ export class CostForbiddenError extends PavedError {
     super(`not allowed to read the cost of team "${team}"`);
   }
 }
+
+/** Prometheus answered, but with an error for this query (bad data, execution error). HTTP 502. */
+export class PrometheusRejectedError extends PavedError {
+  override readonly name = 'PrometheusRejectedError';
+  readonly code = 'PrometheusQueryFailed';
+}
+
+/**
+ * One cost query failed: names the metric and the PromQL so the failure can be reproduced. 502 when
+ * Prometheus rejected the query, 503 when it could not be reached or timed out.
+ */
+export class CostQueryError extends PavedError {
+  override readonly name = 'CostQueryError';
+  readonly code: 'PrometheusQueryFailed' | 'PrometheusUnavailable';
+  readonly status: 502 | 503;
+  constructor(
+    readonly metric: string,
+    readonly query: string,
+    cause: unknown,
+  ) {
+    const rejected = cause instanceof PrometheusRejectedError;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`the ${metric} query ${rejected ? 'was rejected by Prometheus' : 'could not be run (Prometheus unavailable)'}: ${reason}`, { cause });
+    this.code = rejected ? 'PrometheusQueryFailed' : 'PrometheusUnavailable';
+    this.status = rejected ? 502 : 503;
+  }
+}

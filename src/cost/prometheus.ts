@@ -1,11 +1,13 @@
 /**
  * The cost model's view of Prometheus: range and instant queries returning plain series, with
  * timeouts, a query counter (figures for the benchmark and /metrics) and a bounded per-window
- * cache in front. Errors become PrometheusUnavailableError; an empty result is just no series.
+ * cache in front. Errors become PrometheusRejectedError (Prometheus answered with an error) or
+ * PrometheusUnavailableError (unreachable, timed out); an empty result is just no series.
  */
 import { PrometheusDriver, type QueryResult } from 'prometheus-query';
 import { PrometheusUnavailableError, describeError } from '../errors.js';
 import { TtlCache } from './cache.js';
+import { PrometheusRejectedError } from './errors.js';
 
 /** One result series: its labels and its points `[unix seconds, value]`. */
 export interface Series {
@@ -56,7 +58,11 @@ export function createCostPrometheus(options: PrometheusClientOptions): CostProm
     try {
       return toSeries(await run());
     } catch (err) {
-      throw new PrometheusUnavailableError(`Prometheus query failed: ${describePromError(err)}`, { cause: err });
+      // prometheus-query marks an answer of Prometheus as http_error; 503 is its timeout/unavailable.
+      const e = err as { errorType?: unknown; httpStatus?: unknown } | null;
+      const answered = e !== null && typeof e === 'object' && e.errorType === 'http_error' && e.httpStatus !== 503;
+      const message = `Prometheus query failed: ${describePromError(err)}`;
+      throw answered ? new PrometheusRejectedError(message, { cause: err }) : new PrometheusUnavailableError(message, { cause: err });
     }
   };
   return {

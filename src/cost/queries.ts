@@ -7,9 +7,11 @@
  *   sum_over_time( ( sum by (<grouping>) ( <per-container hourly value> * <attribution> ) )[<step>-1s:1h] )
  *
  * evaluated with query_range(start + step, end, step). At each hour the inner expression is the
- * container's cores (or GiB) over that hour; summing the 1-hour subquery samples of a step gives
- * core-hours (GiB-hours) per bucket. The subquery range is `step - 1s` so that it holds exactly
- * step/1h samples under both Prometheus 2 (closed range) and 3 (left-open range).
+ * container's core-hours (GiB-hours) in that hour, prorated by the time it was there: requests
+ * count only the 5-minute steps (RESOLUTION) in which its pod was Pending or Running, usage only
+ * the steps cAdvisor saw it. Summing the 1-hour subquery samples of a step gives core-hours
+ * (GiB-hours) per bucket. Subquery ranges are `range - 1s` so that they hold exactly range/step
+ * samples under both Prometheus 2 (closed range) and 3 (left-open range).
  */
 
 /** The quantities the model reads, each one PromQL query. */
@@ -35,6 +37,12 @@ export interface QueryScope {
 }
 
 const RES = '1h';
+/** The proration resolution: a container is there or not per 5-minute step (OpenCost's default). */
+export const RESOLUTION_SECONDS = 300;
+const STEP = `${RESOLUTION_SECONDS}s`;
+const STEPS_PER_HOUR = 3600 / RESOLUTION_SECONDS;
+/** The 12 five-minute steps ending in (T - 1h, T]: `[3599s:300s]` on both Prometheus 2 and 3. */
+const IN_HOUR = `[${3600 - 1}s:${STEP}]`;
 const GIB = 1073741824;
 const CONTAINER = 'namespace, pod, container';
 const CADVISOR_SELECTOR = 'container!="",container!="POD"';
@@ -44,16 +52,38 @@ export function promString(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-/** Per container, the average CPU cores requested over the hour (kube-state-metrics). */
-export const cpuRequestPerContainer = `max by (${CONTAINER}) (avg_over_time(kube_pod_container_resource_requests{resource="cpu",container!=""}[${RES}]))`;
-/** Per container, the average CPU cores used over the hour (cAdvisor). */
+/** Sum of a per-step expression over the steps of the hour, in hours (value x step / 1h). */
+const hourSum = (perStep: string): string => `sum_over_time((${perStep})${IN_HOUR}) / ${STEPS_PER_HOUR}`;
+
+/**
+ * Pods charged for their requests in a step: phase Pending or Running at some scrape of the step
+ * (kube-state-metrics keeps exporting a Succeeded or Failed pod's requests until it is deleted).
+ */
+export const chargedPods = `(max by (namespace, pod) (max_over_time(kube_pod_status_phase{phase=~"Pending|Running"}[${STEP}])) > 0)`;
+
+/**
+ * Per container, the requested cores (bytes) in each step while its pod is charged; one series per
+ * (namespace, pod, container) whatever the pod uid or exporter instance.
+ */
+const requestPerStep = (resource: 'cpu' | 'memory'): string =>
+  `max by (${CONTAINER}) (avg_over_time(kube_pod_container_resource_requests{resource="${resource}",container!=""}[${STEP}])) and on (namespace, pod) ${chargedPods}`;
+
+/** Per container, the CPU core-hours requested in the hour (charged steps only). */
+export const cpuRequestPerContainer = hourSum(requestPerStep('cpu'));
+/**
+ * Per container, the CPU core-hours used in the hour: the increase of the counter over the hour
+ * (rate x 1h), summed over container ids, since each id's counter covers only its own run.
+ */
 export const cpuUsagePerContainer = `sum by (${CONTAINER}) (rate(container_cpu_usage_seconds_total{${CADVISOR_SELECTOR}}[${RES}]))`;
-/** Per container, the average memory GiB requested over the hour. */
-export const memoryRequestPerContainer = `max by (${CONTAINER}) (avg_over_time(kube_pod_container_resource_requests{resource="memory",container!=""}[${RES}])) / ${GIB}`;
-/** Per container, the average working-set GiB over the hour. */
-export const memoryUsagePerContainer = `sum by (${CONTAINER}) (avg_over_time(container_memory_working_set_bytes{${CADVISOR_SELECTOR}}[${RES}])) / ${GIB}`;
-/** Per claim, the average GiB requested over the hour. */
-export const storagePerClaim = `max by (namespace, persistentvolumeclaim) (avg_over_time(kube_persistentvolumeclaim_resource_requests_storage_bytes[${RES}])) / ${GIB}`;
+/** Per container, the memory GiB-hours requested in the hour (charged steps only). */
+export const memoryRequestPerContainer = `${hourSum(requestPerStep('memory'))} / ${GIB}`;
+/**
+ * Per container, the working-set GiB-hours of the hour: per step the largest series of the
+ * container (after a restart the old and the new container id overlap; they are not added).
+ */
+export const memoryUsagePerContainer = `${hourSum(`max by (${CONTAINER}) (avg_over_time(container_memory_working_set_bytes{${CADVISOR_SELECTOR}}[${STEP}]))`)} / ${GIB}`;
+/** Per claim, the GiB-hours requested in the hour (the steps the claim is listed). */
+export const storagePerClaim = `${hourSum(`max by (namespace, persistentvolumeclaim) (avg_over_time(kube_persistentvolumeclaim_resource_requests_storage_bytes[${STEP}]))`)} / ${GIB}`;
 
 /** max(request, usage) per container and hour (OpenCost's allocation). */
 function allocated(request: string, usage: string): string {
@@ -80,20 +110,41 @@ export function hourlyValue(metric: CostMetric): string {
   }
 }
 
-/** namespace -> team, environment (from the namespace labels paved.dev/team and paved.dev/environment). */
-export function namespaceAttribution(team?: string, range = RES): string {
+/**
+ * The newest label set of each `by` group over `rangeSeconds`: the series whose last sample is the
+ * latest (ties broken by topk), so a relabel never leaves two label sets to join on.
+ */
+function newestLabels(metric: string, by: string, rangeSeconds: number): string {
+  return `topk by (${by}) (1, max_over_time(timestamp(${metric})[${rangeSeconds - 1}s:${STEP}]))`;
+}
+
+/**
+ * namespace -> team, environment (the namespace labels paved.dev/team and paved.dev/environment),
+ * from the newest label set of the namespace in the range (an hour for the cost queries): a namespace
+ * that moves to another team is charged to the new team from the hour of the move on. Value 1.
+ */
+export function namespaceAttribution(team?: string, rangeSeconds = 3600): string {
   const selector = team === undefined ? 'label_paved_dev_team!=""' : `label_paved_dev_team=${promString(team)}`;
   return (
-    `max by (namespace, team, environment) (label_replace(label_replace(` +
-    `last_over_time(kube_namespace_labels{${selector}}[${range}]), ` +
+    `group by (namespace, team, environment) (label_replace(label_replace(` +
+    `${newestLabels('kube_namespace_labels', 'namespace', rangeSeconds)} ` +
+    `and on (namespace, label_paved_dev_team) last_over_time(kube_namespace_labels{${selector}}[${rangeSeconds}s]), ` +
     `"team", "$1", "label_paved_dev_team", "(.+)"), "environment", "$1", "label_paved_dev_environment", "(.*)"))`
   );
 }
 
-/** (namespace, pod) -> service (from the pod label paved.dev/service). */
+/**
+ * (namespace, pod) -> service (the pod label paved.dev/service) from the pod's newest label set in
+ * the hour; empty when that set has no service label. Value 1.
+ */
 export const podService =
-  `max by (namespace, pod, service) (label_replace(last_over_time(kube_pod_labels{label_paved_dev_service!=""}[${RES}]), ` +
-  `"service", "$1", "label_paved_dev_service", "(.+)"))`;
+  `group by (namespace, pod, service) (label_replace(${newestLabels('kube_pod_labels', 'namespace, pod', 3600)}, ` +
+  `"service", "$1", "label_paved_dev_service", "(.*)"))`;
+
+/** Every pod seen in the hour by either exporter (the service fallback; cheap, no subquery). */
+const podsInHour =
+  `group by (namespace, pod) (last_over_time(kube_pod_container_resource_requests{container!=""}[${RES}]) ` +
+  `or last_over_time(container_memory_working_set_bytes{${CADVISOR_SELECTOR}}[${RES}]))`;
 
 /**
  * Attributes a per-container vector to team and environment, and to service when asked. A pod
@@ -105,7 +156,7 @@ function attributed(value: string, scope: QueryScope, byPod: boolean): string {
   if (!byPod || !scope.groupBy.includes('service')) return withTeam;
   return (
     `(${withTeam}) * on (namespace, pod) group_left (service) ` +
-    `(${podService} or on (namespace, pod) group by (namespace, pod) (${value}))`
+    `(${podService} or on (namespace, pod) ${podsInHour})`
   );
 }
 
@@ -126,6 +177,6 @@ export function rolloutsQuery(scope: QueryScope, windowSeconds: number, metricNa
   const groupBy = scope.groupBy.filter((l) => l !== 'service').join(', ');
   return (
     `round(sum by (${groupBy}) (increase(${metricName}[${windowSeconds}s]) ` +
-    `* on (namespace) group_left (team, environment) ${namespaceAttribution(scope.team, `${windowSeconds}s`)}))`
+    `* on (namespace) group_left (team, environment) ${namespaceAttribution(scope.team, windowSeconds)}))`
   );
 }

@@ -12,8 +12,8 @@
  *   GET /cost/idle                       idle services of every visible team
  *   GET /cost/pricing                    the prices in effect
  *
- * Errors: JSON `{ code, message, field }` with 400 (bad query), 403, 404 (unknown team), 503
- * (Prometheus unavailable).
+ * Errors: JSON `{ code, message, field }` with 400 (bad query), 403, 404 (unknown team); a failed
+ * query `{ code, message, metric, query }` with 502 (Prometheus rejected it) or 503 (unavailable).
  */
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -21,7 +21,7 @@ import { PavedError, PrometheusUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { canReadTeam, type ApiEnv, type Caller } from '../server/caller.js';
 import { COST_LINE_COLUMNS, lineValues, toCsv, type CsvValue } from './csv.js';
-import { CostForbiddenError, CostInputError, TeamNotFoundError } from './errors.js';
+import { CostForbiddenError, CostInputError, CostQueryError, TeamNotFoundError } from './errors.js';
 import type { CostService, IdleService } from './service.js';
 import type { WindowInput } from './window.js';
 
@@ -36,12 +36,16 @@ interface ErrorBody {
   code: string;
   message: string;
   field?: string;
+  /** For a failed query: the metric and the PromQL (reproducible with query_range). */
+  metric?: string;
+  query?: string;
 }
 
 function errorOf(err: unknown): { status: ContentfulStatusCode; body: ErrorBody } {
   if (err instanceof CostInputError) return { status: 400, body: { code: err.code, message: err.message, field: err.field } };
   if (err instanceof TeamNotFoundError) return { status: 404, body: { code: err.code, message: err.message, field: err.field } };
   if (err instanceof CostForbiddenError) return { status: 403, body: { code: err.code, message: err.message, field: err.field } };
+  if (err instanceof CostQueryError) return { status: err.status, body: { code: err.code, message: err.message, metric: err.metric, query: err.query } };
   if (err instanceof PrometheusUnavailableError) return { status: 503, body: { code: err.code, message: err.message } };
   if (err instanceof PavedError) return { status: 500, body: { code: 'Internal', message: err.message } };
   return { status: 500, body: { code: 'Internal', message: 'internal error' } };

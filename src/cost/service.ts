@@ -4,7 +4,7 @@
  * Used by the HTTP routes and by the budget loop. "Now" is injected.
  */
 import { DateTime } from 'luxon';
-import { CostInputError, TeamNotFoundError } from './errors.js';
+import { CostInputError, CostQueryError, TeamNotFoundError } from './errors.js';
 import {
   addQuantities,
   assessBurn,
@@ -213,7 +213,11 @@ export class CostService {
       this.metrics(metrics).map(async (metric) => {
         const q = costRangeQuery(metric, scope, w.stepSeconds);
         queries[metric] = q;
-        return { metric, series: await this.deps.prometheus.rangeQuery(q, startSeconds, endSeconds, w.stepSeconds) };
+        try {
+          return { metric, series: await this.deps.prometheus.rangeQuery(q, startSeconds, endSeconds, w.stepSeconds) };
+        } catch (err) {
+          throw new CostQueryError(metric, q, err);
+        }
       }),
     );
     const groups = new Map<string, Group>();
@@ -247,11 +251,20 @@ export class CostService {
     }));
   }
 
-  /** Cost of every (visible) team over a window, by bucket; one query per metric for all teams. */
+  /**
+   * Cost of every (visible) team over a window, by bucket; one query per metric for all teams.
+   * Every visible team of the directory is listed, with zeros when it has no samples.
+   */
   async allTeams(input: WindowInput, visible: (team: string) => boolean = () => true): Promise<AllTeamsReport> {
     const w = resolveWindow(input, this.now());
-    const { groups: fetched, queries } = await this.fetch(w, { groupBy: ['team'] }, COST_METRICS);
+    const [{ groups: fetched, queries }, directory] = await Promise.all([
+      this.fetch(w, { groupBy: ['team'] }, COST_METRICS),
+      this.deps.teams.list(),
+    ]);
     const groups = new Map([...fetched].filter(([, g]) => visible(g.labels.team)));
+    for (const t of directory) {
+      if (visible(t.name) && !groups.has(t.name)) groups.set(t.name, { labels: { team: t.name } as Record<GroupLabel, string>, buckets: new Map() });
+    }
     const teams = [...groups.values()]
       .map((g) => ({
         team: g.labels.team,

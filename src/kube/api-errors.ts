@@ -13,10 +13,17 @@ export class KubeApiError extends PavedError {
     readonly reason: string,
     message: string,
     readonly details?: unknown,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { statusMessage?: string },
   ) {
     super(message, options);
+    this.statusMessage = options?.statusMessage ?? '';
   }
+
+  /**
+   * The API server's own Status message, without the request line paved adds to `message` (which
+   * names internal API paths): what may be shown to an API caller.
+   */
+  readonly statusMessage: string;
 }
 
 const REASON_BY_CODE: Record<number, string> = {
@@ -54,7 +61,7 @@ export function kubeApiErrorFrom(statusCode: number, body: unknown, context = ''
   const reason = (typeof status?.reason === 'string' && status.reason) || REASON_BY_CODE[statusCode] || 'Unknown';
   const text = typeof status?.message === 'string' ? status.message : typeof body === 'string' ? body : '';
   const message = `${context ? `${context}: ` : ''}${statusCode} ${reason}${text ? `: ${text}` : ''}`;
-  return new KubeApiError(statusCode, reason, message, status?.details);
+  return new KubeApiError(statusCode, reason, message, status?.details, { statusMessage: text });
 }
 
 /** Maps any thrown value to a KubeApiError when it is one (or a client-node ApiException / watch error). */
@@ -65,7 +72,10 @@ export function toKubeApiError(err: unknown): KubeApiError | undefined {
   const code = typeof e.statusCode === 'number' ? e.statusCode : typeof e.code === 'number' ? e.code : undefined;
   if (code === undefined || code < 400 || code > 599) return undefined;
   const mapped = kubeApiErrorFrom(code, e.body ?? (typeof e.message === 'string' ? e.message : ''));
-  return new KubeApiError(mapped.statusCode, mapped.reason, mapped.message, mapped.details, { cause: err });
+  return new KubeApiError(mapped.statusCode, mapped.reason, mapped.message, mapped.details, {
+    cause: err,
+    statusMessage: mapped.statusMessage,
+  });
 }
 
 function hasStatus(err: unknown, code: number): boolean {

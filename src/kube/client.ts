@@ -28,8 +28,19 @@ import { ApiCallCounter, classifyRequest } from './api-counter.js';
 import { kubeApiErrorFrom, isNotFound } from './api-errors.js';
 import type { User } from '@kubernetes/client-node';
 
-/** The one field manager of every paved write. */
+/** The field manager of paved's own writes that belong to no controller (status, finalizers, installs). */
 export const FIELD_MANAGER = 'paved';
+
+/**
+ * One field manager per controller: two controllers applying the same object under one manager would
+ * each drop the other's fields on every apply (an extra manifest named like the tenancy's default-deny
+ * policy made allow-all live for seconds at a time). With separate managers the API server reports the
+ * overlap as a conflict of named owners instead.
+ */
+export const FieldManagers = {
+  tenancy: 'paved-tenancy',
+  webService: 'paved-webservice',
+} as const;
 
 /** Options of a KubeClients bundle. */
 export interface KubeClientsOptions {

@@ -15,11 +15,26 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The real clock (timers are unref'd so a pending requeue never blocks process exit). */
+/**
+ * The longest delay a Node timer takes: above 2^31-1 ms (about 24.8 days) setTimeout fires after 1 ms,
+ * which turned a "600h" pause into hundreds of reconciles a second.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/** A delay a timer can hold: 0 for negative or NaN, at most MAX_TIMER_DELAY_MS. */
+export function capTimerDelay(ms: number): number {
+  if (!(ms > 0)) return 0;
+  return Math.min(ms, MAX_TIMER_DELAY_MS);
+}
+
+/**
+ * The real clock (timers are unref'd so a pending requeue never blocks process exit). Every delay is
+ * capped; a later wake-up than 24.8 days is never needed (requeues re-plan, leases renew sooner).
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, Math.max(0, ms));
+    const t = setTimeout(fn, capTimerDelay(ms));
     t.unref?.();
     return t;
   },
@@ -47,7 +62,8 @@ export class FakeClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const timer = { id: this.nextId++, at: this.current + Math.max(0, ms), fn };
+    // Same cap as the system clock, so tests see what production does.
+    const timer = { id: this.nextId++, at: this.current + capTimerDelay(ms), fn };
     this.timers.push(timer);
     return timer.id;
   }

@@ -16,7 +16,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import PQueue from 'p-queue';
 import { pino, type Logger } from 'pino';
 import { InvalidSpecError, PolicyViolationError, TerminalError, describeError } from '../errors.js';
-import { isNotFound } from './api-errors.js';
+import { isConflict, isNotFound } from './api-errors.js';
 import type { Informer } from './informer.js';
 import { keyOf, objectKey, splitKey, type ObjectKey } from './keys.js';
 import { kubeMetrics } from './metrics.js';
@@ -173,7 +173,10 @@ export function createController(opts: ControllerOptions): Controller {
     kubeMetrics.reconcileTotal.inc({ controller: opts.name, result: outcome });
     if (outcome === 'error' || outcome === 'terminal') kubeMetrics.reconcileErrors.inc({ controller: opts.name });
     const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
-    const level = outcome === 'error' || outcome === 'terminal' ? 'error' : 'info';
+    // A 409 is optimistic concurrency between paved's own writers (or a stale cache): retried, not a fault.
+    const conflict = outcome === 'error' && isConflict(failure);
+    if (conflict) closing.conflict = true;
+    const level = conflict ? 'info' : outcome === 'error' || outcome === 'terminal' ? 'error' : 'info';
     log[level]({ durationMs, result: outcome, ...closing }, 'reconcile finished');
     try {
       opts.onOutcome?.(key, outcome, failure);

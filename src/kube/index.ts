@@ -27,7 +27,7 @@
 
 // Keys and time
 export { objectKey, keyOf, splitKey, type ObjectKey, type ObjectRefLike } from './keys.js';
-export { systemClock, FakeClock, type Clock, type TimerHandle } from './clock.js';
+export { MAX_TIMER_DELAY_MS, capTimerDelay, systemClock, FakeClock, type Clock, type TimerHandle } from './clock.js';
 
 // Errors of the API server, mapped by status code
 export {
@@ -47,6 +47,7 @@ export {
   impersonatingKubeConfig,
   serviceAccountUser,
   FIELD_MANAGER,
+  FieldManagers,
   type KubeClientsOptions,
   type KubeRequest,
   type ResourceInfo,

@@ -17,6 +17,8 @@ export const Reasons = {
   InvalidSpec: 'InvalidSpec',
   PolicyViolation: 'PolicyViolation',
   DependencyMissing: 'DependencyMissing',
+  DependencyNotAllowed: 'DependencyNotAllowed',
+  DependenciesAllowed: 'DependenciesAllowed',
   // API server
   Forbidden: 'Forbidden',
   Conflict: 'Conflict',

@@ -8,7 +8,7 @@
  * Time and randomness are injectable for tests.
  */
 import { DEFAULT_BACKOFF, TokenBucket, backoffDelay, type BackoffOptions } from './backoff.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { capTimerDelay, systemClock, type Clock, type TimerHandle } from './clock.js';
 import { kubeMetrics } from './metrics.js';
 
 /** Options of a work queue. */
@@ -62,8 +62,10 @@ export class WorkQueue {
   }
 
   /** Adds a key after `delayMs`; if it is already scheduled earlier, the earlier time wins. */
-  addAfter(key: string, delayMs: number): void {
+  addAfter(key: string, requestedMs: number): void {
     if (this.shutting) return;
+    // Capped: a pause of "600h" wakes after 24.8 days and re-plans, instead of overflowing to 1 ms.
+    const delayMs = capTimerDelay(requestedMs);
     if (delayMs <= 0) {
       this.add(key);
       return;

@@ -15,11 +15,10 @@ import { runCommand } from './process.js';
 
 export const KUBERNETES_VERSION = 'v1.36.3';
 export const KWOK_VERSION = 'v0.8.0';
-// --- exporters (issue 12: kube-state-metrics and metrics-server, module tools/exporters) ---
+// Exporters (issue 12: kube-state-metrics and metrics-server, module tools/exporters).
 /** Named exactly: the module proxy lists no versions of k8s.io/kube-state-metrics/v2. */
 export const KUBE_STATE_METRICS_VERSION = 'v2.20.0';
 export const METRICS_SERVER_VERSION = 'v0.9.0';
-// --- end exporters ---
 
 /** Where the Go modules live in the project. */
 export const TOOLS_DIR = fileURLToPath(new URL('../../tools/localcluster/', import.meta.url));
@@ -37,11 +36,9 @@ export interface Binaries {
    * ClusterResourceUsage and the kubelet-style metrics-resource Metric.
    */
   readonly kwokConfigs: readonly string[];
-  // --- exporters ---
   /** Absent when built with `exporters: false`. */
   readonly kubeStateMetrics?: string;
   readonly metricsServer?: string;
-  // --- end exporters ---
 }
 
 export interface BuildOptions {
@@ -71,12 +68,10 @@ const versionFlags = [
   '-X k8s.io/component-base/version.gitTreeState=clean',
 ].join(' ');
 
-// --- exporters ---
 const EXPORTERS_DIR = fileURLToPath(new URL('../../tools/exporters/', import.meta.url));
 // The version stamps upstream's Makefiles set, so `--version` and the build_info series say what runs.
 const ksmVersionFlags = `-X github.com/prometheus/common/version.Version=${KUBE_STATE_METRICS_VERSION}`;
 const metricsServerVersionFlags = `-X k8s.io/client-go/pkg/version.gitVersion=${METRICS_SERVER_VERSION}`;
-// --- end exporters ---
 
 const targets = {
   controlPlane: {
@@ -95,7 +90,6 @@ const targets = {
     args: (output) => ['build', '-trimpath', '-ldflags', '-s -w', '-o', output, 'sigs.k8s.io/kwok/cmd/kwok'],
     expectedMinutes: '2 to 5',
   },
-  // --- exporters ---
   kubeStateMetrics: {
     label: `kube-state-metrics ${KUBE_STATE_METRICS_VERSION}`,
     moduleDir: EXPORTERS_DIR,
@@ -112,10 +106,9 @@ const targets = {
     args: (output) => ['build', '-trimpath', '-ldflags', `-s -w ${metricsServerVersionFlags}`, '-o', output, 'sigs.k8s.io/metrics-server/cmd/metrics-server'],
     expectedMinutes: '2 to 6',
   },
-  // --- end exporters ---
 } satisfies Record<string, Target>;
 
-// ---- Prometheus 3 and promtool (tools/prometheus, a module of its own: it needs client-go v0.37) ----
+// Prometheus 3 and promtool (tools/prometheus, a module of its own: it needs client-go v0.37).
 
 export const PROMETHEUS_VERSION = '3.16.0';
 /** tools/prometheus: pins github.com/prometheus/prometheus v0.316.0 (= Prometheus 3.16). */
@@ -165,11 +158,14 @@ export async function ensurePrometheusBinaries(options: BuildOptions = {}): Prom
   return { prometheus, promtool };
 }
 
-// ---- end of Prometheus ----
 
-/** The default cache root. */
+/**
+ * The default cache root: PAVED_CACHE_DIR, else ~/.cache/paved. Read here rather than through
+ * src/config.ts because the set-up script and the test set-up use it without the controller's config.
+ */
 export function defaultCacheDir(): string {
-  return join(homedir(), '.cache', 'paved');
+  const dir = process.env['PAVED_CACHE_DIR']?.trim();
+  return dir ? dir : join(homedir(), '.cache', 'paved');
 }
 
 async function cacheKey(target: Target): Promise<string> {
@@ -191,12 +187,10 @@ export async function ensureBinaries(options: BuildOptions = {}): Promise<Binari
   const controlPlane = await ensureTarget(targets.controlPlane, binDir, go, progress);
   const kwok = await ensureTarget(targets.kwok, binDir, go, progress);
   const kwokConfigs = await kwokConfigFiles(go);
-  // --- exporters ---
   if (options.exporters === false) return { controlPlane, kwok, kwokConfigs };
   const kubeStateMetrics = await ensureTarget(targets.kubeStateMetrics, binDir, go, progress);
   const metricsServer = await ensureTarget(targets.metricsServer, binDir, go, progress);
   return { controlPlane, kwok, kwokConfigs, kubeStateMetrics, metricsServer };
-  // --- end exporters ---
 }
 
 /** kwok's upstream configuration documents the local cluster loads (paths inside kwok's module). */
@@ -245,7 +239,7 @@ export async function moduleSourceDir(go: string, cwd: string, moduleAtVersion: 
   return dir;
 }
 
-// ---- kubectl: the multi-call binary called by the name kubectl ----
+// kubectl: the multi-call binary called by the name kubectl.
 
 /**
  * Returns `<cache>/bin/kubectl`, a link to the control-plane binary (built if missing), which runs
@@ -269,7 +263,6 @@ export function kubectlPathLine(kubectl: string, kubeconfigPath: string): string
   return `export PATH=${quote(dirname(kubectl))}:"$PATH" KUBECONFIG=${quote(kubeconfigPath)}`;
 }
 
-// ---- end of kubectl ----
 
 /** Where a target's binary lives (built or not): used by benchmarks to force a cold build. */
 export async function binaryPath(name: keyof typeof targets, cacheDir = defaultCacheDir()): Promise<string> {

@@ -20,6 +20,8 @@ export const ErrorCode = {
   Conflict: 'Conflict',
   PolicyViolation: 'PolicyViolation',
   NotReady: 'NotReady',
+  PayloadTooLarge: 'PayloadTooLarge',
+  TooManyRequests: 'TooManyRequests',
   KubernetesUnavailable: 'KubernetesUnavailable',
   Internal: 'Internal',
 } as const;
@@ -85,11 +87,14 @@ export function fromZodError(error: z.ZodError, prefix = ''): ApiError {
   });
 }
 
-/** Maps an API server failure to an API error, keeping the API server's message and field. */
+/**
+ * Maps an API server failure to an API error, keeping the API server's message and field. The message
+ * is the Status message alone: the request line (`PATCH /apis/...`) stays in paved's logs.
+ */
 export function fromKubeError(err: KubeApiError): ApiError {
   const details = (err.details ?? {}) as { causes?: Array<{ field?: string; message?: string }> };
   const field = details.causes?.find((c) => c.field)?.field;
-  const message = err.message;
+  const message = stripApiPaths(err.statusMessage || `Kubernetes answered ${err.statusCode} ${err.reason}`);
   switch (err.statusCode) {
     case 400:
     case 422:
@@ -101,9 +106,18 @@ export function fromKubeError(err: KubeApiError): ApiError {
       return new ApiError(404, ErrorCode.NotFound, message);
     case 409:
       return new ApiError(409, ErrorCode.Conflict, message);
+    case 413:
+      return new ApiError(413, ErrorCode.PayloadTooLarge, message);
+    case 429:
+      return new ApiError(429, ErrorCode.TooManyRequests, message);
     default:
       return new ApiError(502, ErrorCode.KubernetesUnavailable, message);
   }
+}
+
+/** Removes API server URL paths (`/apis/...`, `/api/v1/...`) from a message shown to callers. */
+export function stripApiPaths(message: string): string {
+  return message.replace(/(?:https?:\/\/[^\s"]+)?\/apis?\/[^\s"]*/g, '(Kubernetes API)');
 }
 
 /** Maps anything thrown to an API error. Unknown errors become 500 Internal without leaking internals. */

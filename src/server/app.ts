@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { register as defaultRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import { ApiError, ErrorBodySchema, ErrorCode, errorResponse, notFound, toApiError } from './api-error.js';
@@ -54,7 +55,12 @@ export interface AppDeps {
   /** Stream tuning (heartbeat, close grace); the endpoint is created here. */
   stream?: { heartbeatMs?: number; closeGraceMs?: number };
   now?: () => string;
+  /** Largest request body accepted, in bytes (413 above). Default 1 MiB: an intent is a few KiB. */
+  maxBodyBytes?: number;
 }
+
+/** The default request body cap (the API server's own limit is 3 MiB; nothing paved takes comes close). */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /** The app and the pieces the server starter needs to shut it down. */
 export interface ApiApp {
@@ -132,6 +138,16 @@ export function createApp(deps: AppDeps): ApiApp {
       'audit',
     );
   });
+  // Before auth: an oversized body is refused from its Content-Length (or as it streams), never buffered.
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  app.use(
+    '/api/v1/*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) =>
+        errorResponse(c, new ApiError(413, ErrorCode.PayloadTooLarge, `request body exceeds the limit of ${maxBodyBytes} bytes`)),
+    }),
+  );
   app.use('/api/v1/*', authMiddleware({ mode: deps.auth, teams: deps.sources.teams, roles: deps.roles, tickets }));
 
   const v1 = createRouter();

@@ -13,7 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
-import { unauthenticated } from './api-error.js';
+import { z } from 'zod';
+import { ApiError, ErrorCode, unauthenticated } from './api-error.js';
 import type { ApiEnv, Caller } from './caller.js';
 import type { WatchedCache } from './sources.js';
 import { resolveCaller, type RoleGroups } from './teams.js';
@@ -58,6 +59,41 @@ function readClaim(payload: JWTPayload, path: string): unknown {
     node = (node as Record<string, unknown>)[part];
   }
   return node;
+}
+
+// Control characters (CR/LF above all) would end up in Impersonate-* headers and log lines.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const claimText = (what: string): z.ZodString =>
+  z
+    .string({ error: `must be a string` })
+    .min(1, 'must not be empty')
+    .max(256, 'must be at most 256 characters')
+    .refine((v) => !CONTROL_CHARACTERS.test(v), `${what} must not contain control characters`);
+
+/** The claims paved reads from a verified token: anything else in a token is ignored. */
+export const IdentityClaimsSchema = z.object({
+  sub: claimText('the subject'),
+  groups: z.union([claimText('a group'), z.array(claimText('a group')).max(1_000, 'must list at most 1000 groups')]).optional(),
+  exp: z.number({ error: 'must be a number' }).finite().optional(),
+});
+
+/**
+ * The identity in a verified payload, or a 401 naming the claim: a token whose `sub` is a number, an
+ * object or has CR/LF in it is refused here rather than crashing a write later.
+ */
+export function identityFromPayload(payload: JWTPayload, groupsClaim = 'groups'): Identity {
+  const parsed = IdentityClaimsSchema.safeParse({ sub: payload.sub, groups: readClaim(payload, groupsClaim), exp: payload.exp });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const claim = issue?.path[0] === 'groups' ? groupsClaim : String(issue?.path[0] ?? 'token');
+    throw unauthenticated(`token claim "${claim}" rejected: ${issue?.message ?? 'invalid'}`);
+  }
+  const { sub, groups, exp } = parsed.data;
+  return {
+    subject: sub,
+    groups: groups === undefined ? [] : typeof groups === 'string' ? [groups] : groups,
+    ...(exp !== undefined ? { expiresAt: exp * 1000 } : {}),
+  };
 }
 
 /** The groups in a claim value: an array of strings, or one string. */
@@ -108,11 +144,7 @@ export function createOidcVerifier(opts: OidcOptions): TokenVerifier {
       } catch (err) {
         throw unauthenticated(describeJoseError(err));
       }
-      return {
-        subject: payload.sub as string,
-        groups: readGroups(payload, groupsClaim),
-        ...(payload.exp !== undefined ? { expiresAt: payload.exp * 1000 } : {}),
-      };
+      return identityFromPayload(payload, groupsClaim);
     },
   };
 }
@@ -126,22 +158,28 @@ function describeJoseError(err: unknown): string {
   return 'token could not be verified';
 }
 
-/** Single-use, short-lived WebSocket tickets: a REST call trades a bearer token for one. Bounded. */
+/**
+ * Single-use, short-lived WebSocket tickets: a REST call trades a bearer token for one. Bounded twice:
+ * per caller (a caller over its limit loses its own oldest ticket, never someone else's) and in total
+ * (when full, new tickets are refused with 429 instead of evicting other callers' tickets).
+ */
 export class TicketStore {
   private readonly tickets = new Map<string, { caller: Caller; expires: number }>();
   constructor(
     private readonly ttlMs = 30_000,
     private readonly maxTickets = 10_000,
     private readonly clock: () => number = Date.now,
+    private readonly maxPerCaller = 16,
   ) {}
 
-  /** Issues a ticket for the caller. */
+  /** Issues a ticket for the caller; throws a 429 ApiError when the store is full. */
   issue(caller: Caller): { ticket: string; expiresInSeconds: number } {
     this.sweep();
+    const own = [...this.tickets].filter(([, v]) => v.caller.subject === caller.subject);
+    // Oldest first: Map iteration order is insertion order.
+    for (const [k] of own.slice(0, Math.max(0, own.length - this.maxPerCaller + 1))) this.tickets.delete(k);
     if (this.tickets.size >= this.maxTickets) {
-      // Oldest first: Map iteration order is insertion order.
-      const oldest = this.tickets.keys().next().value;
-      if (oldest !== undefined) this.tickets.delete(oldest);
+      throw new ApiError(429, ErrorCode.TooManyRequests, `stream tickets: ${this.maxTickets} outstanding tickets; retry in a few seconds`);
     }
     const ticket = randomBytes(24).toString('base64url');
     this.tickets.set(ticket, { caller, expires: this.clock() + this.ttlMs });

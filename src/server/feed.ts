@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { describeError } from '../errors.js';
 import type { StreamHub } from './hub.js';
 import type { ServerSources } from './sources.js';
-import { teamNamespaces } from './teams.js';
+import { namespaceIndex } from './teams.js';
 import { projectView, type ServiceView } from './view.js';
 
 const SERVICE_LABEL = 'paved.dev/service';
@@ -31,20 +31,11 @@ export interface Feed {
   stop(): void;
 }
 
-/** namespace -> owning team, from the Teams in the cache. */
-export function namespaceIndex(teams: ReadonlyArray<KubernetesObject>): Map<string, string> {
-  const index = new Map<string, string>();
-  for (const t of teams) {
-    const name = t.metadata?.name;
-    if (name) for (const ns of teamNamespaces(t)) if (!index.has(ns)) index.set(ns, name);
-  }
-  return index;
-}
+export { namespaceIndex };
 
 /**
  * Builds the view of one service from the caches, or undefined when it is gone or has no team. The
- * team is the one owning the namespace (the object's `paved.dev/team` label only for unclaimed ones,
- * see teams.ts `teamOfObject`).
+ * team is the one owning the namespace, by the Namespace's own labels (teams.ts).
  */
 export function buildView(
   sources: ServerSources,
@@ -53,10 +44,11 @@ export function buildView(
 ): ServiceView | undefined {
   const { namespace, name } = ref;
   const { now, previous } = opts;
-  const index = opts.index ?? namespaceIndex(sources.teams.list());
+  const index = opts.index ?? namespaceIndex(sources.namespaces.list());
   const ws = sources.webServices.getByName(name, namespace);
   if (!ws) return undefined;
-  const team = index.get(namespace) ?? ws.metadata?.labels?.['paved.dev/team'];
+  // Never the object's own paved.dev/team label: whoever can edit the object can write that.
+  const team = index.get(namespace);
   if (!team) return undefined;
   const mine = (o: KubernetesObject): boolean => o.metadata?.labels?.[SERVICE_LABEL] === name;
   const deployments = sources.deployments?.list(namespace).filter(mine) ?? [];
@@ -69,8 +61,8 @@ export function startFeed(opts: FeedOptions): Feed {
   const { sources, hub } = opts;
   const now = opts.now ?? (() => new Date().toISOString());
 
-  // Rebuilt on Team events only; a Team event that does not move a namespace re-projects nothing.
-  let index = namespaceIndex(sources.teams.list());
+  // Rebuilt on Namespace events only; an event that does not move a namespace re-projects nothing.
+  let index = namespaceIndex(sources.namespaces.list());
   const refresh = (namespace: string, name: string): ServiceView | undefined => {
     const key = `${namespace}/${name}`;
     try {
@@ -97,8 +89,8 @@ export function startFeed(opts: FeedOptions): Feed {
   const refreshAll = (): void => {
     for (const ws of sources.webServices.list()) onService(ws);
   };
-  const onTeam = (): void => {
-    const next = namespaceIndex(sources.teams.list());
+  const onNamespace = (): void => {
+    const next = namespaceIndex(sources.namespaces.list());
     const same = next.size === index.size && [...next].every(([ns, team]) => index.get(ns) === team);
     index = next;
     if (!same) refreshAll();
@@ -114,8 +106,8 @@ export function startFeed(opts: FeedOptions): Feed {
     if (event !== 'delete') offs.push(sources.webServices.on(event, onService));
     if (sources.deployments) offs.push(sources.deployments.on(event, onChild));
     if (sources.httpRoutes) offs.push(sources.httpRoutes.on(event, onChild));
-    // A Team change can move namespaces between teams: then re-project everything (rare; caches only).
-    offs.push(sources.teams.on(event, onTeam));
+    // A Namespace label change can move a namespace between teams: then re-project everything (rare).
+    offs.push(sources.namespaces.on(event, onNamespace));
   }
   refreshAll();
   return {

@@ -11,10 +11,27 @@ import { PAVED_API_VERSION } from '../api/index.js';
 const dnsLabel = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const hostname = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 
+/**
+ * `config`: parsing a record assigns each key, and assigning `__proto__` sets the prototype instead, so
+ * the key would vanish silently. It is refused by name before that (the CRD refuses it too).
+ */
+const configSchema = z
+  .unknown()
+  .superRefine((v, ctx) => {
+    if (v !== null && typeof v === 'object' && Object.hasOwn(v, '__proto__')) {
+      ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'the key "__proto__" is not allowed in config' });
+    }
+  })
+  .pipe(z.record(z.string(), z.string()));
+
 const stepSchema = z
   .object({
     setWeight: z.number().int().min(0).max(100).optional(),
-    pause: z.object({ duration: z.string().regex(/^\d+(ms|s|m|h)$/).optional() }).strict().optional(),
+    // The CRD's pattern: Go-style, units may be combined ("1h30m").
+    pause: z
+      .object({ duration: z.string().max(32).regex(/^([0-9]+(ms|s|m|h))+$/, 'must be a duration such as 30s, 10m or 1h30m').optional() })
+      .strict()
+      .optional(),
     analysis: z
       .object({
         templates: z.array(z.object({ templateName: z.string().min(1), clusterScope: z.boolean().optional() }).strict()).min(1).max(8),
@@ -40,7 +57,7 @@ export const IntentSpecSchema = z
     runtime: z.enum(['node', 'python', 'go', 'java', 'generic']).optional(),
     port: z.number().int().min(1).max(65535).optional(),
     tier: z.enum(['small', 'medium', 'large']).optional(),
-    config: z.record(z.string(), z.string()).optional(),
+    config: configSchema.optional(),
     scaling: z
       .object({
         minReplicas: z.number().int().min(1).max(1000).optional(),
@@ -61,6 +78,16 @@ export const IntentSpecSchema = z
         tls: z.object({ enabled: z.boolean().optional(), secretName: z.string().optional() }).strict().optional(),
         dependencies: z
           .array(z.object({ service: z.string().regex(dnsLabel), namespace: z.string().regex(dnsLabel).optional() }).strict())
+          .max(32)
+          .optional(),
+        // Other teams' services that may list this one as a dependency (src/webservice/consent.ts).
+        allowedCallers: z
+          .array(
+            z
+              .object({ team: z.string().regex(dnsLabel).optional(), namespace: z.string().regex(dnsLabel).optional() })
+              .strict()
+              .refine((a) => (a.team === undefined) !== (a.namespace === undefined), { message: 'an allowed caller names exactly one of team or namespace' }),
+          )
           .max(32)
           .optional(),
       })

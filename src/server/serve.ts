@@ -6,7 +6,9 @@
  * Binding: with OIDC the API listens where configured (default all interfaces). Without OIDC every
  * caller is `local-admin`, so the API binds to 127.0.0.1 whatever the configuration says, and logs it.
  */
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import type { PavedConfig } from '../config.js';
@@ -61,6 +63,44 @@ export function selectProtocol(offered: Set<string>): string | false {
   return offered.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false;
 }
 
+/**
+ * The app's fetch, made to answer refused WebSocket upgrades with their JSON `{code, message}` body.
+ * node-server writes refusals itself with an empty body (`Content-Length: 0`), but only while it is the
+ * sole `upgrade` listener; serve() adds a second (no-op) one, so refusals are written here instead.
+ */
+export function withUpgradeRefusalBodies(fetch: ApiApp['app']['fetch']): ApiApp['app']['fetch'] {
+  return async (req, env, ctx) => {
+    const incoming = (env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const isUpgrade = req.headers.get('upgrade')?.toLowerCase() === 'websocket' && incoming !== undefined;
+    if (!isUpgrade) return fetch(req, env, ctx);
+    let res: Response;
+    try {
+      res = await fetch(req, env, ctx);
+    } catch {
+      res = Response.json({ code: 'Internal', message: 'internal error' }, { status: 500 });
+    }
+    // node-server's upgrade answer is an empty 200 (the handshake then completes on the socket);
+    // anything else (an error, or a route that is no WebSocket) is written out and the socket closed.
+    if (res.status >= 300 || res.body !== null) await writeRefusal(incoming.socket, res);
+    return res;
+  };
+}
+
+async function writeRefusal(socket: Socket, res: Response): Promise<void> {
+  if (socket.destroyed) return;
+  const body = Buffer.from(await res.text(), 'utf8');
+  const type = res.headers.get('content-type') ?? 'application/json';
+  const head = [
+    `HTTP/1.1 ${res.status} ${STATUS_CODES[res.status] ?? ''}`,
+    'Connection: close',
+    `Content-Type: ${type}`,
+    `Content-Length: ${body.length}`,
+  ];
+  const requestId = res.headers.get('x-request-id');
+  if (requestId) head.push(`x-request-id: ${requestId}`);
+  socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body]));
+}
+
 /** Starts listening; resolves once the port is bound. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   let host = opts.host ?? '0.0.0.0';
@@ -74,7 +114,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     );
   }
   const wss = new WebSocketServer({ noServer: true, handleProtocols: selectProtocol, maxPayload: 64 * 1024, perMessageDeflate: false });
-  const server = createAdaptorServer({ fetch: opts.api.app.fetch, websocket: { server: wss } });
+  const server = createAdaptorServer({ fetch: withUpgradeRefusalBodies(opts.api.app.fetch), websocket: { server: wss } });
+  // A second upgrade listener keeps node-server from writing its own empty-bodied refusals (see above).
+  server.on('upgrade', () => undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, host, () => {

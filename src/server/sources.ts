@@ -22,6 +22,11 @@ export interface WatchedCache<T extends KubernetesObject = KubernetesObject> {
 export interface ServerSources {
   /** paved.dev Teams (cluster-scoped). */
   readonly teams: WatchedCache;
+  /**
+   * Namespaces labelled `paved.dev/team` (the tenancy controller's informer): who owns a namespace is
+   * read from these alone (teams.ts).
+   */
+  readonly namespaces: WatchedCache;
   /** paved.dev WebServices (namespaced). */
   readonly webServices: WatchedCache;
   /** apps/v1 Deployments labelled `paved.dev/service` (stable and canary tracks). */
@@ -32,7 +37,7 @@ export interface ServerSources {
 
 /** True once every configured cache has completed its first list. */
 export function sourcesSynced(sources: ServerSources): boolean {
-  return [sources.teams, sources.webServices, sources.deployments, sources.httpRoutes].every(
+  return [sources.teams, sources.namespaces, sources.webServices, sources.deployments, sources.httpRoutes].every(
     (c) => c === undefined || c.hasSynced(),
   );
 }

@@ -20,7 +20,7 @@ import { upgradeWebSocket } from '@hono/node-server';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
 import { ApiError, ErrorCode, forbidden } from './api-error.js';
-import { callerExpiry } from './auth.js';
+import { STREAM_PROTOCOL, callerExpiry } from './auth.js';
 import { canReadTeam, type ApiEnv } from './caller.js';
 import type { ResumeFrom, StreamHub, StreamScope, Subscription } from './hub.js';
 import type { ApiMetrics } from './metrics.js';
@@ -123,6 +123,11 @@ export function readStreamQuery(query: Record<string, string | undefined>): { sc
   return { scope, resume: { epoch: epoch ?? '', since: n } };
 }
 
+/** True when a Sec-WebSocket-Protocol header offers `paved.v1`. */
+export function offersStreamProtocol(header: string | undefined): boolean {
+  return (header ?? '').split(',').some((p) => p.trim() === STREAM_PROTOCOL);
+}
+
 /** Builds the stream endpoint. */
 export function createStreamEndpoint(opts: StreamEndpointOptions): StreamEndpoint {
   const closeGraceMs = opts.closeGraceMs ?? 5_000;
@@ -153,6 +158,15 @@ export function createStreamEndpoint(opts: StreamEndpointOptions): StreamEndpoin
 
   const handler = upgradeWebSocket((c) => {
     const caller = c.get('caller');
+    // docs/api.md promises this: a client that does not speak paved.v1 is refused before the upgrade.
+    if (c.req.header('upgrade')?.toLowerCase() === 'websocket' && !offersStreamProtocol(c.req.header('sec-websocket-protocol'))) {
+      throw new ApiError(
+        400,
+        ErrorCode.BadRequest,
+        `Sec-WebSocket-Protocol: offer the subprotocol "${STREAM_PROTOCOL}" (plus bearer.<jwt> or ticket.<id>)`,
+        'Sec-WebSocket-Protocol',
+      );
+    }
     const { scope, resume } = readStreamQuery(c.req.query());
     if (!canReadTeam(caller, scope.team)) throw forbidden(`caller may not read team ${scope.team}`);
     let subscription: Subscription | undefined;

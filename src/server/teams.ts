@@ -1,10 +1,19 @@
 /**
- * Team membership and namespace ownership, read from paved.dev Team objects in the informer cache.
- * Pure functions: a Team object (or a list of them) in, names out. The readers are tolerant of the
+ * Team membership, read from paved.dev Team objects in the informer cache, and namespace ownership,
+ * read from the Namespaces themselves. Pure functions: objects in, names out.
+ *
+ * Ownership: a namespace belongs to the team named by its own `paved.dev/team` label, on a Namespace
+ * the tenancy controller manages (`app.kubernetes.io/managed-by: paved`). Only the controller writes
+ * those labels (tenants cannot update Namespaces), and only after it refused every conflicting claim;
+ * a Team's `spec.environments` is a claim and its `status.namespaces` a report, so neither decides: a
+ * Team that names another's namespace, or a controller restart with empty status, moves nothing.
+ *
+ * The subject readers are tolerant of the
  * shapes a subject list can take (`"name"`, `{kind, name}`, `{user}`/`{group}`, `{users, groups}`), so
  * the API keeps working while the Team schema settles.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { Labels, MANAGED_BY } from '../api/index.js';
 import type { Caller } from './caller.js';
 
 /** A Team as the API shows it. */
@@ -60,32 +69,40 @@ export function readSubjects(value: unknown): Subject[] {
   return out;
 }
 
-/** The namespaces a Team owns: `status.namespaces` when reported, else derived from `spec.environments`. */
-export function teamNamespaces(team: KubernetesObject): string[] {
-  const name = team.metadata?.name ?? '';
-  const t = team as KubernetesObject & { spec?: Loose; status?: Loose };
-  const reported = t.status?.['namespaces'];
-  if (Array.isArray(reported) && reported.length > 0) {
-    const names = reported.map((n) => str(n) ?? str(asRecord(n)?.['name'])).filter((n): n is string => !!n);
-    if (names.length > 0) return names;
+/** namespace -> owning team. Built from the Namespaces in the cache (see the header). */
+export type NamespaceOwners = ReadonlyMap<string, string>;
+
+/** The team that owns a Namespace object, by its controller-written labels; undefined when none. */
+export function namespaceOwner(ns: KubernetesObject): string | undefined {
+  const labels = ns.metadata?.labels ?? {};
+  if (labels[Labels.managedBy] !== MANAGED_BY) return undefined;
+  return str(labels[Labels.team]);
+}
+
+/** The owners of every managed Namespace in the list. */
+export function namespaceIndex(namespaces: ReadonlyArray<KubernetesObject>): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const ns of namespaces) {
+    const name = ns.metadata?.name;
+    const owner = namespaceOwner(ns);
+    if (name && owner) index.set(name, owner);
   }
-  const envs = t.spec?.['environments'];
-  if (Array.isArray(envs) && envs.length > 0) {
-    return envs
-      .map((e) => str(e) ?? str(asRecord(e)?.['name']))
-      .filter((e): e is string => !!e)
-      .map((e) => `${name}-${e}`);
-  }
-  return [name];
+  return index;
+}
+
+/** The namespaces a team owns, sorted. */
+export function teamNamespaces(team: KubernetesObject | string, owners: NamespaceOwners): string[] {
+  const name = typeof team === 'string' ? team : (team.metadata?.name ?? '');
+  return [...owners].filter(([, t]) => t === name).map(([ns]) => ns).sort();
 }
 
 /** The API's view of a Team object. */
-export function summarizeTeam(team: KubernetesObject): TeamSummary {
+export function summarizeTeam(team: KubernetesObject, owners: NamespaceOwners = new Map()): TeamSummary {
   const t = team as KubernetesObject & { spec?: Loose };
   const spec = t.spec ?? {};
   const summary: TeamSummary = {
     name: team.metadata?.name ?? '',
-    namespaces: teamNamespaces(team),
+    namespaces: teamNamespaces(team, owners),
     owners: readSubjects(spec['owners']),
     members: readSubjects(spec['members']),
   };
@@ -136,19 +153,16 @@ export function resolveCaller(
   };
 }
 
-/** The team that owns a namespace, by the Teams' namespaces. */
-export function teamOfNamespace(namespace: string, teams: ReadonlyArray<KubernetesObject>): string | undefined {
-  for (const t of teams) if (teamNamespaces(t).includes(namespace)) return t.metadata?.name;
-  return undefined;
+/** The team that owns a namespace (see the header), or undefined. */
+export function teamOfNamespace(namespace: string, owners: NamespaceOwners): string | undefined {
+  return owners.get(namespace);
 }
 
 /**
- * The team of a namespaced object: the Team owning its namespace. The object's own `paved.dev/team`
- * label is only a fallback for namespaces no Team claims: a label is writable by whoever can edit the
- * object, namespace ownership is not, so it must not let one team's object show up in another's stream.
+ * The team of a namespaced object: the team owning its namespace. The object's own `paved.dev/team`
+ * label never counts: a label is writable by whoever can edit the object, namespace ownership is not.
  */
-export function teamOfObject(obj: KubernetesObject, teams: ReadonlyArray<KubernetesObject>): string | undefined {
+export function teamOfObject(obj: KubernetesObject, owners: NamespaceOwners): string | undefined {
   const ns = obj.metadata?.namespace;
-  const owner = ns ? teamOfNamespace(ns, teams) : undefined;
-  return owner ?? obj.metadata?.labels?.['paved.dev/team'];
+  return ns ? teamOfNamespace(ns, owners) : undefined;
 }

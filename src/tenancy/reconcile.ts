@@ -27,6 +27,7 @@ import {
   setCondition,
   applyObject,
   hasFinalizer,
+  FieldManagers,
   hashIntent,
   isDeleting,
   isForbidden,
@@ -133,7 +134,7 @@ export function createTenancyReconciler(deps: TenancyDeps): Reconciler {
       return undefined;
     }
     deps.beforeWrite?.(obj);
-    const result = await applyObject(clients, obj, { current: current ?? null, always: true });
+    const result = await applyObject(clients, obj, { current: current ?? null, always: true, fieldManager: FieldManagers.tenancy });
     return result.object;
   }
 

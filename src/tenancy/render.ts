@@ -101,13 +101,31 @@ export function renderTenancy(team: Team, config: TenancyPlatformConfig): Tenant
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** The labels on the Namespace itself (attribution). */
+/**
+ * Pod Security Admission labels of every team namespace: the API server itself refuses pods outside
+ * the "restricted" profile, even if paved's own checks were bypassed (kubectl with the team's RBAC,
+ * another controller). Audit and warn too, so a refusal also shows in the audit log and to kubectl.
+ */
+export const POD_SECURITY_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+  'pod-security.kubernetes.io/audit': 'restricted',
+  'pod-security.kubernetes.io/audit-version': 'latest',
+  'pod-security.kubernetes.io/warn': 'restricted',
+  'pod-security.kubernetes.io/warn-version': 'latest',
+});
+
+/** Namespace annotation with the owning Team's `spec.domains`, comma-separated. */
+export const DOMAINS_ANNOTATION = 'paved.dev/domains';
+
+/** The labels on the Namespace itself (attribution, and Pod Security Admission). */
 export function namespaceLabels(team: Team, environment: string): Record<string, string> {
   return {
     [Labels.managedBy]: MANAGED_BY,
     [Labels.costCenter]: team.spec.costCenter,
     [Labels.environment]: environment,
     [Labels.team]: team.metadata?.name ?? '',
+    ...POD_SECURITY_LABELS,
   };
 }
 
@@ -124,7 +142,12 @@ function renderNamespace(
   const ns: V1Namespace = {
     apiVersion: 'v1',
     kind: 'Namespace',
-    metadata: { name: namespace, labels: namespaceLabels(team, environment) },
+    metadata: {
+      name: namespace,
+      labels: namespaceLabels(team, environment),
+      // The WebService controller reads the team's domains here (host ownership): only paved writes it.
+      ...(team.spec.domains?.length ? { annotations: { [DOMAINS_ANNOTATION]: [...team.spec.domains].sort().join(',') } } : {}),
+    },
   };
   const deployerSa: V1ServiceAccount = {
     apiVersion: 'v1',

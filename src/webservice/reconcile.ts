@@ -17,6 +17,7 @@ import { InvalidSpecError, PolicyViolationError, describeError } from '../errors
 import {
   EventRecorder,
   applyObject,
+  FieldManagers,
   createController,
   createInformer,
   isForbidden,
@@ -35,6 +36,9 @@ import {
 } from '../kube/index.js';
 import { Reasons } from '../kube/reasons.js';
 import { evaluatePolicies, formatViolations, type PolicyResult } from './policy/evaluate.js';
+import type { PolicyContext } from './policy/types.js';
+import { DOMAINS_ANNOTATION, TENANCY_COMPONENT } from '../tenancy/render.js';
+import { Labels } from '../api/index.js';
 import { addWebServiceSource, newViolations, recordNewViolations } from './metrics.js';
 import {
   renderWebService,
@@ -49,6 +53,7 @@ import {
   tierOf,
 } from './render/index.js';
 import { OwnWrites } from './own-writes.js';
+import { calleeAllows, refusedDependencies, type RefusedDependency } from './consent.js';
 import {
   assessStatus,
   inventoryKey,
@@ -197,11 +202,59 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     return own.fresher(obj, inf.getByName(obj.metadata.name, obj.metadata.namespace) ?? null);
   };
 
+  const teamOfNamespace = (ns: string): string | undefined => namespaces.getByName(ns)?.metadata?.labels?.['paved.dev/team'];
+  const refusedOf = (ws: WebService): RefusedDependency[] =>
+    refusedDependencies(ws, teamOfNamespace(ws.metadata?.namespace ?? ''), (namespace, service) => {
+      const callee = webServices.getByName(service, namespace);
+      return callee ? { ws: callee, team: teamOfNamespace(namespace) } : undefined;
+    });
+
+  /**
+   * Host ownership (policy rule host-ownership): the team's domains from its namespace's annotation
+   * (written by the tenancy controller), and which other team already serves a host: the WebService
+   * of another team with that host that was created first (ties by namespace/name), from the cache.
+   */
+  const hostsContext = (ws: WebService): NonNullable<PolicyContext['hosts']> => {
+    const ns = ws.metadata?.namespace ?? '';
+    const team = teamOfNamespace(ns);
+    const raw = namespaces.getByName(ns)?.metadata?.annotations?.[DOMAINS_ANNOTATION] ?? '';
+    const domains = raw.split(',').map((d) => d.trim()).filter(Boolean);
+    const order = (o: WebService): string => `${o.metadata?.creationTimestamp ?? ''}|${o.metadata?.namespace}/${o.metadata?.name}`;
+    const mine = order(ws);
+    return {
+      domains,
+      servedBy: (host) => {
+        const h = host.toLowerCase();
+        const other = webServices
+          .list()
+          .filter((o) => o.spec?.networking?.host?.toLowerCase() === h && teamOfNamespace(o.metadata?.namespace ?? '') !== team)
+          .filter((o) => o.metadata?.namespace !== ns && order(o) < mine)
+          .sort((a, b) => (order(a) < order(b) ? -1 : 1))[0];
+        return other ? (teamOfNamespace(other.metadata?.namespace ?? '') ?? `namespace ${other.metadata?.namespace}`) : undefined;
+      },
+    };
+  };
+
+  /**
+   * Who else controls the live object `o` would overwrite (from the cache of watched kinds): another
+   * WebService (its controller owner reference) or the tenancy controller (its component label).
+   */
+  const foreignOwnerOf = (ws: WebService, o: RenderedObject): string | undefined => {
+    const live = cached(o as unknown as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } });
+    if (!live) return undefined;
+    if (live.metadata?.labels?.[Labels.component] === TENANCY_COMPONENT) return 'the tenancy controller';
+    const owner = live.metadata?.ownerReferences?.find((r) => r.controller);
+    if (owner && owner.uid !== ws.metadata?.uid) return `${owner.kind} ${owner.name}`;
+    return undefined;
+  };
+
   const renderContextFor = (ws: WebService): RenderContext => {
     const ns = ws.metadata?.namespace ?? '';
-    const team = namespaces.getByName(ns)?.metadata?.labels?.['paved.dev/team'];
+    const team = teamOfNamespace(ns);
+    // Only the dependents this service consents to (consent.ts): never another team's by their say-so.
     const dependents: ServiceRef[] = webServices
       .byIndex(DEPENDS_ON_INDEX, `${ns}/${ws.metadata?.name}`)
+      .filter((d) => calleeAllows(ws, team, { namespace: d.metadata?.namespace ?? '', team: teamOfNamespace(d.metadata?.namespace ?? '') }))
       .map((d) => ({ service: d.metadata?.name ?? '', namespace: d.metadata?.namespace ?? '' }));
     const rollout = opts.rolloutInput?.(ws);
     return { capabilities, platform, ...(team ? { team } : {}), dependents, ...(rollout ? { rollout } : {}) };
@@ -253,7 +306,10 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     const results = await Promise.all(
       rendered.objects.map(async (desired) => {
         const current = cached(desired);
-        const res = await applyObject(deployer, desired as unknown as KubernetesObject, current === undefined ? {} : { current });
+        const res = await applyObject(deployer, desired as unknown as KubernetesObject, {
+          fieldManager: FieldManagers.webService,
+          ...(current === undefined ? {} : { current }),
+        });
         if (res.sent) {
           own.remember(res.object);
           log.debug({ object: `${desired.kind}/${desired.metadata.name}` }, 'applied');
@@ -293,7 +349,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     }
     const policy: PolicyResult = evaluatePolicies(
       rendered.objects,
-      { namespace: ws.metadata?.namespace ?? '', allowedRegistries: platform.allowedRegistries },
+      { namespace: ws.metadata?.namespace ?? '', allowedRegistries: platform.allowedRegistries, hosts: hostsContext(ws), foreignOwner: (o) => foreignOwnerOf(ws, o) },
       platform.policyModes,
     );
     const base = { tier: rendered.tier, revision: rendered.revision, ...(rendered.url ? { url: rendered.url } : {}), violations: policy.violations };
@@ -310,7 +366,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
       await finish(ws, { ...base, outcome: { kind: 'apply-failed', reason, message: describeError(err).slice(0, 1000) } });
       throw err;
     }
-    const status = await finish(ws, { ...base, outcome: { kind: 'applied', objects } });
+    const status = await finish(ws, { ...base, refusedDependencies: refusedOf(ws), outcome: { kind: 'applied', objects } });
     const available = status.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
     return available ? undefined : { requeueAfter: opts.notReadyRequeueMs ?? 300_000 };
   }
@@ -321,7 +377,11 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     ...(opts.workers ? { workers: opts.workers } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
-  controller.watch(webServices, webServiceKeys);
+  // A callee's change (its allowedCallers) also re-checks the services that depend on it.
+  controller.watch(webServices, (ws) => [
+    ...webServiceKeys(ws),
+    ...webServices.byIndex(DEPENDS_ON_INDEX, `${ws.metadata?.namespace}/${ws.metadata?.name}`).map((d) => keyOf(d.metadata?.namespace, d.metadata?.name ?? '')),
+  ]);
   const toOwner = mapToOwner({ kind: 'WebService', apiVersion: WS_API_VERSION });
   for (const inf of children.values()) controller.watch(inf, toOwner);
   // A namespace's team label feeds every object's labels.

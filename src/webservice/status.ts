@@ -22,6 +22,8 @@ export const WebServiceConditions = {
   Ready: 'Ready',
   Available: 'Available',
   PolicyViolation: 'PolicyViolation',
+  /** Set once a cross-team dependency was refused (consent.ts); True again when every one is admitted. */
+  DependenciesAllowed: 'DependenciesAllowed',
 } as const;
 
 /** The identity of an object in the inventory. */
@@ -73,6 +75,8 @@ export interface StatusInput {
   revision: string;
   url?: string;
   violations: readonly Violation[];
+  /** Dependencies whose callee does not admit this service (consent.ts). */
+  refusedDependencies?: ReadonlyArray<{ message: string }>;
   /** The outcome of this reconcile. */
   outcome:
     | { kind: 'applied'; objects: ReadonlyArray<{ desired: RenderedObject; live: KubernetesObject | undefined }> }
@@ -163,6 +167,16 @@ export function assessStatus(input: StatusInput): WebServiceStatus {
     if (!conditions.some((c) => c.type === WebServiceConditions.Available)) {
       conditions = set(conditions, cond(WebServiceConditions.Available, false, reason, message), now);
     }
+  }
+  const refused = input.refusedDependencies ?? [];
+  if (refused.length || conditions.some((c) => c.type === WebServiceConditions.DependenciesAllowed)) {
+    conditions = set(
+      conditions,
+      refused.length
+        ? cond(WebServiceConditions.DependenciesAllowed, false, Reasons.DependencyNotAllowed, refused.map((r) => r.message).join('; '))
+        : cond(WebServiceConditions.DependenciesAllowed, true, Reasons.DependenciesAllowed, 'every dependency admits this service'),
+      now,
+    );
   }
   // Progressing and Degraded belong to the rollout (written with it by the delivery controller): set
   // here from the status.rollout carried over, so this write agrees with it too.

@@ -1,9 +1,12 @@
 /**
  * The expected figures of a synthetic cost history, computed by hand from the shapes (no PromQL,
- * no production code): for each container and each hour in the window, allocated =
- * max(request, usage), summed per group and bucket; prices applied as the docs state them.
+ * no production code), time-weighted: for each container and each hour in the window, requested =
+ * request x (seconds its pod was Running in the hour) / 1h, used = usage x (seconds it ran) / 1h,
+ * allocated = max(requested, used); attributed to the team of its namespace and the service of its
+ * pod as labelled at the end of the hour (the newest label set, docs/cost.md); summed per group and
+ * bucket; prices applied as the docs state them.
  */
-import type { CostHistory } from '../support/cost-history.js';
+import { lifetime, namespaceAt, serviceAt, type CostHistory } from '../support/cost-history.js';
 
 const HOUR = 3600;
 const GIB = 1024 ** 3;
@@ -56,24 +59,34 @@ export function handQuantities(h: CostHistory, o: HandOptions): Map<string, Hand
     const hourEnd = h.startSeconds + (i + 1) * HOUR;
     if (hourEnd <= o.startSeconds || hourEnd > o.endSeconds) continue;
     const b = Math.floor((hourEnd - o.startSeconds - 1) / step);
+    const hourStart = hourEnd - HOUR;
+    const teamOf = (namespace: string): { team?: string | undefined; environment?: string | undefined } => {
+      const n = nsInfo.get(namespace);
+      return n ? namespaceAt(n, hourEnd - 1) : {};
+    };
     for (const c of h.containers) {
-      const ns = nsInfo.get(c.namespace);
-      if (!ns?.team || (o.team && ns.team !== o.team)) continue;
-      const q = slot(o.key({ team: ns.team, environment: ns.environment ?? '', namespace: c.namespace, service: c.service }), b);
-      const req = c.cpuRequest(i);
-      const use = c.cpuUsage(i);
+      const ns = teamOf(c.namespace);
+      if (!ns.team || (o.team && ns.team !== o.team)) continue;
+      const life = lifetime(h, c);
+      // Running and charged coincide here (no Pending phase in the histories).
+      const share = Math.max(0, Math.min(life.until, hourEnd) - Math.max(life.from, hourStart)) / HOUR;
+      if (share === 0) continue; // not running this hour: a finished pod costs nothing
+      const service = serviceAt(c, Math.min(life.listedUntil, hourEnd) - 1);
+      const q = slot(o.key({ team: ns.team, environment: ns.environment ?? '', namespace: c.namespace, service }), b);
+      const req = c.cpuRequest(i) * share;
+      const use = c.cpuUsage(i) * share;
       q.cpuRequested += req;
       q.cpuUsed += use;
       q.cpuAllocated += Math.max(req, use);
-      const mreq = c.memoryRequest(i) / GIB;
-      const muse = c.memoryUsage(i) / GIB;
+      const mreq = (c.memoryRequest(i) / GIB) * share;
+      const muse = (c.memoryUsage(i) / GIB) * share;
       q.memoryRequested += mreq;
       q.memoryUsed += muse;
       q.memoryAllocated += Math.max(mreq, muse);
     }
     for (const p of h.pvcs) {
-      const ns = nsInfo.get(p.namespace);
-      if (!ns?.team || (o.team && ns.team !== o.team)) continue;
+      const ns = teamOf(p.namespace);
+      if (!ns.team || (o.team && ns.team !== o.team)) continue;
       slot(o.key({ team: ns.team, environment: ns.environment ?? '', namespace: p.namespace, service: '' }), b).storage += p.bytes / GIB;
     }
   }

@@ -5,6 +5,7 @@ import { createCostService } from '../../src/cost/service.js';
 import { withCache, type CostPrometheus, type Series } from '../../src/cost/prometheus.js';
 import { staticTeamDirectory } from '../../src/cost/teams.js';
 import { PrometheusUnavailableError } from '../../src/errors.js';
+import { PrometheusRejectedError } from '../../src/cost/errors.js';
 import type { ApiEnv, Caller } from '../../src/server/caller.js';
 
 const NOW = new Date('2026-11-20T00:20:00Z');
@@ -99,10 +100,40 @@ describe('cost routes', () => {
     expect(await res.json()).toMatchObject({ code: 'NotFound', field: 'team', message: expect.stringContaining('nope') });
   });
 
-  it('Prometheus down is a 503', async () => {
+  it('Prometheus down is a 503 naming the query that failed', async () => {
     const res = await app(finance, fakePrometheus({ fail: true })).request('/api/v1/cost/teams');
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ code: 'PrometheusUnavailable' });
+    const body = (await res.json()) as { code: string; metric: string; query: string; message: string };
+    expect(body).toMatchObject({ code: 'PrometheusUnavailable' });
+    expect(body.message).toContain(body.metric);
+    expect(body.query).toMatch(/^sum_over_time/);
+  });
+
+  it('a query Prometheus rejects is a 502 naming the metric and its PromQL', async () => {
+    const inner = fakePrometheus();
+    const rejecting: CostPrometheus = {
+      ...inner,
+      rangeQuery: async (q, s, e, st) => {
+        if (q.includes('container_memory_working_set_bytes') && !q.includes('kube_pod_container_resource_requests')) {
+          throw new PrometheusRejectedError('Prometheus query failed: execution: many-to-many matching not allowed');
+        }
+        return inner.rangeQuery(q, s, e, st);
+      },
+    };
+    const res = await app(finance, rejecting).request('/api/v1/cost/teams');
+    expect(res.status).toBe(502);
+    expect(await res.json()).toMatchObject({ code: 'PrometheusQueryFailed', metric: 'memoryUsed', message: expect.stringContaining('memoryUsed') });
+  });
+
+  it('every team of the directory the caller may read is listed, with zeros when it has no samples', async () => {
+    const empty: CostPrometheus = { rangeQuery: async () => [], instantQuery: async () => [] };
+    const body = (await (await app(finance, empty).request('/api/v1/cost/teams?window=2d&step=1d')).json()) as {
+      teams: Array<{ team: string; totals: { totalCost: number }; series: unknown[] }>;
+    };
+    expect(body.teams.map((t) => t.team)).toEqual(['team-a', 'team-b']);
+    for (const t of body.teams) expect(t).toMatchObject({ totals: { totalCost: 0 }, series: [expect.anything(), expect.anything()] });
+    const mine = (await (await app(lead, empty).request('/api/v1/cost/teams?window=2d&step=1d')).json()) as { teams: Array<{ team: string }> };
+    expect(mine.teams.map((t) => t.team)).toEqual(['team-a']);
   });
 
   it('CSV with Accept: text/csv: a header row and one row per team and bucket', async () => {

@@ -130,6 +130,7 @@ export function pavedSeriesNames(): Set<string> {
 export const EXTERNAL_METRICS: ReadonlySet<string> = new Set([
   // kube-state-metrics
   'kube_pod_container_resource_requests',
+  'kube_pod_status_phase',
   'kube_pod_labels',
   'kube_namespace_labels',
   'kube_persistentvolumeclaim_resource_requests_storage_bytes',

@@ -13,7 +13,7 @@ import { StreamHub } from '../../src/server/hub.js';
 import { startFeed, type Feed } from '../../src/server/feed.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { createResourceWriter } from '../../src/server/writer.js';
-import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
+import { adminKubeConfig, createTestNamespace, labelTeamNamespace } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { capturingLogger, roles } from './fixtures.js';
@@ -93,6 +93,7 @@ beforeAll(async () => {
   nsC = await createTestNamespace('api-c');
   await createTeam(nsA, ['team-a']);
   await createTeam(nsB, ['team-b']);
+  for (const ns of [nsA, nsB, nsC]) await labelTeamNamespace(ns, ns);
   // Team C also lists team-a, but RBAC grants team-a nothing in its namespace: the API lets the call
   // through its own team check and the API server must refuse it.
   await createTeam(nsC, ['team-a']);
@@ -100,14 +101,15 @@ beforeAll(async () => {
 
   const teams = createInformer<KubernetesObject>({ clients: admin, apiVersion: WS, kind: 'Team' });
   const webServices = createInformer<KubernetesObject>({ clients: admin, apiVersion: WS, kind: 'WebService' });
-  informers = [teams, webServices];
+  const namespaces = createInformer<KubernetesObject>({ clients: admin, apiVersion: 'v1', kind: 'Namespace', labelSelector: 'paved.dev/team' });
+  informers = [teams, namespaces, webServices];
   await Promise.all(informers.map((i) => i.start()));
   await Promise.all(informers.map((i) => i.waitForSync()));
 
   hub = new StreamHub();
   const logger = capturingLogger().logger;
   api = createApp({
-    sources: { teams, webServices },
+    sources: { teams, namespaces, webServices },
     hub,
     writer: createResourceWriter({ kubeConfig: kc, impersonate: true }),
     auth: { kind: 'oidc', verifier: createOidcVerifier({ issuer: issuer.issuer, audience: issuer.audience }) },
@@ -115,7 +117,7 @@ beforeAll(async () => {
     logger,
     registry: new Registry(),
   });
-  feed = startFeed({ sources: { teams, webServices }, hub });
+  feed = startFeed({ sources: { teams, namespaces, webServices }, hub });
   server = await startServer({ api, authMode: 'oidc', port: 0, host: '127.0.0.1', logger });
 });
 

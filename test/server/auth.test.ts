@@ -47,8 +47,8 @@ describe('tickets', () => {
     expect(store.redeem(late)).toBeUndefined();
   });
 
-  it('are bounded: the oldest goes first', () => {
-    const store = new TicketStore(30_000, 2, () => 0);
+  it('are bounded per caller: the caller\'s own oldest goes first', () => {
+    const store = new TicketStore(30_000, 100, () => 0, 2);
     const caller = resolveCaller('a', [], [], roles);
     const first = store.issue(caller).ticket;
     store.issue(caller);

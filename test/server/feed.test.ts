@@ -1,10 +1,10 @@
 /**
- * The feed: informer events (WebService, Deployment, HTTPRoute, Team) -> projections -> hub messages.
+ * The feed: informer events (WebService, Deployment, HTTPRoute, Namespace) -> projections -> hub messages.
  */
 import { describe, expect, it } from 'vitest';
 import { startFeed } from '../../src/server/feed.js';
 import { StreamHub, type StreamMessage, type StreamSink } from '../../src/server/hub.js';
-import { team, webService, world } from './fixtures.js';
+import { team, teamNamespace, webService, world } from './fixtures.js';
 
 function sink(): StreamSink & { messages: StreamMessage[] } {
   const messages: StreamMessage[] = [];
@@ -33,7 +33,7 @@ describe('startFeed', () => {
     expect(hub.view('team-a/late')).toBeUndefined();
   });
 
-  it('re-projects when a Team change moves a namespace, and not for other Team changes', () => {
+  it('re-projects when a Namespace changes owner, and not for Team or other Namespace changes', () => {
     const w = world();
     w.webServices.upsert(webService('team-b-dev', 'billing'));
     const hub = new StreamHub();
@@ -41,11 +41,39 @@ describe('startFeed', () => {
     const seq = hub.stats().seq;
     // A status-only change of a Team (quota usage, conditions): no namespace moves, no message.
     w.teams.upsert({ ...team('team-b', ['team-b'], ['dev', 'prod']), status: { conditions: [] } } as never);
+    w.namespaces.upsert({ ...teamNamespace('team-b-dev', 'team-b'), metadata: { ...teamNamespace('team-b-dev', 'team-b').metadata, annotations: { a: 'b' } } } as never);
     expect(hub.stats().seq).toBe(seq);
-    // team-c now claims team-b-dev (and team-b gives it up).
-    w.teams.upsert(team('team-b', ['team-b'], ['prod']));
-    w.teams.upsert({ ...team('team-c', ['team-c']), status: { namespaces: [{ name: 'team-b-dev', environment: 'dev' }] } } as never);
+    // The tenancy controller hands team-b-dev to team-c (its label is what counts).
+    w.namespaces.upsert(teamNamespace('team-b-dev', 'team-c'));
     expect(hub.view('team-b-dev/billing')?.team).toBe('team-c');
+  });
+
+  it('never attributes a namespace by a Team claim: spec.environments, status.namespaces or an object label', () => {
+    const w = world();
+    w.webServices.upsert(webService('team-b-dev', 'billing'));
+    w.webServices.upsert(webService('team-b-dev', 'labelled', { labels: { 'paved.dev/team': 'team-a' } }));
+    // Team "team" claims team-b-dev through spec.environments ("team" + "-b-dev"), team "aaa" through
+    // status.namespaces; both sort before team-b in the cache, and team-b's status is empty (a restart).
+    w.teams.remove('team-b');
+    w.teams.upsert(team('aaa', ['mallory'], ['x']) as never);
+    w.teams.upsert({ ...team('aaa', ['mallory'], ['x']), status: { namespaces: [{ name: 'team-b-dev' }] } } as never);
+    w.teams.upsert(team('team', ['mallory'], ['b-dev']));
+    w.teams.upsert({ ...team('team-b', ['team-b'], ['dev', 'prod']), status: {} } as never);
+    const hub = new StreamHub();
+    startFeed({ sources: w.sources, hub });
+    expect(hub.view('team-b-dev/billing')?.team).toBe('team-b');
+    expect(hub.view('team-b-dev/labelled')?.team).toBe('team-b');
+    expect(hub.viewsOf({ team: 'team' }).map((v) => v.key)).toEqual([]);
+    expect(hub.viewsOf({ team: 'aaa' }).map((v) => v.key)).toEqual([]);
+  });
+
+  it('ignores a Namespace labelled paved.dev/team that the controller does not manage', () => {
+    const w = world();
+    w.namespaces.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'rogue', labels: { 'paved.dev/team': 'team-a' } } } as never);
+    w.webServices.upsert(webService('rogue', 'shop'));
+    const hub = new StreamHub();
+    startFeed({ sources: w.sources, hub });
+    expect(hub.view('rogue/shop')).toBeUndefined();
   });
 
   it('ignores services in namespaces no Team owns', () => {

@@ -41,21 +41,42 @@ export function webService(namespace: string, name: string, o: WsOptions = {}): 
   } as KubernetesObject;
 }
 
+/** A Namespace as the tenancy controller labels it: owned by `team`. */
+export function teamNamespace(name: string, team: string): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'paved', 'paved.dev/team': team } },
+  } as KubernetesObject;
+}
+
 /** The caches of a small world: team-a (ns team-a) and team-b (ns team-b-dev, team-b-prod). */
 export function world(): {
   sources: ServerSources;
   teams: MemoryCache;
+  namespaces: MemoryCache;
   webServices: MemoryCache;
   deployments: MemoryCache;
   httpRoutes: MemoryCache;
 } {
   const teams = new MemoryCache();
+  const namespaces = new MemoryCache();
   const webServices = new MemoryCache();
   const deployments = new MemoryCache();
   const httpRoutes = new MemoryCache();
   teams.upsert(team('team-a', ['team-a']));
   teams.upsert(team('team-b', ['team-b'], ['dev', 'prod']));
-  return { sources: { teams, webServices, deployments, httpRoutes }, teams, webServices, deployments, httpRoutes };
+  namespaces.upsert(teamNamespace('team-a', 'team-a'));
+  namespaces.upsert(teamNamespace('team-b-dev', 'team-b'));
+  namespaces.upsert(teamNamespace('team-b-prod', 'team-b'));
+  return {
+    sources: { teams, namespaces, webServices, deployments, httpRoutes },
+    teams,
+    namespaces,
+    webServices,
+    deployments,
+    httpRoutes,
+  };
 }
 
 export interface RecordedWrite {

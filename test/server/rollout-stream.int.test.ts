@@ -21,7 +21,7 @@ import { createResourceWriter } from '../../src/server/writer.js';
 import { detectCapabilities } from '../../src/webservice/reconcile.js';
 import { DEFAULT_PLATFORM, type Capabilities } from '../../src/webservice/render/index.js';
 import { startStack, type Stack } from '../delivery/stack.js';
-import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
+import { adminKubeConfig, createTestNamespace, labelTeamNamespace } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { capturingLogger, roles } from './fixtures.js';
@@ -50,6 +50,7 @@ beforeAll(async () => {
   admin = KubeClients.fromKubeConfig(kc);
   capabilities = await detectCapabilities(admin);
   ns = await createTestNamespace('api-rollout');
+  await labelTeamNamespace(ns, ns);
   await admin.request({
     method: 'POST',
     path: '/apis/paved.dev/v1alpha1/teams',
@@ -71,13 +72,14 @@ beforeAll(async () => {
   stack = await startStack(ns, noMetrics);
 
   const teams = createInformer<KubernetesObject>({ clients: admin, apiVersion: API, kind: 'Team' });
+  const namespaces = createInformer<KubernetesObject>({ clients: admin, apiVersion: 'v1', kind: 'Namespace', labelSelector: 'paved.dev/team' });
   const webServices = createInformer<KubernetesObject>({ clients: admin, apiVersion: API, kind: 'WebService', namespace: ns });
   const deployments = createInformer<KubernetesObject>({ clients: admin, apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, labelSelector: 'paved.dev/service' });
   const httpRoutes = createInformer<KubernetesObject>({ clients: admin, apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: ns });
-  informers = [teams, webServices, deployments, httpRoutes];
+  informers = [teams, namespaces, webServices, deployments, httpRoutes];
   await Promise.all(informers.map((i) => i.start()));
   await Promise.all(informers.map((i) => i.waitForSync()));
-  const sources = { teams, webServices, deployments, httpRoutes };
+  const sources = { teams, namespaces, webServices, deployments, httpRoutes };
   const hub = new StreamHub();
   const logger = capturingLogger().logger;
   const api = createApp({

@@ -13,6 +13,8 @@ export interface ClientOptions {
   autoPong?: boolean;
   /** The state a resumed client starts from (the previous connection's). */
   state?: ReadonlyMap<string, unknown>;
+  /** The subprotocols offered besides the credential. Default `['paved.v1']`. */
+  protocols?: string[];
 }
 
 export class StreamClient {
@@ -22,6 +24,8 @@ export class StreamClient {
   readonly applyErrors: string[] = [];
   closed: { code: number; reason: string } | undefined;
   rejected: number | undefined;
+  /** The body of a refused handshake (JSON `{code, message}`), once read. */
+  rejectedBody: Promise<string> | undefined;
   readonly ws: WebSocket;
   readonly opened: Promise<void>;
   onMessage?: (m: StreamMessage, receivedAt: number) => void;
@@ -29,7 +33,7 @@ export class StreamClient {
   constructor(opts: ClientOptions) {
     for (const [k, v] of opts.state ?? []) this.state.set(k, v);
     const qs = new URLSearchParams(Object.entries(opts.query).map(([k, v]): [string, string] => [k, String(v)])).toString();
-    const protocols = ['paved.v1'];
+    const protocols = [...(opts.protocols ?? ['paved.v1'])];
     if (opts.credential?.bearer) protocols.push(`bearer.${opts.credential.bearer}`);
     if (opts.credential?.ticket) protocols.push(`ticket.${opts.credential.ticket}`);
     this.ws = new WebSocket(`${opts.url.replace(/^http/, 'ws')}/api/v1/stream?${qs}`, protocols, {
@@ -40,6 +44,12 @@ export class StreamClient {
       this.ws.once('open', () => resolve());
       this.ws.once('unexpected-response', (_req, res) => {
         this.rejected = res.statusCode;
+        this.rejectedBody = new Promise((done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+          res.on('error', () => done(Buffer.concat(chunks).toString('utf8')));
+        });
         reject(new Error(`handshake rejected: ${res.statusCode}`));
       });
       this.ws.once('error', reject);

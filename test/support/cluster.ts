@@ -86,3 +86,17 @@ export async function createTestNamespace(prefix: string, labels: Record<string,
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString('hex')}`;
 }
+
+/**
+ * Labels a test namespace the way the tenancy controller labels a team's namespace: the API reads
+ * namespace ownership from these labels only (src/server/teams.ts).
+ */
+export async function labelTeamNamespace(namespace: string, team: string): Promise<void> {
+  const { KubeClients } = await import('../../src/kube/client.js');
+  await KubeClients.fromKubeConfig(adminKubeConfig()).request({
+    method: 'PATCH',
+    path: `/api/v1/namespaces/${namespace}`,
+    contentType: 'application/merge-patch+json',
+    body: { metadata: { labels: { 'app.kubernetes.io/managed-by': 'paved', 'paved.dev/team': team } } },
+  });
+}

@@ -5,9 +5,16 @@
  *
  * Every figure is defined per model hour: hour `i` covers (start + i h, start + (i+1) h]. Within an
  * hour the request, the CPU rate and the memory working set are constant, and samples are written
- * at `res/2 + k*res` past the hour, so no sample sits on an hour boundary: PromQL range functions
- * over `[1h]` then see exactly the samples of one hour whatever the boundary convention of the
- * Prometheus version, and a test can compute the expected figures by hand from the shapes below.
+ * at `res/2 + k*res` past the hour, so no sample sits on an hour (or 5-minute) boundary: PromQL
+ * range functions then see exactly the samples of one hour (step) whatever the boundary convention
+ * of the Prometheus version, and a test can compute the expected figures by hand from the shapes.
+ *
+ * The series are shaped as kube-state-metrics and cAdvisor export them: a pod is listed (requests,
+ * labels, `kube_pod_status_phase`, `kube_pod_container_status_running`) from its start until it is
+ * deleted, which for a finished Job pod is long after it stopped running (phase Succeeded, running
+ * 0); cAdvisor series exist only while the container runs, one per container id, each counter
+ * starting at 0 (a restart is a new id and a counter reset); a relabelled namespace or pod is a new
+ * label set from the instant of the change.
  */
 
 const GIB = 1024 ** 3;
@@ -25,6 +32,15 @@ export interface ContainerShape {
   cpuUsage(hour: number): number;
   memoryRequest(hour: number): number;
   memoryUsage(hour: number): number;
+  /** Runs in [runsFrom, runsUntil) (unix seconds; whole 5-minute steps). Default: the whole history. */
+  readonly runsFrom?: number;
+  readonly runsUntil?: number;
+  /** Still listed by kube-state-metrics (phase Succeeded) until then. Default: runsUntil. */
+  readonly listedUntil?: number;
+  /** A new container id from then on, its CPU counter starting again at 0. */
+  readonly restartAt?: number;
+  /** The pod's paved.dev/service label changes at `at`. */
+  readonly relabel?: { readonly at: number; readonly service: string };
 }
 
 export interface NamespaceShape {
@@ -32,6 +48,8 @@ export interface NamespaceShape {
   /** Absent: a namespace of no team (must not be attributed). */
   readonly team?: string;
   readonly environment?: string;
+  /** The namespace's paved.dev/team (and environment) labels change at `at` (unix seconds). */
+  readonly moveTo?: { readonly at: number; readonly team: string; readonly environment: string };
 }
 
 export interface PvcShape {
@@ -90,7 +108,7 @@ function container(
  *    on day 28; a 100 GiB volume claim.
  *  - kube-system: a container in a namespace of no team (never attributed).
  */
-export function standardCostHistory(resolutionSeconds = 1800): CostHistory {
+export function standardCostHistory(resolutionSeconds = 300): CostHistory {
   const hours = STANDARD_DAYS * 24;
   const startSeconds = STANDARD_END - hours * HOUR;
   const containers: ContainerShape[] = [
@@ -195,17 +213,19 @@ function* sampleTimes(h: CostHistory): Generator<[number, number, number]> {
   }
 }
 
-/** Writes `metric{labels} value ts` lines of one series: `value(hour, k, t)` per sample. */
+/** Writes `metric{labels} value ts` lines of one series: `value(hour, k, t)` per sample, none where undefined. */
 function* series(
   h: CostHistory,
   name: string,
   lbls: Record<string, string>,
-  value: (hour: number, k: number, t: number) => number,
+  value: (hour: number, k: number, t: number) => number | undefined,
 ): Generator<string> {
   const l = labels(lbls);
   let chunk = '';
   for (const [t, hour, k] of sampleTimes(h)) {
-    chunk += `${name}${l} ${num(value(hour, k, t))} ${t}\n`;
+    const v = value(hour, k, t);
+    if (v === undefined) continue;
+    chunk += `${name}${l} ${num(v)} ${t}\n`;
     if (chunk.length > 64_000) {
       yield chunk;
       chunk = '';
@@ -214,11 +234,48 @@ function* series(
   if (chunk) yield chunk;
 }
 
-/** Counter value at time t for a rate that is constant within each hour. */
-function counter(h: CostHistory, rate: (hour: number) => number): (hour: number, k: number, t: number) => number {
-  const before: number[] = [1_000]; // cumulative at the start of each hour; non-zero base
+/** The interval a container runs in and the one its pod is listed in (unix seconds). */
+export function lifetime(h: CostHistory, c: ContainerShape): { from: number; until: number; listedUntil: number } {
+  const from = c.runsFrom ?? h.startSeconds;
+  const until = c.runsUntil ?? historyEndSeconds(h);
+  return { from, until, listedUntil: c.listedUntil ?? until };
+}
+
+/** The service label of a container's pod at time t. */
+export function serviceAt(c: ContainerShape, t: number): string {
+  return c.relabel && t >= c.relabel.at ? c.relabel.service : c.service;
+}
+
+/** The team and environment labels of a namespace at time t. */
+export function namespaceAt(n: NamespaceShape, t: number): { team?: string | undefined; environment?: string | undefined } {
+  return n.moveTo && t >= n.moveTo.at ? n.moveTo : { team: n.team, environment: n.environment };
+}
+
+/** Counter value at time t, counting from `base` at `from`, for a rate that is constant within each hour. */
+function counter(h: CostHistory, rate: (hour: number) => number, from: number, base: number): (t: number) => number {
+  const before: number[] = [0]; // cumulative since the history start at the start of each hour
   for (let i = 0; i < h.hours; i++) before.push((before[i] ?? 0) + rate(i) * HOUR);
-  return (hour, _k, t) => (before[hour] ?? 0) + rate(hour) * (t - (h.startSeconds + hour * HOUR));
+  const cumulative = (t: number): number => {
+    const hour = Math.min(h.hours - 1, Math.floor((t - h.startSeconds) / HOUR));
+    return (before[hour] ?? 0) + rate(hour) * (t - (h.startSeconds + hour * HOUR));
+  };
+  const at0 = cumulative(from);
+  return (t) => base + cumulative(t) - at0;
+}
+
+const within = (t: number, from: number, until: number): boolean => t >= from && t < until;
+
+/** The cAdvisor series of one container: one per container id, as [labels, presence, counter]. */
+function cadvisorIds(h: CostHistory, c: ContainerShape): Array<{ id: string; from: number; until: number; cpu: (t: number) => number }> {
+  const { from, until } = lifetime(h, c);
+  // A container present from the history start has run before it: a non-zero counter.
+  const base = c.runsFrom === undefined ? 1_000 : 0;
+  const first = `/kubepods/${c.namespace}/${c.pod}/${c.container}-1`;
+  if (c.restartAt === undefined) return [{ id: first, from, until, cpu: counter(h, c.cpuUsage, from, base) }];
+  return [
+    { id: first, from, until: c.restartAt, cpu: counter(h, c.cpuUsage, from, base) },
+    { id: `/kubepods/${c.namespace}/${c.pod}/${c.container}-2`, from: c.restartAt, until, cpu: counter(h, c.cpuUsage, c.restartAt, 0) },
+  ];
 }
 
 /**
@@ -228,32 +285,70 @@ function counter(h: CostHistory, rate: (hour: number) => number): (hour: number,
 export function* costHistoryOpenMetricsChunks(h: CostHistory): Generator<string> {
   yield '# TYPE container_cpu_usage_seconds counter\n';
   for (const c of h.containers) {
-    const id = { namespace: c.namespace, pod: c.pod, container: c.container };
-    yield* series(h, 'container_cpu_usage_seconds_total', { ...id, cpu: 'total' }, counter(h, c.cpuUsage));
+    for (const run of cadvisorIds(h, c)) {
+      const id = { namespace: c.namespace, pod: c.pod, container: c.container, id: run.id };
+      yield* series(h, 'container_cpu_usage_seconds_total', { ...id, cpu: 'total' }, (_h, _k, t) => (within(t, run.from, run.until) ? run.cpu(t) : undefined));
+    }
   }
   yield '# TYPE container_memory_working_set_bytes gauge\n';
   for (const c of h.containers) {
-    const id = { namespace: c.namespace, pod: c.pod, container: c.container };
-    yield* series(h, 'container_memory_working_set_bytes', id, (hour) => Math.round(c.memoryUsage(hour)));
+    for (const run of cadvisorIds(h, c)) {
+      const id = { namespace: c.namespace, pod: c.pod, container: c.container, id: run.id };
+      yield* series(h, 'container_memory_working_set_bytes', id, (hour, _k, t) =>
+        within(t, run.from, run.until) ? Math.round(c.memoryUsage(hour)) : undefined,
+      );
+    }
   }
   yield '# TYPE kube_pod_container_resource_requests gauge\n';
   for (const c of h.containers) {
     const id = { namespace: c.namespace, pod: c.pod, container: c.container };
-    yield* series(h, 'kube_pod_container_resource_requests', { ...id, resource: 'cpu', unit: 'core' }, c.cpuRequest);
-    yield* series(h, 'kube_pod_container_resource_requests', { ...id, resource: 'memory', unit: 'byte' }, (hour) =>
-      Math.round(c.memoryRequest(hour)),
+    const { from, listedUntil } = lifetime(h, c);
+    const listed = (t: number): boolean => within(t, from, listedUntil);
+    yield* series(h, 'kube_pod_container_resource_requests', { ...id, resource: 'cpu', unit: 'core' }, (hour, _k, t) =>
+      listed(t) ? c.cpuRequest(hour) : undefined,
+    );
+    yield* series(h, 'kube_pod_container_resource_requests', { ...id, resource: 'memory', unit: 'byte' }, (hour, _k, t) =>
+      listed(t) ? Math.round(c.memoryRequest(hour)) : undefined,
     );
   }
-  yield '# TYPE kube_pod_labels gauge\n';
+  yield '# TYPE kube_pod_container_status_running gauge\n';
   for (const c of h.containers) {
-    yield* series(h, 'kube_pod_labels', { namespace: c.namespace, pod: c.pod, label_paved_dev_service: c.service }, () => 1);
+    const { from, until, listedUntil } = lifetime(h, c);
+    yield* series(h, 'kube_pod_container_status_running', { namespace: c.namespace, pod: c.pod, container: c.container }, (_h, _k, t) =>
+      within(t, from, listedUntil) ? (t < until ? 1 : 0) : undefined,
+    );
+  }
+  // Pod-level series once per pod (the first container's lifetime stands for the pod's).
+  const pods = new Map<string, ContainerShape>();
+  for (const c of h.containers) if (!pods.has(`${c.namespace}/${c.pod}`)) pods.set(`${c.namespace}/${c.pod}`, c);
+  yield '# TYPE kube_pod_status_phase gauge\n';
+  for (const c of pods.values()) {
+    const { from, until, listedUntil } = lifetime(h, c);
+    for (const phase of ['Running', 'Succeeded']) {
+      yield* series(h, 'kube_pod_status_phase', { namespace: c.namespace, pod: c.pod, phase }, (_h, _k, t) =>
+        within(t, from, listedUntil) ? Number((t < until) === (phase === 'Running')) : undefined,
+      );
+    }
+  }
+  yield '# TYPE kube_pod_labels gauge\n';
+  for (const c of pods.values()) {
+    const { from, listedUntil } = lifetime(h, c);
+    const services = c.relabel ? [c.service, c.relabel.service] : [c.service];
+    for (const service of services) {
+      yield* series(h, 'kube_pod_labels', { namespace: c.namespace, pod: c.pod, label_paved_dev_service: service }, (_h, _k, t) =>
+        within(t, from, listedUntil) && serviceAt(c, t) === service ? 1 : undefined,
+      );
+    }
   }
   yield '# TYPE kube_namespace_labels gauge\n';
   for (const n of h.namespaces) {
-    const l: Record<string, string> = { namespace: n.namespace };
-    if (n.team) l['label_paved_dev_team'] = n.team;
-    if (n.environment) l['label_paved_dev_environment'] = n.environment;
-    yield* series(h, 'kube_namespace_labels', l, () => 1);
+    const sets = n.moveTo ? [{ team: n.team, environment: n.environment }, n.moveTo] : [{ team: n.team, environment: n.environment }];
+    for (const set of sets) {
+      const l: Record<string, string> = { namespace: n.namespace };
+      if (set.team) l['label_paved_dev_team'] = set.team;
+      if (set.environment) l['label_paved_dev_environment'] = set.environment;
+      yield* series(h, 'kube_namespace_labels', l, (_h, _k, t) => (namespaceAt(n, t).team === set.team ? 1 : undefined));
+    }
   }
   if (h.pvcs.length > 0) {
     yield '# TYPE kube_persistentvolumeclaim_resource_requests_storage_bytes gauge\n';
@@ -289,7 +384,7 @@ export function costHistoryOpenMetrics(h: CostHistory): string {
  * 1 core / 1 GiB requested and half of it used, over `days` days ending at `endSeconds`: its cost is
  * exactly (0.031611 + 0.004237) USD per hour at the default prices.
  */
-export function singleTeamHistory(team: string, endSeconds = STANDARD_END, days = 35, resolutionSeconds = 1800): CostHistory {
+export function singleTeamHistory(team: string, endSeconds = STANDARD_END, days = 35, resolutionSeconds = 300): CostHistory {
   const hours = days * 24;
   return {
     startSeconds: endSeconds - hours * HOUR,

@@ -21,6 +21,8 @@ export interface MintOptions {
   issuer?: string;
   /** Name of the groups claim. Default `groups`. */
   groupsClaim?: string;
+  /** Raw claims laid over the payload, any JSON shape (hostile tokens: `sub` a number, CR/LF...). */
+  claims?: Record<string, unknown>;
 }
 
 /** A running issuer. */
@@ -64,13 +66,15 @@ export async function startOidcIssuer(opts: { audience?: string } = {}): Promise
   const mint = async (m: MintOptions): Promise<string> => {
     const now = Math.floor(Date.now() / 1000);
     const key: CryptoKey = m.wrongKey ? bad.privateKey : good.privateKey;
-    return new SignJWT({ [m.groupsClaim ?? 'groups']: m.groups ?? [] })
-      .setProtectedHeader({ alg: 'RS256', kid })
-      .setSubject(m.subject)
+    const raw = m.claims ?? {};
+    // A raw claim replaces the setter of the same name (SignJWT's setters only take well-typed values).
+    let jwt = new SignJWT({ [m.groupsClaim ?? 'groups']: m.groups ?? [], ...raw }).setProtectedHeader({ alg: 'RS256', kid });
+    if (!('sub' in raw)) jwt = jwt.setSubject(m.subject);
+    if (!('exp' in raw)) jwt = jwt.setExpirationTime(now + (m.expiresInSeconds ?? 300));
+    return jwt
       .setIssuer(m.issuer ?? issuer)
       .setAudience(m.audience ?? audience)
       .setIssuedAt(now - 5)
-      .setExpirationTime(now + (m.expiresInSeconds ?? 300))
       .sign(key);
   };
 

@@ -144,7 +144,7 @@ beforeAll(async () => {
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: intruder },
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: intruder }],
   });
-  for (const name of ['paved-webservice-in-team-namespace', 'paved-namespace-labels', 'paved-deployer-not-mountable']) {
+  for (const name of ['paved-webservice-in-team-namespace', 'paved-namespace-labels', 'paved-deployer-not-mountable', 'paved-host-in-team-domains']) {
     await applyDoc(policy(name));
   }
 });
@@ -185,6 +185,33 @@ describe('tenancy admission policies (real API server)', () => {
     expect(res.message).toContain(`metadata.labels[paved.dev/team]: WebService web says team someone-else but namespace ${teamNs} belongs to team team-${run}`);
   });
 
+  it('denies a WebService host or a route hostname outside the team domains, naming the field', async () => {
+    await applyDoc(binding('paved-host-in-team-domains', 'tenancy-bindings.yaml', paramsNs));
+    const hostNs = `adm-hosts-${run}`;
+    await createNamespace(hostNs, teamLabels(`hosts-${run}`));
+    await admin.request({ method: 'PATCH', path: `/api/v1/namespaces/${hostNs}`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: { 'paved.dev/domains': 'b.example.com' } } } });
+    const web = (host: string): Doc => ({ ...workload(hostNs, 'web').body, spec: { image: 'registry.example.com/web:1.0.0', networking: { visibility: 'public', host } } });
+    const path = `/apis/paved.dev/v1alpha1/namespaces/${hostNs}/webservices?dryRun=All`;
+    const denied = await eventually(async () => {
+      const res = await send(kc, 'POST', path, web('shop.a.example.com'));
+      expect(res.status).toBe(403);
+      return res;
+    });
+    expect(denied.message).toContain(`spec.networking.host: shop.a.example.com is outside the domains of namespace ${hostNs} (b.example.com; Team spec.domains)`);
+    expect((await send(kc, 'POST', path, web('shop.b.example.com'))).status).toBe(201);
+    const route = (hostnames: string[]): Doc => ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'r', namespace: hostNs },
+      spec: { hostnames, rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] },
+    });
+    const routePath = `/apis/gateway.networking.k8s.io/v1/namespaces/${hostNs}/httproutes?dryRun=All`;
+    const routeDenied = await send(kc, 'POST', routePath, route(['ok.b.example.com', 'shop.a.example.com']));
+    expect(routeDenied.status).toBe(403);
+    expect(routeDenied.message).toContain('spec.hostnames: shop.a.example.com is outside the domains');
+    expect((await send(kc, 'POST', routePath, route(['*.b.example.com']))).status).toBe(201);
+  });
+
   it('lets only the controller set or change the paved labels of a namespace', async () => {
     await applyDoc(binding('paved-namespace-labels', 'tenancy-bindings.yaml', paramsNs));
     const fake = `adm-fake-${run}`;
@@ -209,6 +236,9 @@ describe('tenancy admission policies (real API server)', () => {
     const unmanage = await patch({ 'app.kubernetes.io/managed-by': null }, intruder);
     expect(unmanage.status).toBe(403);
     expect(unmanage.message).toContain('metadata.labels: app.kubernetes.io/managed-by of namespace');
+    const unrestrict = await patch({ 'pod-security.kubernetes.io/enforce': 'privileged' }, intruder);
+    expect(unrestrict.status).toBe(403);
+    expect(unrestrict.message).toContain('metadata.labels: pod-security.kubernetes.io/enforce of namespace');
     // Other labels stay editable by anyone RBAC allows.
     expect((await patch({ 'example.com/owner': 'ops' }, intruder)).status).toBe(200);
     expect((await patch({ 'paved.dev/team': 'moved' })).status).toBe(200);

@@ -43,9 +43,21 @@ describe('renderTenancy', () => {
           'paved.dev/cost-center': 'CC-1234',
           'paved.dev/environment': 'default',
           'paved.dev/team': 'payments',
+          // Pod Security Admission: the API server enforces the restricted profile by itself.
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/audit': 'restricted',
+          'pod-security.kubernetes.io/audit-version': 'latest',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/warn-version': 'latest',
         },
       },
     });
+  });
+
+  it('copies the Team domains to the namespace annotation paved.dev/domains (sorted)', () => {
+    const out = renderTenancy(team({ domains: ['shop.example.com', 'api.example.com'] } as never), config);
+    expect(out[0]!.bootstrap[0]!.metadata?.annotations).toEqual({ 'paved.dev/domains': 'api.example.com,shop.example.com' });
   });
 
   it('renders <team>-<env> per environment, sorted, with the environment label', () => {

@@ -82,7 +82,7 @@ describe('WebService controller (real API server)', () => {
     const d = await getObject('apps/v1', 'Deployment', ns, 'shop');
     expect(d.metadata.ownerReferences[0]).toMatchObject({ kind: 'WebService', name: 'shop', controller: true });
     // Written by the impersonated deployer, with field manager paved.
-    expect(d.metadata.managedFields.map((f: any) => f.manager)).toContain('paved');
+    expect(d.metadata.managedFields.map((f: any) => f.manager)).toContain('paved-webservice');
 
     // Steady state: a resync of every cache reconciles everything again and writes nothing.
     const before = ctrl.clients.counter.writes();

@@ -39,6 +39,12 @@ export interface Team {
       users?: string[];
     };
     /**
+     * DNS domains the team's services may be published under (a host must equal one or be a sub-domain of one). Copied to the namespace annotation paved.dev/domains. Empty: no domain restriction (a host another team already serves is refused regardless).
+     *
+     * @maxItems 16
+     */
+    domains?: string[];
+    /**
      * Finance attribution; copied to the namespace label paved.dev/cost-center.
      */
     costCenter: string;

@@ -76,6 +76,21 @@ export interface WebService {
          */
         namespace?: string;
       }[];
+      /**
+       * Callers from other teams that may list this service in their networking.dependencies (its NetworkPolicy admits them only then). Services of the same team need no entry.
+       *
+       * @maxItems 32
+       */
+      allowedCallers?: {
+        /**
+         * A team whose services may call this one.
+         */
+        team?: string;
+        /**
+         * A namespace whose services may call this one.
+         */
+        namespace?: string;
+      }[];
     };
     observability?: {
       metrics?: {

@@ -9,7 +9,7 @@ import { fromZodError, forbidden, notFound } from '../api-error.js';
 import { canReadTeam, canWriteTeam, type ApiEnv, type Caller } from '../caller.js';
 import type { StreamHub } from '../hub.js';
 import type { ServerSources } from '../sources.js';
-import { teamOfNamespace } from '../teams.js';
+import { namespaceIndex, teamOfNamespace } from '../teams.js';
 import type { ResourceWriter } from '../writer.js';
 
 /** What a preview function returns: the objects the controller would apply, and policy results. */
@@ -55,7 +55,7 @@ export function createRouter(): OpenAPIHono<ApiEnv> {
 
 /** The team that owns `namespace`, checked for read access (403 when another team's, 404 when nobody's). */
 export function readableNamespace(ctx: RouteContext, caller: Caller, namespace: string): string {
-  const team = teamOfNamespace(namespace, ctx.sources.teams.list());
+  const team = teamOfNamespace(namespace, namespaceIndex(ctx.sources.namespaces.list()));
   if (!team) {
     if (caller.isPlatformAdmin) return '';
     throw notFound(`namespace ${namespace} belongs to no team`);
@@ -66,7 +66,7 @@ export function readableNamespace(ctx: RouteContext, caller: Caller, namespace: 
 
 /** The team that owns `namespace`, checked for write access. */
 export function writableNamespace(ctx: RouteContext, caller: Caller, namespace: string): string {
-  const team = teamOfNamespace(namespace, ctx.sources.teams.list());
+  const team = teamOfNamespace(namespace, namespaceIndex(ctx.sources.namespaces.list()));
   if (!team) {
     if (caller.isPlatformAdmin) return '';
     throw notFound(`namespace ${namespace} belongs to no team`);

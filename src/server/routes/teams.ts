@@ -6,9 +6,9 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ErrorBodySchema } from '../api-error.js';
 import { canReadTeam, type ApiEnv } from '../caller.js';
-import { buildView, namespaceIndex } from '../feed.js';
+import { buildView } from '../feed.js';
 import { ServiceViewSchema, TeamSchema, ViolationSchema } from '../schemas.js';
-import { summarizeTeam, teamNamespaces } from '../teams.js';
+import { namespaceIndex, summarizeTeam, teamNamespaces } from '../teams.js';
 import type { ServiceView } from '../view.js';
 import { createRouter, readableTeam, type RouteContext } from './context.js';
 
@@ -25,9 +25,9 @@ type Violation = z.infer<typeof ViolationSchema>;
 /** The views of a team's WebServices, from the caches (same projection as the stream). */
 export function teamViews(ctx: RouteContext, team: KubernetesObject): ServiceView[] {
   const now = ctx.now();
-  const index = namespaceIndex(ctx.sources.teams.list());
+  const index = namespaceIndex(ctx.sources.namespaces.list());
   const out: ServiceView[] = [];
-  for (const ns of teamNamespaces(team)) {
+  for (const ns of teamNamespaces(team, index)) {
     for (const ws of ctx.sources.webServices.list(ns)) {
       const name = ws.metadata?.name ?? '';
       const view = buildView(ctx.sources, { namespace: ns, name }, { now, previous: ctx.hub.view(`${ns}/${name}`), index });
@@ -68,10 +68,11 @@ export function registerTeamRoutes(app: OpenAPIHono<ApiEnv>, ctx: RouteContext):
     }),
     (c) => {
       const caller = c.get('caller');
+      const owners = namespaceIndex(ctx.sources.namespaces.list());
       const items = ctx.sources.teams
         .list()
         .filter((t) => canReadTeam(caller, t.metadata?.name ?? ''))
-        .map(summarizeTeam)
+        .map((t) => summarizeTeam(t, owners))
         .sort((a, b) => (a.name < b.name ? -1 : 1));
       return c.json({ items }, 200);
     },
@@ -90,7 +91,7 @@ export function registerTeamRoutes(app: OpenAPIHono<ApiEnv>, ctx: RouteContext):
     }),
     (c) => {
       const team = readableTeam(ctx, c.get('caller'), c.req.valid('param').team);
-      return c.json(summarizeTeam(team), 200);
+      return c.json(summarizeTeam(team, namespaceIndex(ctx.sources.namespaces.list())), 200);
     },
   );
 
@@ -124,7 +125,8 @@ export function registerTeamRoutes(app: OpenAPIHono<ApiEnv>, ctx: RouteContext):
     }),
     (c) => {
       const team = readableTeam(ctx, c.get('caller'), c.req.valid('param').team);
-      const items = teamNamespaces(team).flatMap((ns) => ctx.sources.webServices.list(ns).flatMap(violationsOf));
+      const owners = namespaceIndex(ctx.sources.namespaces.list());
+      const items = teamNamespaces(team, owners).flatMap((ns) => ctx.sources.webServices.list(ns).flatMap(violationsOf));
       return c.json({ items }, 200);
     },
   );

@@ -5,6 +5,7 @@
  */
 import { REQUIRED_LABELS } from '../render/labels.js';
 import { podLocations, type PodLocation, type RenderedObject } from '../render/workloads.js';
+import { RESTRICTED_RULES } from './restricted-rules.js';
 import type { AdmissionRule, Finding, PolicyContext, PolicyRule } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -410,6 +411,7 @@ export const POLICY_RULES: readonly PolicyRule[] = Object.freeze([
   requiredLabels,
   sameNamespace,
   allowedKinds,
+  ...RESTRICTED_RULES,
 ]);
 
 export type { AdmissionRule, PolicyContext };

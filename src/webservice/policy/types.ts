@@ -25,6 +25,15 @@ export interface PolicyContext {
   namespace: string;
   /** Allowed image registries (prefixes); empty allows any. */
   allowedRegistries: readonly string[];
+  /** Who else controls the live object of this name, if anyone (no-foreign-objects rule). */
+  foreignOwner?: (obj: RenderedObject) => string | undefined;
+  /** Host ownership (host-ownership rule); absent: not checked. */
+  hosts?: {
+    /** The team's declared domains; empty or absent: any domain. */
+    domains?: readonly string[];
+    /** The other team that already serves `host`, if any. */
+    servedBy?: (host: string) => string | undefined;
+  };
 }
 
 /**

@@ -1,0 +1,225 @@
+/**
+ * The cost API on history shaped the way kube-state-metrics and cAdvisor export a real cluster
+ * (test/support/cost-history.ts), against a real Prometheus: pods living 20 minutes inside an
+ * hour and across an hour boundary, a Job pod that completes and stays listed for hours, a
+ * container restarted with a new container id and a counter reset, a namespace that moves to
+ * another team mid-hour, a pod whose service label changes, a team with no data. Expected figures
+ * are computed by hand, time-weighted from the shapes (test/cost/hand-computation.ts), per hourly
+ * bucket within 0.5%.
+ */
+import { Hono } from 'hono';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createCostRoutes } from '../../src/cost/routes.js';
+import { createCostService } from '../../src/cost/service.js';
+import { createCostPrometheus, type CostPrometheus } from '../../src/cost/prometheus.js';
+import { costRangeQuery } from '../../src/cost/queries.js';
+import { staticTeamDirectory } from '../../src/cost/teams.js';
+import type { ApiEnv, Caller } from '../../src/server/caller.js';
+import { costHistoryOpenMetrics, STANDARD_END, type ContainerShape, type CostHistory } from '../support/cost-history.js';
+import { startPrometheus } from '../support/prometheus.js';
+import { handCost, handQuantities, sumHand, zero, type HandQuantities } from './hand-computation.js';
+
+const HOUR = 3600;
+const MIN = 60;
+const GIB = 1024 ** 3;
+const END = STANDARD_END;
+const DAY_START = END - 24 * HOUR; // the day the shapes happen in
+const at = (h: number, m = 0): number => DAY_START + h * HOUR + m * MIN;
+const NOW = new Date((END + 25 * MIN) * 1000);
+const TEAMS = ['shape-a', 'shape-b', 'shape-empty'];
+
+function pod(namespace: string, service: string, name: string, cpu: [number, number], memGiB: [number, number], extra: Partial<ContainerShape> = {}): ContainerShape {
+  return {
+    team: '',
+    environment: 'prod',
+    namespace,
+    service,
+    pod: name,
+    container: 'main',
+    cpuRequest: () => cpu[0],
+    cpuUsage: () => cpu[1],
+    memoryRequest: () => memGiB[0] * GIB,
+    memoryUsage: () => memGiB[1] * GIB,
+    ...extra,
+  };
+}
+
+const history: CostHistory = {
+  startSeconds: END - 48 * HOUR,
+  hours: 48,
+  resolutionSeconds: 300,
+  namespaces: [
+    { namespace: 'shape-batch', team: 'shape-a', environment: 'prod' },
+    // Moves from shape-a to shape-b at 10:30.
+    { namespace: 'shape-web', team: 'shape-a', environment: 'prod', moveTo: { at: at(10, 30), team: 'shape-b', environment: 'prod' } },
+    { namespace: 'shape-b-home', team: 'shape-b', environment: 'prod' },
+  ],
+  containers: [
+    // 20 minutes inside hour 2.
+    pod('shape-batch', 'ci', 'ci-1', [2, 1.5], [4, 3], { runsFrom: at(2, 10), runsUntil: at(2, 30) }),
+    // 03:50 to 04:20, across the hour boundary.
+    pod('shape-batch', 'ci', 'ci-2', [1, 0.8], [2, 1], { runsFrom: at(3, 50), runsUntil: at(4, 20) }),
+    // A Job pod: runs 05:00-05:40, then stays listed (Succeeded) until the end of the history.
+    pod('shape-batch', 'report-job', 'report-job-x7k2p', [1, 0.9], [1, 0.5], { runsFrom: at(5), runsUntil: at(5, 40), listedUntil: END }),
+    // Restarted at 07:25 with a new container id; its CPU counter starts again at 0.
+    pod('shape-batch', 'api', 'api-0', [0.5, 0.3], [1, 0.8], { restartAt: at(7, 25) }),
+    pod('shape-web', 'web', 'web-0', [1, 0.4], [1, 0.5]),
+    // paved.dev/service changes from old-name to new-name at 12:20.
+    pod('shape-b-home', 'old-name', 'svc-0', [0.25, 0.1], [0.5, 0.25], { relabel: { at: at(12, 20), service: 'new-name' } }),
+  ],
+  pvcs: [],
+  rollouts: [],
+};
+
+const finance: Caller = { subject: 'carol', groups: ['paved:finance'], teams: [], isPlatformAdmin: false, isFinance: true };
+const DAY_QUERY = `start=${new Date(DAY_START * 1000).toISOString()}&end=${new Date(END * 1000).toISOString()}&step=1h`;
+
+let url = '';
+
+function appFor(prometheus: CostPrometheus): Hono<ApiEnv> {
+  const cost = createCostService({ prometheus, teams: staticTeamDirectory(TEAMS.map((name) => ({ name }))), now: () => NOW });
+  const app = new Hono<ApiEnv>();
+  app.use('*', async (c, next) => {
+    c.set('caller', finance);
+    await next();
+  });
+  app.route('/', createCostRoutes({ cost }));
+  return app;
+}
+
+let app: Hono<ApiEnv>;
+
+beforeAll(async () => {
+  const prom = await startPrometheus({ backfillOpenMetrics: costHistoryOpenMetrics(history) });
+  url = prom.url;
+  app = appFor(createCostPrometheus({ url }));
+});
+
+function close(actual: number, expected: number, what: string): void {
+  const tolerance = Math.max(Math.abs(expected) * 0.005, 1e-9);
+  expect(Math.abs(actual - expected), `${what}: ${actual} vs hand ${expected}`).toBeLessThanOrEqual(tolerance);
+}
+
+function closeLine(line: Record<string, unknown>, q: HandQuantities, what: string): void {
+  close(line['cpuCoreHours'] as number, q.cpuAllocated, `${what} cpuCoreHours`);
+  close(line['cpuRequestedCoreHours'] as number, q.cpuRequested, `${what} cpuRequested`);
+  close(line['cpuUsedCoreHours'] as number, q.cpuUsed, `${what} cpuUsed`);
+  close(line['memoryGiBHours'] as number, q.memoryAllocated, `${what} memoryGiBHours`);
+  close(line['memoryRequestedGiBHours'] as number, q.memoryRequested, `${what} memoryRequested`);
+  close(line['memoryUsedGiBHours'] as number, q.memoryUsed, `${what} memoryUsed`);
+  close(line['totalCost'] as number, handCost(q), `${what} totalCost`);
+}
+
+type Line = Record<string, number>;
+interface TeamBody {
+  totals: Line;
+  series: Line[];
+  byService: Array<{ namespace: string; service: string; totals: Line; series: Line[] }>;
+}
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await app.request(path);
+  expect(res.status, `${path}: ${await res.clone().text()}`).toBe(200);
+  return (await res.json()) as T;
+}
+
+const hourly = (key: (c: { team: string; namespace: string; service: string }) => string, team?: string): Map<string, HandQuantities[]> =>
+  handQuantities(history, { startSeconds: DAY_START, endSeconds: END, stepSeconds: HOUR, key, ...(team ? { team } : {}) });
+
+describe('cost on exporter-shaped history', () => {
+  it('every team, every hour: time-weighted like the hand computation; a team with no data has zeros', async () => {
+    const body = await getJson<{ teams: Array<{ team: string; totals: Line; series: Line[] }> }>(`/cost/teams?${DAY_QUERY}`);
+    expect(body.teams.map((t) => t.team)).toEqual(TEAMS);
+    const hand = hourly((c) => c.team);
+    for (const t of body.teams) {
+      expect(t.series).toHaveLength(24);
+      const buckets = hand.get(t.team) ?? Array.from({ length: 24 }, zero);
+      t.series.forEach((b, i) => closeLine(b, buckets[i] as HandQuantities, `${t.team} hour ${i}`));
+      closeLine(t.totals, sumHand(buckets), `${t.team} total`);
+    }
+    const empty = body.teams.find((t) => t.team === 'shape-empty');
+    expect(empty?.totals.totalCost).toBe(0);
+  });
+
+  it('per service and hour: short pods prorated, the finished Job charged only while it ran, a restart counted once', async () => {
+    const body = await getJson<TeamBody>(`/cost/teams/shape-a?${DAY_QUERY}`);
+    const hand = hourly((c) => `${c.namespace}/${c.service}`, 'shape-a');
+    expect(body.byService.map((s) => `${s.namespace}/${s.service}`)).toEqual([...hand.keys()].sort());
+    for (const s of body.byService) {
+      const buckets = hand.get(`${s.namespace}/${s.service}`) ?? [];
+      s.series.forEach((b, i) => closeLine(b, buckets[i] as HandQuantities, `${s.namespace}/${s.service} hour ${i}`));
+    }
+    const service = (name: string) => body.byService.find((s) => s.service === name);
+    // The figures in plain numbers: 20 minutes of 2 cores; 10 + 20 minutes of 1 core across 04:00.
+    const ci = service('ci')?.series ?? [];
+    close(ci[2]?.['cpuRequestedCoreHours'] ?? -1, 2 * (20 / 60), 'ci hour 2');
+    close(ci[3]?.['cpuRequestedCoreHours'] ?? -1, 10 / 60, 'ci hour 3');
+    close(ci[4]?.['cpuRequestedCoreHours'] ?? -1, 20 / 60, 'ci hour 4');
+    // The Job: 40 minutes at 05:00, nothing for the 18 hours it stays listed as Succeeded.
+    const job = service('report-job');
+    close(job?.totals['cpuRequestedCoreHours'] ?? -1, 40 / 60, 'job total');
+    expect((job?.series ?? []).slice(6).every((b) => b['totalCost'] === 0)).toBe(true);
+    // The restart at 07:25: working set once (0.8 GiB for the hour), CPU across the counter reset.
+    const api = service('api')?.series[7];
+    close(api?.['memoryUsedGiBHours'] ?? -1, 0.8, 'api memory in the restart hour');
+    close(api?.['cpuUsedCoreHours'] ?? -1, 0.3, 'api cpu in the restart hour');
+  });
+
+  it('a namespace moving team mid-hour: the new team from that hour on, never both, never an error', async () => {
+    const a = await getJson<TeamBody>(`/cost/teams/shape-a?${DAY_QUERY}`);
+    const b = await getJson<TeamBody>(`/cost/teams/shape-b?${DAY_QUERY}`);
+    const webA = a.byService.find((s) => s.namespace === 'shape-web')?.series ?? [];
+    const webB = b.byService.find((s) => s.namespace === 'shape-web')?.series ?? [];
+    // Hours 0-9 to shape-a; hour 10 (the move at 10:30) and later to shape-b.
+    for (let i = 0; i < 24; i++) {
+      const inA = webA[i]?.['cpuRequestedCoreHours'] ?? 0;
+      const inB = webB[i]?.['cpuRequestedCoreHours'] ?? 0;
+      close(inA + inB, 1, `web hour ${i} charged once`);
+      expect(i < 10 ? inB : inA, `hour ${i}`).toBe(0);
+    }
+    const hand = hourly((c) => `${c.namespace}/${c.service}`, 'shape-b');
+    for (const s of b.byService) {
+      const buckets = hand.get(`${s.namespace}/${s.service}`) ?? [];
+      s.series.forEach((x, i) => closeLine(x, buckets[i] as HandQuantities, `shape-b ${s.namespace}/${s.service} hour ${i}`));
+    }
+  });
+
+  it('a pod whose service label changes: the new service from that hour on; every endpoint still answers', async () => {
+    const b = await getJson<TeamBody>(`/cost/teams/shape-b?${DAY_QUERY}`);
+    const old = b.byService.find((s) => s.service === 'old-name')?.series ?? [];
+    const renamed = b.byService.find((s) => s.service === 'new-name')?.series ?? [];
+    for (let i = 0; i < 24; i++) {
+      close((old[i]?.['cpuRequestedCoreHours'] ?? 0) + (renamed[i]?.['cpuRequestedCoreHours'] ?? 0), 0.25, `svc hour ${i} once`);
+      expect(i < 12 ? (renamed[i]?.['cpuRequestedCoreHours'] ?? 0) : (old[i]?.['cpuRequestedCoreHours'] ?? 0), `hour ${i}`).toBe(0);
+    }
+    for (const path of ['/cost/teams?window=1d&step=1h', '/cost/idle?window=1d', '/cost/teams/shape-a/idle?window=1d', '/cost/teams/shape-empty?window=1d']) {
+      await getJson(path);
+    }
+  });
+
+  it('the finished Job is not reported idle (it was busy while it ran)', async () => {
+    const body = await getJson<{ idle: Array<{ service: string }> }>('/cost/teams/shape-a/idle?window=1d');
+    expect(body.idle.map((s) => s.service)).not.toContain('report-job');
+  });
+
+  it('a failing query: 502 (rejected) or 503 (unreachable) naming the metric and its PromQL', async () => {
+    const real = createCostPrometheus({ url });
+    // Prometheus rejects one metric's query (a syntax error appended to it).
+    const cpuUsed = costRangeQuery('cpuUsed', { groupBy: ['team', 'environment', 'namespace', 'service'], team: 'shape-a' }, HOUR);
+    const broken = appFor({ ...real, rangeQuery: (q, s, e, st) => real.rangeQuery(q === cpuUsed ? `${q})` : q, s, e, st) });
+    const rejected = await broken.request(`/cost/teams/shape-a?${DAY_QUERY}`);
+    expect(rejected.status).toBe(502);
+    const body = (await rejected.json()) as { code: string; metric: string; query: string; message: string };
+    expect(body).toMatchObject({ code: 'PrometheusQueryFailed', metric: 'cpuUsed' });
+    expect(body.query).toContain('container_cpu_usage_seconds_total');
+    expect(body.message).toMatch(/cpuUsed/);
+    const down = appFor(createCostPrometheus({ url: 'http://127.0.0.1:1', timeoutMs: 2000 }));
+    const unavailable = await down.request('/cost/teams?window=1d&step=1h');
+    expect(unavailable.status).toBe(503);
+    expect((await unavailable.json()) as Record<string, string>).toMatchObject({ code: 'PrometheusUnavailable' });
+  });
+
+  // Needs kube-state-metrics in the local cluster (the "Real parts in the local cluster" issue, not
+  // landed yet): run a real Job to completion and read its cost through kube-state-metrics.
+  it.todo('a real Job on the local cluster, read through kube-state-metrics');
+});
