@@ -13,6 +13,7 @@ import { metricsProviderFor } from './analysis/index.js';
 import { loadConfig } from './config.js';
 import { budgetMetrics, createCost, loadPricing, startBudgetLoop, startCostWarmer } from './cost/index.js';
 import { createDeliveryController } from './delivery/reconcile.js';
+import { recordQuery } from './delivery/metrics.js';
 import { describeError } from './errors.js';
 import { CRD_DIR, installCrds, yamlFiles } from './install/crds.js';
 import { EventRecorder, KubeClients, createManager, isAlreadyExists, metricsRegistry, type Informer } from './kube/index.js';
@@ -116,7 +117,8 @@ try {
   const platform = platformFromConfig(config);
   const capabilities = await detectCapabilities(clients);
   log.info({ capabilities }, 'optional APIs detected');
-  const provider = metricsProviderFor(prometheusUrl, { timeoutMs: 5_000 });
+  // onQuery feeds paved_analysis_queries_total and the query-duration histogram (the delivery dashboard's panels).
+  const provider = metricsProviderFor(prometheusUrl, { timeoutMs: 5_000, onQuery: recordQuery });
 
   const selector = config.PAVED_SELECTOR;
   const tenancy = createTenancyController({ clients, config, logger: log, events, ...(selector ? { teamSelector: selector } : {}) });

