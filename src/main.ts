@@ -8,7 +8,6 @@ import { hostname } from 'node:os';
 import { CoreV1Api, KubeConfig, VersionApi, type KubernetesObject } from '@kubernetes/client-node';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { Registry, register } from 'prom-client';
 import { metricsProviderFor } from './analysis/index.js';
 import { loadConfig } from './config.js';
 import { budgetMetrics, createCost, loadPricing, startBudgetLoop, startCostWarmer } from './cost/index.js';
@@ -59,7 +58,9 @@ if (config.KUBECONFIG) {
 
 // 2. Health and metrics: their own listener, reachable by kubelet probes and Prometheus.
 let ready = false;
-const metrics = Registry.merge([register, metricsRegistry]);
+// One registry, served as it is at each scrape: metrics registered later in start-up (budgets, cost, the
+// API's own) are on it too, which a Registry.merge snapshot taken here would miss.
+const metrics = metricsRegistry;
 const probes = new Hono();
 probes.get('/healthz', (c) => c.text('ok'));
 probes.get('/readyz', (c) => (ready ? c.text('ok') : c.text('starting', 503)));

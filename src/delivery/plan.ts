@@ -656,7 +656,7 @@ export function desiredWrites(state: RolloutState, obs: Observations, spec: Deli
   const out: Action[] = [];
   const stableReplicas = obs.stable?.replicas ?? 0;
   const promoting = s.phase === 'Promoting';
-  if (promoting) out.push({ type: 'applyStable', template: s.canaryRevision === obs.desiredRevision ? 'desired' : 'canary', revision: s.canaryRevision as string });
+  if (promoting) out.push(promotedStable(s.canaryRevision as string, obs, s.stableRevision));
   else out.push({ type: 'applyStable', template: s.stableRevision === obs.desiredRevision ? 'desired' : 'stable', revision: s.stableRevision });
 
   let canary: Extract<Action, { type: 'applyCanary' }> | undefined;
@@ -681,6 +681,20 @@ export function desiredWrites(state: RolloutState, obs: Observations, spec: Deli
   const routeAhead = mode === 'gatewayAPI' && obs.routeWeight !== undefined && obs.routeWeight > s.weight;
   const held: Action = { type: 'applyCanary', template: 'live', revision: live.revision ?? canary.revision, replicas: live.replicas };
   return [...out, weight, routeAhead ? held : canary];
+}
+
+/**
+ * The stable write while promoting `revision`: its template comes from whoever holds it, the spec, the
+ * live canary, or the stable Deployment that already took it. A `promote --full` of a superseded
+ * canary promotes the desired revision while the canary Deployment still runs the older one; if the
+ * spec then moves on, copying the canary would put a never-analysed template on stable under the
+ * promoted revision's name. When nothing holds it any more, the stable stays as it is.
+ */
+function promotedStable(revision: string, obs: Observations, stableRevision: string): Extract<Action, { type: 'applyStable' }> {
+  if (revision === obs.desiredRevision) return { type: 'applyStable', template: 'desired', revision };
+  if (obs.canary?.revision === revision) return { type: 'applyStable', template: 'canary', revision };
+  if (obs.stable?.revision === revision) return { type: 'applyStable', template: 'stable', revision };
+  return { type: 'applyStable', template: 'stable', revision: obs.stable?.revision ?? stableRevision };
 }
 
 /** True when the analyses the current step needs (its own, and the background one) resolve now. */

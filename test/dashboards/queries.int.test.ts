@@ -152,14 +152,18 @@ describe('paved-cost.json figures', () => {
  * must return data on the real run (the test fails when one of these starts returning data too, so
  * the list stays true).
  */
-const EMPTY_ON_A_FRESH_RUN: Record<string, string> = {
+/**
+ * Panels whose emptiness depends on chance or on the clock (an informer restarted after a 429 while
+ * the CRDs were being installed; where in the hour the run falls): either way is right, so not judged.
+ */
+const EMPTY_WHEN_NOTHING_HAPPENED: Record<string, string> = {
+  'paved-platform.json/Informer restarts [A]': 'paved_informer_restarts_total moves only when a watch fails',
   'paved-cost.json/Burn rate (last 24 h, per day) [A]':
-    'a [24h:1h] subquery evaluates at whole hours only; a Prometheus minutes old has no sample before the last whole hour',
-  // main.ts serves Registry.merge([register, metricsRegistry]), a copy made before the budget loop
-  // registers its metrics into metricsRegistry: the process never exports them (left for its owners).
-  'paved-cost.json/Budget status [A]': 'paved_cost_budget_status is not on the process /metrics (registered after the merge)',
-  'paved-cost.json/Projected month end / budget [A]': 'paved_cost_budget_projected_ratio: likewise',
-  'paved-cost.json/Budget threshold crossings [A]': 'paved_cost_budget_crossings_total: likewise, and no crossing in the run',
+    'a [24h:1h] subquery evaluates at whole hours only: empty or not depends on where in the hour the run falls',
+};
+
+const EMPTY_ON_A_FRESH_RUN: Record<string, string> = {
+  'paved-cost.json/Budget threshold crossings [A]': 'paved_cost_budget_crossings_total counts crossings, and the run has none',
   'paved-delivery.json/Pauses by reason [A]': 'the run has no paused rollout',
   'paved-platform.json/Enforced violations (current) [A]': 'the run has no policy violation',
   'paved-platform.json/Audit violations (current) [A]': 'the run has no policy violation',
@@ -302,7 +306,8 @@ describe.skipIf(!sharedClusterHasExporters())('the dashboards on real exporters 
       }
     }
     expect(exporterPanels.length).toBeGreaterThan(5); // the cost panels read kube-state-metrics and kwok here
-    expect(empty.sort()).toEqual(Object.keys(EMPTY_ON_A_FRESH_RUN).sort());
+    const judged = (ids: string[]) => ids.filter((id) => !(id in EMPTY_WHEN_NOTHING_HAPPENED)).sort();
+    expect(judged(empty)).toEqual(judged(Object.keys(EMPTY_ON_A_FRESH_RUN)));
   });
 
   it("prices the Team's pods from the exporters as the requests and simulated usage say", async () => {

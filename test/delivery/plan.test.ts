@@ -536,6 +536,26 @@ describe('advanceRule: a step never advances on a failed latest measurement', ()
 });
 
 describe('invariants under any sequence of events', () => {
+  it('never copies a superseded canary onto stable after promote --full and another spec change (found by the property below)', () => {
+    const w = new World(deliverySpec());
+    w.mode = 'gatewayAPI';
+    w.boot();
+    w.result = () => ok;
+    const steps: Array<() => void> = [
+      () => (w.desiredRevision = 'r3'),
+      () => w.tick(1),
+      () => (w.desiredRevision = 'r2'),
+      () => (w.action = 'promote --full'),
+      () => (w.desiredRevision = 'r1'),
+    ];
+    for (const step of steps) {
+      step();
+      w.reconcile(); // the sim asserts that applyStable names the revision its template has
+    }
+    expect(w.stable?.revision).toBe('r2');
+    expect(w.canary?.revision).not.toBe(w.stable?.revision);
+  });
+
   it('holds the traffic safety rules, bounded status and JSON-safe state', () => {
     const event = fc.oneof(
       fc.record({ t: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 20_000 }) }),

@@ -142,7 +142,12 @@ describe('kubectl paved through the real kubectl', () => {
       const text = screen();
       expect(text).toMatch(/Status: +Progressing/);
     }, SLOW);
-    await eventually(async () => expect(screen()).toMatch(/Status: +Healthy/), { timeoutMs: 180_000, intervalMs: 250 });
+    // Healthy comes with the WebService's event and the route's return to 0% with the HTTPRoute's: wait for both.
+    await eventually(async () => {
+      const text = screen();
+      expect(text).toMatch(/Status: +Healthy/);
+      expect(text).toContain('canary 0%  (route)');
+    }, { timeoutMs: 180_000, intervalMs: 250 });
     const seen: number[] = [];
     for (const m of readFileSync(frames, 'utf8').matchAll(/canary (\d+)%  \(route\)/g)) if (seen.at(-1) !== Number(m[1])) seen.push(Number(m[1]));
     // frames before the rollout starts (the spec change itself) still show 0%
