@@ -53,7 +53,7 @@ import {
   tierOf,
 } from './render/index.js';
 import { OwnWrites } from './own-writes.js';
-import { planHostMap, type HostClaim } from './host-map.js';
+import { claimOrder, planHostMap, type HostClaim } from './host-map.js';
 import { calleeAllows, refusedDependencies, type RefusedDependency } from './consent.js';
 import {
   assessStatus,
@@ -168,6 +168,12 @@ function hostOf(ws: WebService): string[] {
   return h ? [h.toLowerCase()] : [];
 }
 
+/** The creation time as RFC 3339 (the cache may hold a Date or the API's string): comparable as text. */
+function createdAtOf(ws: WebService): string {
+  const t: unknown = ws.metadata?.creationTimestamp;
+  return t instanceof Date ? t.toISOString() : String(t ?? '');
+}
+
 function splitKeyMeta(key: ObjectKey): { namespace?: string; name: string } {
   const i = key.indexOf('/');
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
@@ -236,7 +242,8 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     const team = teamOfNamespace(ns);
     const raw = namespaces.getByName(ns)?.metadata?.annotations?.[DOMAINS_ANNOTATION] ?? '';
     const domains = raw.split(',').map((d) => d.trim()).filter(Boolean);
-    const order = (o: WebService): string => `${o.metadata?.creationTimestamp ?? ''}|${o.metadata?.namespace}/${o.metadata?.name}`;
+    // The same order as the host map's (claimOrder), so admission and the controller agree on the winner.
+    const order = (o: WebService): string => claimOrder({ createdAt: createdAtOf(o), namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
     const mine = order(ws);
     return {
       domains,
@@ -394,9 +401,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
       const team = teamOfNamespace(ws.metadata?.namespace ?? '');
       const host = ws.spec?.networking?.host;
       if (!team || !host || ws.metadata?.deletionTimestamp) return [];
-      const createdAt = ws.metadata?.creationTimestamp;
-      return [{ host, team, namespace: ws.metadata?.namespace ?? '', name: ws.metadata?.name ?? '',
-        createdAt: createdAt instanceof Date ? createdAt.toISOString() : String(createdAt ?? '') }];
+      return [{ host, team, namespace: ws.metadata?.namespace ?? '', name: ws.metadata?.name ?? '', createdAt: createdAtOf(ws) }];
     });
 
   /**
