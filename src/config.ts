@@ -29,6 +29,14 @@ const envSchema = z.object({
   PAVED_ALLOWED_REGISTRIES: csv.default([]),
   PAVED_LEADER_ELECTION: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   PAVED_LEASE_NAMESPACE: z.string().default('paved-system'),
+  /**
+   * `namespace/name` of the host map ConfigMap (host -> team) the WebService controller maintains for
+   * the admission policy paved-host-not-taken (deploy/admission); empty: not maintained.
+   */
+  PAVED_HOST_MAP: z
+    .string()
+    .regex(/^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'expected namespace/name of a ConfigMap, or empty')
+    .default('paved-system/paved-hosts'),
   PAVED_LEASE_DURATION_SECONDS: z.coerce.number().int().min(2).max(300).default(15),
   /**
    * Label selector limiting the Teams and WebServices this controller handles (e.g.

@@ -98,9 +98,12 @@ try {
   log.info({ server: kc.getCurrentCluster()?.server, version: version.gitVersion }, 'connected to the Kubernetes API server');
   const crds = await installCrds(kc, yamlFiles(CRD_DIR));
   log.info({ crds }, 'installed CRDs');
-  if (config.PAVED_LEADER_ELECTION) {
+  // The host map (admission's view of who serves which host) lives in a namespace of paved's own.
+  const [hostMapNamespace = '', hostMapName = ''] = config.PAVED_HOST_MAP.split('/');
+  const ownNamespaces = new Set([...(config.PAVED_LEADER_ELECTION ? [config.PAVED_LEASE_NAMESPACE] : []), ...(hostMapNamespace ? [hostMapNamespace] : [])]);
+  for (const name of ownNamespaces) {
     await kc.makeApiClient(CoreV1Api)
-      .createNamespace({ body: { metadata: { name: config.PAVED_LEASE_NAMESPACE } } })
+      .createNamespace({ body: { metadata: { name } } })
       .catch((err: unknown) => { if (!isAlreadyExists(err)) throw err; });
   }
 
@@ -126,9 +129,10 @@ try {
   const delivery = await createDeliveryController({ clients, platform, capabilities, provider, logger: log,
     workers: config.PAVED_WORKERS, resyncPeriodMs, ...(selector ? { selector } : {}) });
   const webServices = await createWebServiceController({ clients, platform, capabilities, logger: log,
-    workers: config.PAVED_WORKERS, resyncPeriodMs, rolloutInput: delivery.rolloutInput, ...(selector ? { selector } : {}) });
+    workers: config.PAVED_WORKERS, resyncPeriodMs, rolloutInput: delivery.rolloutInput, ...(selector ? { selector } : {}),
+    ...(hostMapName ? { hostMap: { namespace: hostMapNamespace, name: hostMapName } } : {}) });
   manager.addInformer(...tenancy.informers, ...delivery.informers, ...webServices.informers);
-  manager.addController(tenancy.controller, delivery.controller, webServices.controller);
+  manager.addController(tenancy.controller, delivery.controller, webServices.controller, ...webServices.extraControllers);
   cleanups.push(() => manager.stop(), () => tenancy.dispose(), () => webServices.dispose());
 
   // 5. Cost: endpoints for everyone, budget evaluation on the leader only.

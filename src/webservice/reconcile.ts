@@ -53,6 +53,7 @@ import {
   tierOf,
 } from './render/index.js';
 import { OwnWrites } from './own-writes.js';
+import { claimOrder, planHostMap, type HostClaim } from './host-map.js';
 import { calleeAllows, refusedDependencies, type RefusedDependency } from './consent.js';
 import {
   assessStatus,
@@ -68,6 +69,9 @@ export const DEPLOYER_SERVICE_ACCOUNT = 'paved-deployer';
 const WS_API_VERSION = 'paved.dev/v1alpha1';
 const MANAGED_SELECTOR = 'app.kubernetes.io/managed-by=paved,paved.dev/service';
 const DEPENDS_ON_INDEX = 'dependsOn';
+const HOST_INDEX = 'host';
+/** The one key of the host map controller: it rewrites the whole map from the cache. */
+const HOST_MAP_KEY = 'host-map';
 
 /** The child kinds paved renders, watched so that drift and readiness changes requeue the owner. */
 const CHILD_KINDS: ReadonlyArray<{ apiVersion: string; kind: string; capability?: keyof Capabilities }> = [
@@ -108,11 +112,18 @@ export interface WebServiceControllerOptions {
    */
   notReadyRequeueMs?: number;
   now?: () => Date;
+  /**
+   * The ConfigMap (host -> team) to maintain for the admission policy paved-host-not-taken; absent:
+   * not maintained (the controller's host-ownership rule still refuses taken hosts).
+   */
+  hostMap?: { namespace: string; name: string };
 }
 
 /** The parts of a running WebService controller. */
 export interface WebServiceController {
   controller: Controller;
+  /** Further controllers to run with it: the host map writer when `hostMap` is set. */
+  extraControllers: Controller[];
   /** Informers to run (add them to the manager with the controller). */
   informers: Array<Informer<KubernetesObject>>;
   webServices: Informer<WebService & KubernetesObject>;
@@ -151,6 +162,18 @@ function webServiceKeys(ws: WebService): ObjectKey[] {
   return [keyOf(ws.metadata?.namespace, ws.metadata?.name ?? ''), ...dependencyKeys(ws).map((k) => k as ObjectKey)];
 }
 
+/** A WebService's public host, lower-cased, as an index value. */
+function hostOf(ws: WebService): string[] {
+  const h = ws.spec?.networking?.host;
+  return h ? [h.toLowerCase()] : [];
+}
+
+/** The creation time as RFC 3339 (the cache may hold a Date or the API's string): comparable as text. */
+function createdAtOf(ws: WebService): string {
+  const t: unknown = ws.metadata?.creationTimestamp;
+  return t instanceof Date ? t.toISOString() : String(t ?? '');
+}
+
 function splitKeyMeta(key: ObjectKey): { namespace?: string; name: string } {
   const i = key.indexOf('/');
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
@@ -167,7 +190,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     apiVersion: WS_API_VERSION,
     kind: 'WebService',
     ...(opts.selector ? { labelSelector: opts.selector } : {}),
-    indexers: { [DEPENDS_ON_INDEX]: (ws) => dependencyKeys(ws) },
+    indexers: { [DEPENDS_ON_INDEX]: (ws) => dependencyKeys(ws), [HOST_INDEX]: (ws) => hostOf(ws) },
   });
   const namespaces = createInformer<KubernetesObject>({
     clients,
@@ -219,7 +242,8 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     const team = teamOfNamespace(ns);
     const raw = namespaces.getByName(ns)?.metadata?.annotations?.[DOMAINS_ANNOTATION] ?? '';
     const domains = raw.split(',').map((d) => d.trim()).filter(Boolean);
-    const order = (o: WebService): string => `${o.metadata?.creationTimestamp ?? ''}|${o.metadata?.namespace}/${o.metadata?.name}`;
+    // The same order as the host map's (claimOrder), so admission and the controller agree on the winner.
+    const order = (o: WebService): string => claimOrder({ createdAt: createdAtOf(o), namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
     const mine = order(ws);
     return {
       domains,
@@ -371,6 +395,43 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     return available ? undefined : { requeueAfter: opts.notReadyRequeueMs ?? 300_000 };
   }
 
+  /** Every WebService's claim on its host, from the cache (WebServices outside a team namespace claim nothing). */
+  const hostClaims = (): HostClaim[] =>
+    webServices.list().flatMap((ws) => {
+      const team = teamOfNamespace(ws.metadata?.namespace ?? '');
+      const host = ws.spec?.networking?.host;
+      if (!team || !host || ws.metadata?.deletionTimestamp) return [];
+      return [{ host, team, namespace: ws.metadata?.namespace ?? '', name: ws.metadata?.name ?? '', createdAt: createdAtOf(ws) }];
+    });
+
+  /**
+   * The host map writer: one key, the whole map planned from the cache (planHostMap) and applied with
+   * server-side apply under the WebService controller's field manager when it differs from the last
+   * write (at start, from the live object). Keys this manager stops sending are removed by the apply.
+   */
+  function hostMapController(ref: { namespace: string; name: string }): Controller {
+    let lastData: string | undefined;
+    const c = createController({
+      name: 'webservice-host-map',
+      workers: 1,
+      ...(opts.logger ? { logger: opts.logger } : {}),
+      reconcile: async (_key, ctx) => {
+        const plan = planHostMap(hostClaims());
+        const data = JSON.stringify(plan.data);
+        if (plan.dropped) ctx.log.warn({ dropped: plan.dropped, kept: Object.keys(plan.data).length }, 'host map full: the newest hosts are left out of admission (the controller still checks them)');
+        if (data === lastData) return;
+        const desired = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ref.name, namespace: ref.namespace, labels: { 'app.kubernetes.io/part-of': 'paved' } }, data: plan.data };
+        const res = await applyObject(clients, desired as unknown as KubernetesObject, { fieldManager: FieldManagers.webService });
+        lastData = data;
+        if (res.sent) ctx.log.info({ hosts: Object.keys(plan.data).length }, 'host map written');
+      },
+    });
+    c.watch(webServices, () => [HOST_MAP_KEY]);
+    c.watch(namespaces, () => [HOST_MAP_KEY]); // a namespace's team label decides whose host it is
+    c.enqueue(HOST_MAP_KEY);
+    return c;
+  }
+
   const controller = createController({
     name: 'webservice',
     reconcile,
@@ -386,9 +447,16 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
   for (const inf of children.values()) controller.watch(inf, toOwner);
   // A namespace's team label feeds every object's labels.
   controller.watch(namespaces, (ns) => webServices.list(ns.metadata?.name).map((ws) => keyOf(ws.metadata?.namespace, ws.metadata?.name ?? '')));
+  // Releasing a host (the winner deleted, or moved to another host) lets a refused claimant through:
+  // the update's old object carries the old host, so both old and new hosts' claimants are requeued.
+  controller.watch(webServices, (ws) =>
+    hostOf(ws).flatMap((h) => webServices.byIndex(HOST_INDEX, h).map((o) => keyOf(o.metadata?.namespace, o.metadata?.name ?? ''))),
+  );
+  const extraControllers = opts.hostMap ? [hostMapController(opts.hostMap)] : [];
   const dispose = addWebServiceSource(webServices);
   return {
     controller,
+    extraControllers,
     informers: [webServices as unknown as Informer<KubernetesObject>, namespaces, ...children.values()],
     webServices,
     capabilities,

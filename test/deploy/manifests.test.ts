@@ -76,6 +76,16 @@ describe('deploy/paved', () => {
     expect(byName('ServiceAccount', SERVICE_ACCOUNT).metadata.namespace).toBe(INSTALL_NAMESPACE);
   });
 
+  it('lets the controller write only the host map ConfigMap it is configured with', () => {
+    const role = byName('Role', 'paved-host-map');
+    expect(permissions(role.rules)).toEqual(['|configmaps|*|create', '|configmaps|paved-hosts|get', '|configmaps|paved-hosts|patch']);
+    const env = byName('ConfigMap', 'paved-config').data;
+    expect(env['PAVED_HOST_MAP']).toBe(`${INSTALL_NAMESPACE}/paved-hosts`);
+    // The admission policy reads the same map.
+    const binding = loadManifests(ADMISSION_DIR).find((m) => m.doc.kind === 'ValidatingAdmissionPolicyBinding' && m.doc.metadata.name === 'paved-host-not-taken');
+    expect(binding?.doc.spec.paramRef).toMatchObject({ name: 'paved-hosts', namespace: INSTALL_NAMESPACE, parameterNotFoundAction: 'Allow' });
+  });
+
   it('names the same controller user as the admission parameters', () => {
     const params = loadManifests(ADMISSION_DIR).find((m) => m.doc.kind === 'ConfigMap' && m.doc.metadata.name === 'paved-admission');
     expect(params?.doc.metadata.namespace).toBe(INSTALL_NAMESPACE);

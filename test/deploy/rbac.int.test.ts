@@ -59,6 +59,16 @@ describe('paved running as its ServiceAccount with the shipped RBAC', () => {
     expect(metricValue(await controller.metrics(), 'paved_leader')).toBe(1);
   });
 
+  it('writes the host map with the Role paved-host-map (create, then get/patch by name)', async () => {
+    const map = await eventually(async () => {
+      const cm = await admin.get<Record<string, any>>({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name: 'paved-hosts' });
+      expect(cm).toBeDefined();
+      return cm!;
+    }, { timeoutMs: 60_000 });
+    expect(map['metadata'].managedFields.map((m: { manager: string }) => m.manager)).toEqual(['paved-webservice']);
+    expect(controller.hasLogged('host map written')).toBe(true);
+  });
+
   it('provisions a Team with two environments to Ready, every object written by the ServiceAccount', async () => {
     const name = `rbac-${run}`;
     teams.push(name);

@@ -142,6 +142,8 @@ export function startControllerProcess(opts: ControllerProcessOptions): Controll
     PAVED_LEADER_ELECTION: 'true',
     PAVED_LEASE_NAMESPACE: opts.leaseNamespace,
     PAVED_LEASE_DURATION_SECONDS: String(opts.leaseDurationSeconds ?? 4),
+    // The host map next to the Lease: per test, never the cluster's paved-system/paved-hosts.
+    PAVED_HOST_MAP: `${opts.leaseNamespace}/paved-hosts`,
     PAVED_LOG_LEVEL: 'info',
     ...opts.env,
   };
