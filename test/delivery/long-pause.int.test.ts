@@ -45,7 +45,8 @@ describe('a very long pause', () => {
     const short = await reconcilesDuringPause('10m', 3_000);
     const long = await reconcilesDuringPause('600h', 3_000);
     expect(long.message).toMatch(/pausing for 21[56]\d{4}s more/);
-    // Before the cap the 600h pause requeued every millisecond: thousands in 3 s.
-    expect(long.count).toBeLessThanOrEqual(short.count + 2);
+    // Before the cap the 600h pause requeued every millisecond: thousands in 3 s. Both counts also hold
+    // the reconciles that watch events bring (pods, ReplicaSets), which vary from run to run.
+    expect(long.count).toBeLessThanOrEqual(short.count + 10);
   });
 });

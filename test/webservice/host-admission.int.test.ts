@@ -51,8 +51,13 @@ const webServiceBody = (namespace: string, name: string, host: string) => ({
   metadata: { name, namespace, labels: { [RUN_LABEL]: run } },
   spec: { image: 'ghcr.io/acme/shop:1.0.0', networking: { visibility: 'public', host } },
 });
-const createWebService = (namespace: string, name: string, host: string) =>
-  admin.request({ method: 'POST', path: `/apis/paved.dev/v1alpha1/namespaces/${namespace}/webservices`, body: webServiceBody(namespace, name, host) });
+const createWebService = (namespace: string, name: string, host: string, dryRun = false) =>
+  admin.request({
+    method: 'POST',
+    path: `/apis/paved.dev/v1alpha1/namespaces/${namespace}/webservices`,
+    ...(dryRun ? { query: { dryRun: 'All' } } : {}),
+    body: webServiceBody(namespace, name, host),
+  });
 const createRoute = (namespace: string, name: string, host: string) =>
   admin.request({
     method: 'POST',
@@ -128,12 +133,11 @@ describe('host uniqueness at admission (paved-host-not-taken and the host map)',
     const wsA = await get('paved.dev/v1alpha1', 'WebService', nsA, 'shop');
     const mapBefore = await get('v1', 'ConfigMap', mapNs, 'paved-hosts');
 
-    // The policy reads the map through the API server's informer: the refusal arrives once it has it.
-    const deniedWs = await eventually(async () => {
-      const r = await refusal(createWebService(nsB, 'copycat', host));
-      expect(r.status).toBe(403);
-      return r;
-    }, { timeoutMs: 30_000 });
+    // The policy and the map reach the API server's admission through its informers: probe with dry
+    // runs (a probe admitted too early must not create the object), then create for real.
+    await eventually(async () => expect((await refusal(createWebService(nsB, 'copycat', host, true))).status).toBe(403), { timeoutMs: 30_000 });
+    const deniedWs = await refusal(createWebService(nsB, 'copycat', host));
+    expect(deniedWs.status).toBe(403);
     expect(deniedWs.message).toContain(`spec.networking.host: host ${host} is already served by team team-a (namespace ${nsB} belongs to team team-b)`);
     expect(deniedWs.message).toContain(`${POLICY}-${run}`);
     const deniedRoute = await refusal(createRoute(nsB, 'copycat', host));

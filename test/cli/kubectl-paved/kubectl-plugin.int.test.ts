@@ -154,6 +154,6 @@ describe('kubectl paved through the real kubectl', () => {
     const start = seen.indexOf(10);
     expect(seen.slice(0, start).every((w) => w === 0)).toBe(true);
     expect(seen.slice(start)).toEqual([10, 50, 100, 0]);
-    expect(env.weights).toEqual([0, 10, 50, 100, 0]);
+    await eventually(async () => expect(env.weights).toEqual([0, 10, 50, 100, 0]), SLOW);
   });
 });
