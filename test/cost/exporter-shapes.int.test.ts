@@ -336,15 +336,22 @@ describe.skipIf(!sharedClusterHasExporters())('a real Job on the local cluster, 
 
   it('charges the pod only for the steps it was Pending or Running, not while it is listed as Succeeded', async () => {
     // What kube-state-metrics exported: the finished pod is still listed (phase Succeeded) after it ran.
-    const succeeded = await rawSamples(prom.url, `kube_pod_status_phase{namespace="${namespace}",pod="${pod}",phase="Succeeded"} == 1`, Date.now() / 1000, 3 * HOUR);
-    const lastRunning = Math.max(...(await rawSamples(prom.url, `kube_pod_status_phase{namespace="${namespace}",pod="${pod}",phase=~"Pending|Running"} == 1`, Date.now() / 1000, 3 * HOUR)).flatMap((s) => s.values.map(([t]) => t)));
-    expect(succeeded.flatMap((s) => s.values.map(([t]) => t)).filter((t) => t > lastRunning).length).toBeGreaterThan(10);
+    const at = Date.now() / 1000;
+    const timesAt1 = async (phase: string) =>
+      (await rawSamples(prom.url, `kube_pod_status_phase{namespace="${namespace}",pod="${pod}",phase=~"${phase}"}`, at, 3 * HOUR))
+        .flatMap((s) => s.values.filter(([, v]) => Number(v) === 1).map(([t]) => t));
+    const ran = await timesAt1('Pending|Running');
+    const finished = (await timesAt1('Succeeded')).filter((t) => t > Math.max(...ran));
+    process.stderr.write(`[figure] real Job: ${ran.length} samples Pending|Running, then ${finished.length} samples Succeeded (still listed)\n`);
+    expect(ran.length).toBeGreaterThan(HOLD_SECONDS / 2);
+    expect(finished.length).toBeGreaterThan(10);
     const hand = await handHours();
     const charged = hand.flatMap((h) => h.chargedSteps);
     const listed = hand.flatMap((h) => h.listedSteps);
     expect(charged.length).toBeGreaterThan(0);
     // At least one whole step in which the pod was listed but had finished.
     expect(listed.filter((t) => !charged.includes(t)).length).toBeGreaterThan(0);
+    process.stderr.write(`[figure] real Job: ${charged.length} steps charged, ${listed.length} steps listed; hand ${JSON.stringify(hand.map((h) => h.quantities))}\n`);
 
     const body = await json<TeamBody>(costApp(), `/cost/teams/${team}?window=2h&step=1h`);
     expect(body.byService.map((s) => `${s.namespace}/${s.service}`)).toEqual([`${namespace}/report`]);
@@ -370,6 +377,7 @@ describe.skipIf(!sharedClusterHasExporters())('a real Job on the local cluster, 
     // A threshold between the utilisation of the time it ran and that of the time it was listed: idle
     // only if the finished time were charged.
     expect(whileListed).toBeLessThan(whileRun);
+    process.stderr.write(`[figure] real Job: CPU utilisation ${whileRun} over the time it ran, ${whileListed} had the listed time been charged\n`);
     const between = (whileRun + whileListed) / 2;
     expect(await idleWith(parsePricing({ idle: { cpuUtilisationBelow: Math.min(1, between) } })), `utilisation ${whileRun} ran, ${whileListed} listed`).toEqual([]);
     expect(completedAt).toBeGreaterThan(0);

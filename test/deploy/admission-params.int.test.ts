@@ -35,7 +35,7 @@ async function bindPolicy(tag: string): Promise<{ namespace: string; remove: () 
         failurePolicy: 'Fail',
         paramKind: { apiVersion: 'v1', kind: 'ConfigMap' },
         matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['secrets'] }] },
-        validations: [{ expression: "params.data[?'deny'].orValue('') != 'yes'", message: `refused by the param of ${name}` }],
+        validations: [{ expression: "params.data[?'deny'].orValue('') != 'yes'", message: `refused by the param of ${name}`, reason: 'Forbidden' }],
       },
     },
   });
