@@ -6,18 +6,30 @@
  * another team mid-hour, a pod whose service label changes, a team with no data. Expected figures
  * are computed by hand, time-weighted from the shapes (test/cost/hand-computation.ts), per hourly
  * bucket within 0.5%.
+ *
+ * Then the same on the real exporters: a real Job on the shared cluster (kwok's upstream stages run
+ * its pod to completion), its requests and phases read through kube-state-metrics by a real
+ * Prometheus, priced by the cost service with its clock set to the end of the running hour, and
+ * compared with a hand computation from the samples that Prometheus holds (test/cost/real-samples.ts).
  */
 import { Hono } from 'hono';
-import { beforeAll, describe, expect, it } from 'vitest';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCostRoutes } from '../../src/cost/routes.js';
 import { createCostService } from '../../src/cost/service.js';
 import { createCostPrometheus, type CostPrometheus } from '../../src/cost/prometheus.js';
+import { DEFAULT_PRICING, parsePricing, type Pricing } from '../../src/cost/pricing.js';
 import { costRangeQuery } from '../../src/cost/queries.js';
 import { staticTeamDirectory } from '../../src/cost/teams.js';
+import { KubeClients } from '../../src/kube/index.js';
+import { USAGE_ANNOTATIONS } from '../../src/localcluster/exporters.js';
 import type { ApiEnv, Caller } from '../../src/server/caller.js';
 import { costHistoryOpenMetrics, STANDARD_END, type ContainerShape, type CostHistory } from '../support/cost-history.js';
-import { startPrometheus } from '../support/prometheus.js';
+import { adminKubeConfig, createTestNamespace, uniqueName } from '../support/cluster.js';
+import { eventually } from '../support/eventually.js';
+import { scrapeSharedCluster, sharedClusterHasExporters, startPrometheus, stopScrapingSharedCluster, type LocalPrometheus } from '../support/prometheus.js';
 import { handCost, handQuantities, sumHand, zero, type HandQuantities } from './hand-computation.js';
+import { STEP, handPodHour, podSamples, rawSamples, type PodHour } from './real-samples.js';
 
 const HOUR = 3600;
 const MIN = 60;
@@ -219,8 +231,155 @@ describe('cost on exporter-shaped history', () => {
     expect((await unavailable.json()) as Record<string, string>).toMatchObject({ code: 'PrometheusUnavailable' });
   });
 
-  // Not written yet (issue 11 stays open for it): kube-state-metrics now runs in the local cluster
-  // (test/cost/real-exporters.int.test.ts shows the pattern); run a real Job to completion there and
-  // read its cost through kube-state-metrics.
-  it.todo('a real Job on the local cluster, read through kube-state-metrics');
+});
+
+/** The real Job: its pod's requests and the use kwok simulates for it. */
+const JOB = { cpu: 0.5, memoryMi: 256, usedCpu: 0.5, usedMemoryMi: 200 } as const;
+/** Held Pending at least this long before it may run (a Job waiting for its turn). */
+const HOLD_SECONDS = 45;
+/** The scheduling gate that holds the pod (removed by the test, as a queueing controller would). */
+const GATE = 'paved.dev/test-hold';
+
+type Obj = KubernetesObject & Record<string, any>;
+const sleepUntil = async (epochSeconds: number) => {
+  while (Date.now() / 1000 < epochSeconds) await new Promise((r) => setTimeout(r, Math.min(1000, epochSeconds * 1000 - Date.now() + 5)));
+};
+
+describe.skipIf(!sharedClusterHasExporters())('a real Job on the local cluster, read through kube-state-metrics', () => {
+  const kube = KubeClients.fromKubeConfig(adminKubeConfig());
+  const team = uniqueName('cost-job');
+  let prom: LocalPrometheus;
+  let namespace = '';
+  let pod = '';
+  let completedAt = 0;
+  let hourEnd = 0;
+
+  const costApp = (pricing: Pricing = DEFAULT_PRICING) => {
+    const cost = createCostService({ prometheus: createCostPrometheus({ url: prom.url }), teams: staticTeamDirectory([{ name: team }]), pricing, now: () => new Date(hourEnd * 1000) });
+    const app = new Hono<ApiEnv>();
+    app.use('*', async (c, next) => {
+      c.set('caller', finance);
+      await next();
+    });
+    app.route('/', createCostRoutes({ cost }));
+    return app;
+  };
+  const json = async <T>(app: Hono<ApiEnv>, path: string): Promise<T> => {
+    const res = await app.request(path);
+    expect(res.status, `${path}: ${await res.clone().text()}`).toBe(200);
+    return (await res.json()) as T;
+  };
+  /** The hand computation of both hours of the window (the run may cross an hour). */
+  const handHours = async (): Promise<PodHour[]> => {
+    const samples = await podSamples(prom.url, namespace, pod, Date.now() / 1000, 3 * HOUR);
+    return [hourEnd - HOUR, hourEnd].map((end) => handPodHour(samples, end));
+  };
+
+  beforeAll(async () => {
+    prom = await startPrometheus({ scrapeIntervalSeconds: 1 });
+    await scrapeSharedCluster(prom);
+    namespace = await createTestNamespace(team, { 'paved.dev/team': team, 'paved.dev/environment': 'prod' });
+    await kube.request({
+      method: 'POST',
+      path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
+      body: {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'report', namespace },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            metadata: {
+              labels: { 'paved.dev/service': 'report' },
+              annotations: { [USAGE_ANNOTATIONS.cpu]: `${JOB.usedCpu * 1000}m`, [USAGE_ANNOTATIONS.memory]: `${JOB.usedMemoryMi}Mi` },
+            },
+            spec: {
+              restartPolicy: 'Never',
+              schedulingGates: [{ name: GATE }],
+              containers: [{ name: 'main', image: 'registry.example/report:1.0.0', resources: { requests: { cpu: `${JOB.cpu * 1000}m`, memory: `${JOB.memoryMi}Mi` } } }],
+            },
+          },
+        },
+      },
+    });
+    const created = Date.now() / 1000;
+    pod = await eventually(async () => {
+      const pods = await kube.list<Obj>('v1', 'Pod', { namespace, labelSelector: 'job-name=report' });
+      expect(pods.items).toHaveLength(1);
+      return pods.items[0]!.metadata!.name!;
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+    // Let it run shortly before a 5-minute step ends, so that it completes in that step and the next
+    // step (the pod listed, finished) comes soon.
+    let release = created + HOLD_SECONDS;
+    const toBoundary = STEP - (release % STEP);
+    if (toBoundary < 20) release += toBoundary + STEP - 40;
+    else if (toBoundary > 40) release += toBoundary - 40;
+    await sleepUntil(release);
+    await kube.request({ method: 'PATCH', path: `/api/v1/namespaces/${namespace}/pods/${pod}`, contentType: 'application/json-patch+json', body: [{ op: 'remove', path: '/spec/schedulingGates' }] });
+    await eventually(async () => {
+      const job = await kube.get<Obj>({ apiVersion: 'batch/v1', kind: 'Job', namespace, name: 'report' });
+      expect(job?.status?.succeeded).toBe(1);
+      expect((await kube.get<Obj>({ apiVersion: 'v1', kind: 'Pod', namespace, name: pod }))?.status?.phase).toBe('Succeeded');
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+    completedAt = Date.now() / 1000;
+    // The finished pod stays listed (by design of kube-state-metrics): wait into the next step, plus
+    // a margin of scrapes, so that a whole step holds it finished but listed.
+    await sleepUntil(Math.ceil(completedAt / STEP) * STEP + 20);
+    // Paved's queries and the hand computation then read the same samples (kwok's counters keep growing).
+    await stopScrapingSharedCluster(prom);
+    hourEnd = Math.ceil(Date.now() / 1000 / HOUR) * HOUR;
+  }, 600_000);
+
+  afterAll(async () => {
+    await kube.delete({ apiVersion: 'batch/v1', kind: 'Job', namespace, name: 'report' }).catch(() => false);
+  });
+
+  it('charges the pod only for the steps it was Pending or Running, not while it is listed as Succeeded', async () => {
+    // What kube-state-metrics exported: the finished pod is still listed (phase Succeeded) after it ran.
+    const at = Date.now() / 1000;
+    const timesAt1 = async (phase: string) =>
+      (await rawSamples(prom.url, `kube_pod_status_phase{namespace="${namespace}",pod="${pod}",phase=~"${phase}"}`, at, 3 * HOUR))
+        .flatMap((s) => s.values.filter(([, v]) => Number(v) === 1).map(([t]) => t));
+    const ran = await timesAt1('Pending|Running');
+    const finished = (await timesAt1('Succeeded')).filter((t) => t > Math.max(...ran));
+    process.stderr.write(`[figure] real Job: ${ran.length} samples Pending|Running, then ${finished.length} samples Succeeded (still listed)\n`);
+    expect(ran.length).toBeGreaterThan(HOLD_SECONDS / 2);
+    expect(finished.length).toBeGreaterThan(10);
+    const hand = await handHours();
+    const charged = hand.flatMap((h) => h.chargedSteps);
+    const listed = hand.flatMap((h) => h.listedSteps);
+    expect(charged.length).toBeGreaterThan(0);
+    // At least one whole step in which the pod was listed but had finished.
+    expect(listed.filter((t) => !charged.includes(t)).length).toBeGreaterThan(0);
+    process.stderr.write(`[figure] real Job: ${charged.length} steps charged, ${listed.length} steps listed; hand ${JSON.stringify(hand.map((h) => h.quantities))}\n`);
+
+    const body = await json<TeamBody>(costApp(), `/cost/teams/${team}?window=2h&step=1h`);
+    expect(body.byService.map((s) => `${s.namespace}/${s.service}`)).toEqual([`${namespace}/report`]);
+    const series = body.byService[0]!.series;
+    expect(series).toHaveLength(2);
+    hand.forEach((h, i) => closeLine(series[i]!, h.quantities, `hour ${i}`));
+    closeLine(body.totals, sumHand(hand.map((h) => h.quantities)), 'total');
+    // In plain numbers: the request times the charged steps, less than the listed steps would give.
+    close(body.totals['cpuRequestedCoreHours']!, (JOB.cpu * charged.length * STEP) / HOUR, 'cpu requested = request x charged steps');
+    expect(body.totals['cpuRequestedCoreHours']!).toBeLessThan(hand.reduce((a, h) => a + h.cpuRequestedIfListed, 0) * 0.999);
+    expect(body.totals['memoryRequestedGiBHours']!).toBeLessThan(hand.reduce((a, h) => a + h.memoryRequestedIfListed, 0) * 0.999);
+  });
+
+  it('is not reported idle because of the time it stayed listed after it finished', async () => {
+    const hand = await handHours();
+    const used = hand.reduce((a, h) => a + h.quantities.cpuUsed, 0);
+    const whileRun = used / hand.reduce((a, h) => a + h.quantities.cpuRequested, 0);
+    const whileListed = used / hand.reduce((a, h) => a + h.cpuRequestedIfListed, 0);
+    const idleWith = async (pricing: Pricing) =>
+      (await json<{ idle: Array<{ service: string }> }>(costApp(pricing), `/cost/teams/${team}/idle?window=2h`)).idle.map((s) => s.service);
+    // The default threshold: the verdict follows the time it ran.
+    expect(await idleWith(DEFAULT_PRICING), `utilisation ${whileRun} while it ran`).toEqual(whileRun < DEFAULT_PRICING.idle.cpuUtilisationBelow ? ['report'] : []);
+    // A threshold between the utilisation of the time it ran and that of the time it was listed: idle
+    // only if the finished time were charged.
+    expect(whileListed).toBeLessThan(whileRun);
+    process.stderr.write(`[figure] real Job: CPU utilisation ${whileRun} over the time it ran, ${whileListed} had the listed time been charged\n`);
+    const between = (whileRun + whileListed) / 2;
+    expect(await idleWith(parsePricing({ idle: { cpuUtilisationBelow: Math.min(1, between) } })), `utilisation ${whileRun} ran, ${whileListed} listed`).toEqual([]);
+    expect(completedAt).toBeGreaterThan(0);
+  });
 });

@@ -6,7 +6,9 @@
 import type { TestProject } from 'vitest/node';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ensurePrometheusBinaries } from '../../src/localcluster/binaries.js';
+import { KubeClients } from '../../src/kube/index.js';
 import { startProvidedCluster, type ProvidedCluster } from './providers.js';
+import { keepConfigMapParamInformer } from './param-informers.js';
 import { installCrds, projectCrdFiles, thirdPartyCrdFiles } from './crds.js';
 
 declare module 'vitest' {
@@ -26,6 +28,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const files = [...(await thirdPartyCrdFiles({ onProgress: log })), ...projectCrdFiles()];
     log(`installing ${files.length} CRDs`);
     await installCrds(kc, files, 'paved-tests');
+    // Before any test binds a ConfigMap-param policy (see param-informers.ts); PAVED_TEST_KEEP_PARAM_INFORMERS=0
+    // leaves it out, which reproduces kubernetes/kubernetes#130887 (test/deploy/admission-params.int.test.ts).
+    if (process.env['PAVED_TEST_KEEP_PARAM_INFORMERS'] !== '0') await keepConfigMapParamInformer(KubeClients.fromKubeConfig(kc));
   } catch (err) {
     await stop();
     throw err;

@@ -34,3 +34,29 @@ export async function scrapeSharedCluster(prom: LocalPrometheus): Promise<boolea
 export function sharedClusterHasExporters(): boolean {
   return (inject('cluster').scrapeTargets ?? []).length > 0;
 }
+
+/**
+ * Stops `prom` scraping the shared cluster's exporters and waits until no new sample arrives, so
+ * that a test can compare what paved computes with the raw samples, both from the same data.
+ */
+export async function stopScrapingSharedCluster(prom: LocalPrometheus, timeoutMs = 30_000): Promise<void> {
+  for (const t of inject('cluster').scrapeTargets ?? []) await prom.removeTarget(t.job, `${t.hostPort}${t.metricsPath}`);
+  const newest = async (): Promise<number> => {
+    const res = await fetch(`${prom.url}/api/v1/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ query: 'max(timestamp({__name__=~"kube_pod_status_phase|container_cpu_usage_seconds_total"}))' }),
+    });
+    const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
+    return Number(body.data?.result?.[0]?.value[1] ?? 0);
+  };
+  const deadline = Date.now() + timeoutMs;
+  let last = await newest();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 3_000));
+    const now = await newest();
+    if (now === last) return;
+    if (Date.now() > deadline) throw new Error(`Prometheus ${prom.url} still scrapes the cluster ${timeoutMs} ms after its targets were removed`);
+    last = now;
+  }
+}
