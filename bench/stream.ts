@@ -153,7 +153,7 @@ async function memoryWorld(): Promise<World> {
   const teams = new MemoryCache();
   const namespaces = new MemoryCache();
   const webServices = new MemoryCache();
-  namespaces.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench', labels: { 'app.kubernetes.io/managed-by': 'paved', 'paved.dev/team': 'bench' } } } as KubernetesObject);
+  namespaces.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench', labels: { 'app.kubernetes.io/managed-by': 'paved', 'paved.dev/team': 'bench' } } });
   teams.upsert({ apiVersion: 'paved.dev/v1alpha1', kind: 'Team', metadata: { name: 'bench' }, spec: { owners: { groups: ['bench'] } } } as KubernetesObject);
   const ws = (marker: number): KubernetesObject =>
     ({

@@ -67,7 +67,7 @@ export function normalizeDelivery(input: DeliverySpecInput | undefined): Deliver
   return {
     steps,
     ...(background ? { background } : {}),
-    advanceRule: rule as AdvanceRule,
+    advanceRule: rule,
     progressDeadlineMs: (d.progressDeadlineSeconds ?? 600) * 1000,
     scaleDownDelayMs: (d.scaleDownDelaySeconds ?? 30) * 1000,
   };

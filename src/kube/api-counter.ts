@@ -98,7 +98,7 @@ export class ApiCallCounter {
     let n = 0;
     for (const [k, v] of this.counts) {
       const [verb = '', resource = ''] = k.split(' ');
-      if (verbs && !verbs.includes(verb as ApiVerb)) continue;
+      if (verbs && !verbs.includes(verb)) continue;
       if (filter.resource && resource !== filter.resource && !resource.startsWith(`${filter.resource}/`)) continue;
       n += v;
     }

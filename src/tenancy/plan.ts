@@ -204,7 +204,7 @@ export function assessTeamStatus(input: TeamStatusInput): TeamStatus {
   const failed = outcomes.filter((o) => o.error);
   const writes = outcomes.reduce((n, o) => n + o.writes, 0);
   const pending = outcomes.filter((o) => !o.live || o.pending).length + plan.terminating.length;
-  let conditions: Condition[] = (team.status?.conditions as Condition[] | undefined) ?? [];
+  let conditions: Condition[] = (team.status?.conditions) ?? [];
   const gen = generation !== undefined ? { observedGeneration: generation } : {};
 
   if (plan.conflicts.length > 0) {

@@ -154,7 +154,7 @@ export function createTenancyReconciler(deps: TenancyDeps): Reconciler {
         const written = await apply(deps.clients, obj, current);
         if (written) outcome.writes++;
         const after = written ?? current;
-        if (obj.kind === 'Namespace' && after) outcome.live = after as V1Namespace;
+        if (obj.kind === 'Namespace' && after) outcome.live = after;
         if (obj.kind === 'RoleBinding' && after?.metadata?.creationTimestamp) {
           deployerBindingCreated = Date.parse(String(after.metadata.creationTimestamp));
         }
@@ -164,7 +164,7 @@ export function createTenancyReconciler(deps: TenancyDeps): Reconciler {
         step = obj;
         const written = await apply(deployer, obj, cached(obj));
         if (written) outcome.writes++;
-        if (obj.kind === 'ResourceQuota') outcome.quota = (written ?? cached(obj)) as V1ResourceQuota;
+        if (obj.kind === 'ResourceQuota') outcome.quota = (written ?? cached(obj));
       }
     } catch (err) {
       const fresh = deployerBindingCreated !== undefined && now().getTime() - deployerBindingCreated < (deps.rbacPropagationMs ?? 30_000);
@@ -177,7 +177,7 @@ export function createTenancyReconciler(deps: TenancyDeps): Reconciler {
         outcome.error = { reason, message: `${step?.kind}/${step?.metadata?.name}: ${describeError(err)}` };
       }
     }
-    outcome.quota ??= deps.caches.objects.get('ResourceQuota')?.get(keyOf(ns.name, TenancyNames.quota)) as V1ResourceQuota | undefined;
+    outcome.quota ??= deps.caches.objects.get('ResourceQuota')?.get(keyOf(ns.name, TenancyNames.quota));
     return outcome;
   }
 
@@ -268,7 +268,7 @@ export function createTenancyReconciler(deps: TenancyDeps): Reconciler {
     } catch (err) {
       // The CRD schema should make this impossible; if it happens, retrying cannot help.
       const message = `spec: ${describeError(err)}`;
-      let conditions = setCondition(team.status?.conditions as Condition[] | undefined, readyCondition(false, Reasons.InvalidSpec, message, team.metadata?.generation), now());
+      let conditions = setCondition(team.status?.conditions, readyCondition(false, Reasons.InvalidSpec, message, team.metadata?.generation), now());
       conditions = setCondition(conditions, degradedCondition(true, Reasons.InvalidSpec, message, team.metadata?.generation), now());
       await writeStatus(deps.clients, team, { ...team.status, conditions });
       throw new InvalidSpecError('spec', describeError(err), { cause: err });
@@ -302,7 +302,7 @@ export function createTenancyReconciler(deps: TenancyDeps): Reconciler {
     const before = (team.status?.conditions ?? []) as Condition[];
     const status = assessTeamStatus({ team, plan, outcomes, removing, now: now() });
     const written = await writeStatus(deps.clients, team, status);
-    if (written.changed && deps.events) await deps.events.recordConditionTransitions(team, before, status.conditions as Condition[]);
+    if (written.changed && deps.events) await deps.events.recordConditionTransitions(team, before, status.conditions);
     const failed = outcomes.find((o) => o.error);
     if (failed?.error) {
       throw new TenancyApplyError(`team ${key}: namespace ${failed.name}: ${failed.error.message}`);

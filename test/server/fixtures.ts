@@ -47,7 +47,7 @@ export function teamNamespace(name: string, team: string): KubernetesObject {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'paved', 'paved.dev/team': team } },
-  } as KubernetesObject;
+  };
 }
 
 /** The caches of a small world: team-a (ns team-a) and team-b (ns team-b-dev, team-b-prod). */

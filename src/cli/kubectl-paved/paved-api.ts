@@ -18,7 +18,7 @@ export const RECOMMENDATIONS_PATH = (team: string) => `${API_PREFIX}/teams/${enc
 export async function bearerToken(kc: KubeConfig, flag: string | undefined): Promise<string | undefined> {
   if (flag) return flag;
   const opts: { headers?: Record<string, string> } = { headers: {} };
-  await kc.applyToHTTPSOptions(opts as never);
+  await kc.applyToHTTPSOptions(opts);
   const auth = opts.headers?.Authorization ?? opts.headers?.authorization;
   return typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
 }

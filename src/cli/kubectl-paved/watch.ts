@@ -175,7 +175,7 @@ export function serviceSources(kc: KubeConfig, namespace: string, name: string):
         ...(stable ? { stable } : {}),
         ...(canary ? { canary } : {}),
         ...(route ? { route } : {}),
-      } as ServiceView;
+      };
     },
   };
 }

@@ -76,7 +76,7 @@ export function renderServiceTree(view: ServiceView, now: Date, c: Colors = plai
 
 /** The steps of the WebService's delivery spec, normalized by src/delivery. */
 export function stepsOf(ws: WebService): readonly Step[] {
-  return normalizeDelivery(ws.spec?.delivery as DeliverySpecInput | undefined).steps;
+  return normalizeDelivery(ws.spec?.delivery).steps;
 }
 
 function phaseText(state: RolloutState, c: Colors): string {
