@@ -65,31 +65,33 @@ export function planTenancy(
 ): TenancyPlan {
   const teamName = team.metadata?.name ?? '';
   const plan: TenancyPlan = { provision: [], conflicts: [], removals: [], terminating: [] };
-  for (const ns of desired) {
-    const live = observed(ns.name);
-    const liveTeam = live?.metadata?.labels?.[Labels.team];
-    if (live && liveTeam !== teamName) {
-      plan.conflicts.push({
-        namespace: ns.name,
-        message: liveTeam
-          ? `namespace ${ns.name} already belongs to team ${liveTeam}`
-          : `namespace ${ns.name} already exists and is not managed by paved`,
-      });
-    } else if (live?.status?.phase === 'Terminating' || live?.metadata?.deletionTimestamp) {
-      plan.terminating.push(ns.name);
-    } else {
-      plan.provision.push(ns);
-    }
-  }
+  for (const ns of desired) placeNamespace(plan, ns, observed(ns.name), teamName);
   const wanted = new Set(desired.map((d) => d.name));
-  const deletionPolicy = team.spec.deletionPolicy ?? 'Retain';
+  const action = (team.spec.deletionPolicy ?? 'Retain') === 'Delete' ? 'delete' : 'release';
   for (const ns of owned) {
     const name = ns.metadata?.name ?? '';
     if (wanted.has(name) || !isManagedNamespace(ns, teamName) || ns.metadata?.deletionTimestamp) continue;
-    plan.removals.push({ namespace: name, action: deletionPolicy === 'Delete' ? 'delete' : 'release' });
+    plan.removals.push({ namespace: name, action });
   }
   plan.removals.sort((a, b) => a.namespace.localeCompare(b.namespace));
   return plan;
+}
+
+/** One desired namespace: a conflict (someone else's), terminating (wait), or to provision. */
+function placeNamespace(plan: TenancyPlan, ns: TenantNamespace, live: V1Namespace | undefined, teamName: string): void {
+  const liveTeam = live?.metadata?.labels?.[Labels.team];
+  if (live && liveTeam !== teamName) {
+    plan.conflicts.push({
+      namespace: ns.name,
+      message: liveTeam
+        ? `namespace ${ns.name} already belongs to team ${liveTeam}`
+        : `namespace ${ns.name} already exists and is not managed by paved`,
+    });
+  } else if (live?.status?.phase === 'Terminating' || live?.metadata?.deletionTimestamp) {
+    plan.terminating.push(ns.name);
+  } else {
+    plan.provision.push(ns);
+  }
 }
 
 /**
