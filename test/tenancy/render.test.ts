@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Team } from '../../src/api/index.js';
 import { DEPLOYER_RULES, TEAM_RULES, renderTenancy, subjectsOf, type TenancyPlatformConfig } from '../../src/tenancy/render.js';
-import { formatBytes, formatCpu, parseQuantity } from '../../src/tenancy/quantity.js';
+import { formatBytes, formatCpu, parseQuantity } from '../../src/kube/quantity.js';
 
 const config: TenancyPlatformConfig = { gatewayNamespace: 'gateway-system', monitoringNamespace: 'monitoring' };
 
