@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { FIELD_MANAGER, type KubeClients } from './client.js';
+import { canonicalJson } from '../json/canonical.js';
 
 /** Annotation holding the hash of the last applied intent. */
 export const APPLIED_HASH_ANNOTATION = 'paved.dev/applied-hash';
@@ -45,19 +46,6 @@ export interface ApplyResult<T> {
   changed: boolean;
 }
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = canonical(v);
-    }
-    return out;
-  }
-  return value;
-}
-
 /** A short stable hash of an intent (key order does not matter; the hash annotation itself is excluded). */
 export function hashIntent(obj: object): string {
   const copy = structuredClone(obj) as KubernetesObject;
@@ -65,7 +53,7 @@ export function hashIntent(obj: object): string {
     delete copy.metadata.annotations[APPLIED_HASH_ANNOTATION];
     if (Object.keys(copy.metadata.annotations).length === 0) delete copy.metadata.annotations;
   }
-  return createHash('sha256').update(JSON.stringify(canonical(copy))).digest('hex').slice(0, 16);
+  return createHash('sha256').update(canonicalJson(copy)).digest('hex').slice(0, 16);
 }
 
 /**
