@@ -80,6 +80,18 @@ export function isSubset(desired: unknown, live: unknown): boolean {
   return desired === live;
 }
 
+/** The reference of an object to apply; throws naming the missing field. */
+function refOf(desired: KubernetesObject): { apiVersion: string; kind: string; name: string; namespace?: string } {
+  const name = desired.metadata?.name;
+  if (!desired.apiVersion || !desired.kind || !name) throw new Error('applyObject: apiVersion, kind and metadata.name are required');
+  return {
+    apiVersion: desired.apiVersion,
+    kind: desired.kind,
+    name,
+    ...(desired.metadata?.namespace ? { namespace: desired.metadata.namespace } : {}),
+  };
+}
+
 /**
  * Applies `desired` (apiVersion, kind, metadata.name[, namespace] and the fields paved owns) with
  * server-side apply, unless the live object already matches (see the module header).
@@ -89,16 +101,9 @@ export async function applyObject<T extends KubernetesObject>(
   desired: T,
   opts: ApplyOptions<T> = {},
 ): Promise<ApplyResult<T>> {
-  const name = desired.metadata?.name;
-  if (!desired.apiVersion || !desired.kind || !name) throw new Error('applyObject: apiVersion, kind and metadata.name are required');
-  const ref = {
-    apiVersion: desired.apiVersion,
-    kind: desired.kind,
-    name,
-    ...(desired.metadata?.namespace ? { namespace: desired.metadata.namespace } : {}),
-  };
+  const ref = refOf(desired);
   const hash = hashIntent(desired);
-  const intent = structuredClone(desired) as T;
+  const intent = structuredClone(desired);
   intent.metadata = { ...intent.metadata, annotations: { ...intent.metadata?.annotations, [APPLIED_HASH_ANNOTATION]: hash } };
   const live = opts.current === undefined ? await clients.get<T>(ref) : opts.current;
   if (live && !opts.always && live.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] === hash) {
