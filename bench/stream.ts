@@ -54,7 +54,7 @@ async function runClients(): Promise<void> {
       sockets.push(ws);
       let first = true;
       ws.on('message', (data) => {
-        const text = data.toString();
+        const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString();
         if (counting) counted++;
         if (first) {
           first = false;
@@ -257,7 +257,7 @@ interface DriveArgs {
 }
 
 /** Connects the clients, then measures memory, latency and throughput. */
-async function drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, published }: DriveArgs): Promise<void> {
+async function drive({ child, hub, world, updates, seconds, inMemory, settle, before, published }: DriveArgs): Promise<void> {
   const inbox: ToParent[] = [];
   const waiters: Array<() => void> = [];
   child.on('message', (m: ToParent) => {

@@ -5,7 +5,7 @@
  * latency-p99 ClusterAnalysisTemplates). With explicit steps, `delivery.analysis` is also a background
  * analysis measured from `startingStep` until promotion. Pure.
  */
-import { DEFAULT_ADVANCE_RULE, type AdvanceRule } from '../analysis/assess.js';
+import { DEFAULT_ADVANCE_RULE } from '../analysis/assess.js';
 import { parseDuration } from '../analysis/duration.js';
 import { InvalidSpecError } from '../errors.js';
 import { DEFAULT_TEMPLATE_REFS } from '../analysis/templates.js';

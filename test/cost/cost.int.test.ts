@@ -164,7 +164,7 @@ describe('cost API on backfilled history', () => {
       ' - sum by (pod, container) (avg_over_time(kube_pod_container_resource_requests{namespace="cost-beta",resource="memory"}[1h])), 0)) / 1024^3';
     const hourlySum = async (q: string): Promise<number> => {
       const params = new URLSearchParams({ query: q, start: String(END - 30 * DAY + 3600), end: String(END), step: '3600' });
-      const r = (await (await fetch(`${url}/api/v1/query_range?${params}`)).json()) as { data: { result: Array<{ values: Array<[number, string]> }> } };
+      const r = (await (await fetch(`${url}/api/v1/query_range?${params.toString()}`)).json()) as { data: { result: Array<{ values: Array<[number, string]> }> } };
       const values = r.data.result[0]?.values ?? [];
       expect(values).toHaveLength(720);
       return values.reduce((s, [, v]) => s + Number(v), 0);

@@ -16,7 +16,7 @@ describe('informer across a real API-server outage (fresh cluster)', () => {
     cluster = await startLocalCluster({ nodes: 1 });
   });
   afterAll(async () => {
-    informer?.stop();
+    await informer?.stop();
     await cluster?.stop();
   });
 

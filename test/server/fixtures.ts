@@ -88,7 +88,7 @@ export interface RecordedWrite {
 }
 
 /** A writer that records calls and succeeds (or fails with `fail`). */
-export function recordingWriter(fail?: (w: RecordedWrite) => unknown): ResourceWriter & { writes: RecordedWrite[] } {
+export function recordingWriter(fail?: (w: RecordedWrite) => Error | undefined): ResourceWriter & { writes: RecordedWrite[] } {
   const writes: RecordedWrite[] = [];
   const record = (w: RecordedWrite): void => {
     writes.push(w);

@@ -56,7 +56,7 @@ export class StreamClient {
     });
     this.opened.catch(() => undefined);
     this.ws.on('message', (data) => {
-      const m = JSON.parse(data.toString()) as StreamMessage;
+      const m = JSON.parse((Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString()) as StreamMessage;
       this.messages.push(m);
       try {
         this.apply(m);

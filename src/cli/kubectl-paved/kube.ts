@@ -12,8 +12,6 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type KubernetesObject,
-  type V1Deployment,
-  type V1Pod,
 } from '@kubernetes/client-node';
 import { PAVED_GROUP, PAVED_VERSION, type Team } from '../../api/index.js';
 import { canaryName } from '../../delivery/observe.js';

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'yaml';
-import { CONTROL_ACTIONS, type ControlAction } from '../../server/controls.js';
+import { CONTROL_ACTIONS } from '../../server/controls.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { PavedKube, loadKubeConfig, namespaceOf, type KubeFlags } from './kube.js';
 import { PavedApi, bearerToken } from './paved-api.js';

@@ -69,7 +69,7 @@ export class PavedApi {
   /** The team's cost this month so far (window from the start of the month, by day). */
   teamCost(team: string, monthStart: string, now: string): Promise<TeamReport> {
     const q = new URLSearchParams({ start: monthStart, end: now, step: '1d' });
-    return this.get(`${API_PREFIX}/cost/teams/${encodeURIComponent(team)}?${q}`);
+    return this.get(`${API_PREFIX}/cost/teams/${encodeURIComponent(team)}?${q.toString()}`);
   }
 
   recommendations(team: string): Promise<unknown> {
