@@ -45,10 +45,10 @@ const ERROR_RATE_QUERY =
   '(sum(rate(http_requests_total{namespace="{{namespace}}",service="{{service}}",track="{{track}}",code=~"5.."}[{{interval}}])) or vector(0)) / sum(rate(http_requests_total{namespace="{{namespace}}",service="{{service}}",track="{{track}}"}[{{interval}}]))';
 const gateSteps = [{ setWeight: 10 }, { analysis: { templates: [{ templateName: 'gate' }] } }, { setWeight: 50 }, { analysis: { templates: [{ templateName: 'gate' }] } }, { setWeight: 100 }];
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 200): Promise<T> {
+async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, intervalMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = await fn().catch(() => undefined);
+    const v = await Promise.resolve().then(fn).catch(() => undefined);
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(intervalMs);

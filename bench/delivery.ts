@@ -88,7 +88,8 @@ try {
         faultAt = now.getTime();
       }
       const m = new Map();
-      if (state?.currentRun) for (const name of dueMetrics(state.currentRun, now)) m.set(name, await measureMetric(provider, metric, { namespace: 'bench', service: 'shop', canaryRevision: 'r2', stableRevision: 'r1' }, now));
+      const due = state?.currentRun ? dueMetrics(state.currentRun, now) : [];
+      for (const name of due) m.set(name, await measureMetric(provider, metric, { namespace: 'bench', service: 'shop', canaryRevision: 'r2', stableRevision: 'r1' }, now));
       const p = plan(state, obs(state, m), spec, now);
       state = p.state;
       if (state.phase === 'RolledBack') {

@@ -54,7 +54,7 @@ async function runClients(): Promise<void> {
       sockets.push(ws);
       let first = true;
       ws.on('message', (data) => {
-        const text = data.toString();
+        const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString();
         if (counting) counted++;
         if (first) {
           first = false;
@@ -153,7 +153,7 @@ async function memoryWorld(): Promise<World> {
   const teams = new MemoryCache();
   const namespaces = new MemoryCache();
   const webServices = new MemoryCache();
-  namespaces.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench', labels: { 'app.kubernetes.io/managed-by': 'paved', 'paved.dev/team': 'bench' } } } as KubernetesObject);
+  namespaces.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench', labels: { 'app.kubernetes.io/managed-by': 'paved', 'paved.dev/team': 'bench' } } });
   teams.upsert({ apiVersion: 'paved.dev/v1alpha1', kind: 'Team', metadata: { name: 'bench' }, spec: { owners: { groups: ['bench'] } } } as KubernetesObject);
   const ws = (marker: number): KubernetesObject =>
     ({
@@ -257,7 +257,7 @@ interface DriveArgs {
 }
 
 /** Connects the clients, then measures memory, latency and throughput. */
-async function drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, published }: DriveArgs): Promise<void> {
+async function drive({ child, hub, world, updates, seconds, inMemory, settle, before, published }: DriveArgs): Promise<void> {
   const inbox: ToParent[] = [];
   const waiters: Array<() => void> = [];
   child.on('message', (m: ToParent) => {

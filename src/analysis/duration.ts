@@ -1,6 +1,6 @@
 /**
  * Go-style durations as the CRDs write them ("30s", "1m30s", "500ms"), converted to milliseconds
- * and back to the PromQL range form. Pure.
+ * and back to the PromQL range form (src/kube/duration.ts). Pure.
  */
 import { InvalidSpecError } from '../errors.js';
 
@@ -15,8 +15,5 @@ export function parseDuration(text: string, field = 'duration'): number {
   return parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] as string] ?? 0), 0);
 }
 
-/** Formats milliseconds as a PromQL range ("90s", "500ms"); PromQL accepts both. */
-export function formatPromDuration(ms: number): string {
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${Math.round(ms)}ms`;
-}
+/** Formats milliseconds as a PromQL range (one formatter for the tree, in src/kube). */
+export { formatPromDuration } from '../kube/duration.js';

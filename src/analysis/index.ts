@@ -27,5 +27,6 @@ export function metricsProviderFor(
   opts: { timeoutMs?: number; onQuery?: (outcome: 'value' | 'noData' | 'error', durationMs: number) => void } = {},
 ): MetricsProvider {
   if (url) return createPrometheusProvider({ url, ...opts });
-  return { query: async () => ({ kind: 'error', message: 'Prometheus is not configured (set PAVED_PROMETHEUS_URL)', unavailable: true }) };
+  const notConfigured = { kind: 'error', message: 'Prometheus is not configured (set PAVED_PROMETHEUS_URL)', unavailable: true } as const;
+  return { query: () => Promise.resolve(notConfigured) };
 }

@@ -54,7 +54,7 @@ export function interpretResult(resultType: string, result: unknown): ProviderRe
   let value: number;
   if (resultType === 'scalar') {
     const sample = result as { value?: unknown } | [number, string];
-    value = Array.isArray(sample) ? Number(sample[1]) : Number((sample as { value?: unknown }).value);
+    value = Array.isArray(sample) ? Number(sample[1]) : Number((sample).value);
   } else if (resultType === 'vector') {
     const series = result as Array<{ value?: { value?: unknown } }>;
     if (series.length === 0) return { kind: 'noData' };

@@ -79,7 +79,7 @@ export function createCostPrometheus(options: PrometheusClientOptions): CostProm
 
 function describePromError(err: unknown): string {
   const e = err as { message?: unknown; error?: unknown; errorType?: unknown };
-  if (e && typeof e === 'object' && typeof e.error === 'string') return `${String(e.errorType ?? 'error')}: ${e.error}`;
+  if (e && typeof e === 'object' && typeof e.error === 'string') return `${typeof e.errorType === 'string' ? e.errorType : 'error'}: ${e.error}`;
   return describeError(err);
 }
 

@@ -52,7 +52,7 @@ function errorOf(err: unknown): { status: ContentfulStatusCode; body: ErrorBody 
 }
 
 function callerOf(c: Context<ApiEnv>): Caller | undefined {
-  return c.get('caller') as Caller | undefined;
+  return c.get('caller');
 }
 
 function wantsCsv(c: Context<ApiEnv>): boolean {
@@ -85,12 +85,9 @@ const lineHeader = [...COST_LINE_COLUMNS];
  * Creates the cost route module: `/cost/...` by default; with `prefix: ''` the paths are relative, for
  * mounting as a module of the API (`{ path: '/cost', app }`).
  */
-export function createCostRoutes(deps: CostRoutesDeps, { prefix = '/cost' }: { prefix?: string } = {}): Hono<ApiEnv> {
-  const { cost } = deps;
-  const app = new Hono<ApiEnv>();
-
-  const handle =
-    (fn: (c: Context<ApiEnv>) => Promise<Response>) =>
+/** Wraps a route handler: no caller -> 401; a thrown error -> its status and body (5xx logged). */
+function guardedBy(deps: CostRoutesDeps) {
+  return (fn: (c: Context<ApiEnv>) => Response | Promise<Response>) =>
     async (c: Context<ApiEnv>): Promise<Response> => {
       try {
         if (!callerOf(c)) return c.json({ code: 'Unauthenticated', message: 'no caller' }, 401);
@@ -101,8 +98,14 @@ export function createCostRoutes(deps: CostRoutesDeps, { prefix = '/cost' }: { p
         return c.json(body, status);
       }
     };
+}
 
-  app.get(`${prefix}/pricing`, handle(async (c) => c.json(cost.pricing)));
+export function createCostRoutes(deps: CostRoutesDeps, { prefix = '/cost' }: { prefix?: string } = {}): Hono<ApiEnv> {
+  const { cost } = deps;
+  const app = new Hono<ApiEnv>();
+  const handle = guardedBy(deps);
+
+  app.get(`${prefix}/pricing`, handle((c) => c.json(cost.pricing)));
 
   app.get(
     `${prefix}/teams`,

@@ -23,6 +23,7 @@ import {
 } from './model.js';
 import { DEFAULT_PRICING, type Pricing } from './pricing.js';
 import type { CostPrometheus } from './prometheus.js';
+import { formatPromDuration } from '../kube/duration.js';
 import { COST_METRICS, costRangeQuery, rolloutsQuery, type CostMetric, type GroupLabel, type QueryScope } from './queries.js';
 import type { TeamDirectory, TeamInfo } from './teams.js';
 import {
@@ -32,7 +33,6 @@ import {
   resolveWindow,
   RESOLUTION_SECONDS,
   windowSeconds,
-  formatPromDuration,
   type CostWindow,
   type WindowInput,
 } from './window.js';
@@ -171,7 +171,7 @@ interface Group {
 const iso = (d: DateTime): string => d.toUTC().toISO({ suppressMilliseconds: true }) ?? '';
 
 function view(w: CostWindow): WindowView {
-  return { start: iso(w.start), end: iso(w.end), step: formatPromDuration(w.stepSeconds) };
+  return { start: iso(w.start), end: iso(w.end), step: formatPromDuration(w.stepSeconds * 1000) };
 }
 
 export class CostService {
@@ -378,7 +378,7 @@ export class CostService {
   async trend(name: string, period = '7d'): Promise<TrendReport> {
     await this.requireTeam(name);
     const periodSeconds = parseDurationParam(period, 'period');
-    const w = resolveWindow({ window: formatPromDuration(periodSeconds * 2), step: period }, this.now());
+    const w = resolveWindow({ window: formatPromDuration(periodSeconds * 2 * 1000), step: period }, this.now());
     const { groups, queries } = await this.fetch(w, { groupBy: ['team'], team: name }, COST_ONLY);
     const buckets = [...groups.values()][0]?.buckets ?? new Map<number, Quantities>();
     const [prevEnd, curEnd] = bucketEnds(w);
@@ -388,7 +388,7 @@ export class CostService {
     return {
       team: name,
       currency: this.pricing.currency,
-      period: formatPromDuration(periodSeconds),
+      period: formatPromDuration(periodSeconds * 1000),
       current: { start: iso(prevEnd), end: iso(curEnd), totals: cur },
       previous: { start: iso(w.start), end: iso(prevEnd), totals: prev },
       total: assessTrend(cur.totalCost, prev.totalCost),

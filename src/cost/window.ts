@@ -8,6 +8,7 @@
  * to the same PromQL and the same cache key.
  */
 import { DateTime, Duration } from 'luxon';
+import { formatPromDuration } from '../kube/duration.js';
 import { CostInputError } from './errors.js';
 
 /** The model's resolution: requests and usage are taken per container and hour. */
@@ -43,15 +44,6 @@ export function parseDurationParam(value: string, field: string): number {
   const n = Number(m[1]);
   const unit = m[2] === 'h' ? 'hours' : m[2] === 'd' ? 'days' : 'weeks';
   return Duration.fromObject({ [unit]: n }).as('seconds');
-}
-
-/** Formats seconds as the shortest PromQL duration (`86400s` -> `1d`). */
-export function formatPromDuration(seconds: number): string {
-  if (seconds % (7 * DAY_SECONDS) === 0) return `${seconds / (7 * DAY_SECONDS)}w`;
-  if (seconds % DAY_SECONDS === 0) return `${seconds / DAY_SECONDS}d`;
-  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
-  if (seconds % 60 === 0) return `${seconds / 60}m`;
-  return `${seconds}s`;
 }
 
 /** The last complete model hour at or before `now`. */
@@ -101,12 +93,12 @@ function checkShape(windowSeconds: number, stepSeconds: number): void {
     throw new CostInputError('window', `window must be at most ${MAX_WINDOW_SECONDS / DAY_SECONDS}d`);
   }
   if (stepSeconds > windowSeconds) {
-    throw new CostInputError('step', `step ${formatPromDuration(stepSeconds)} is longer than the window`);
+    throw new CostInputError('step', `step ${formatPromDuration(stepSeconds * 1000)} is longer than the window`);
   }
   if (windowSeconds % stepSeconds !== 0) {
     throw new CostInputError(
       'step',
-      `step ${formatPromDuration(stepSeconds)} does not divide the window ${formatPromDuration(windowSeconds)}`,
+      `step ${formatPromDuration(stepSeconds * 1000)} does not divide the window ${formatPromDuration(windowSeconds * 1000)}`,
     );
   }
   if (windowSeconds / stepSeconds > MAX_BUCKETS) {

@@ -5,7 +5,7 @@
  * latency-p99 ClusterAnalysisTemplates). With explicit steps, `delivery.analysis` is also a background
  * analysis measured from `startingStep` until promotion. Pure.
  */
-import { DEFAULT_ADVANCE_RULE, type AdvanceRule } from '../analysis/assess.js';
+import { DEFAULT_ADVANCE_RULE } from '../analysis/assess.js';
 import { parseDuration } from '../analysis/duration.js';
 import { InvalidSpecError } from '../errors.js';
 import { DEFAULT_TEMPLATE_REFS } from '../analysis/templates.js';
@@ -32,29 +32,28 @@ function refs(list: Array<{ templateName: string; clusterScope?: boolean }> | un
   return list.map((t) => ({ name: t.templateName, clusterScope: t.clusterScope ?? false }));
 }
 
+/** The steps: the default weights with an analysis after each below 100, or the given ones with defaults filled in. */
+function normalizeSteps(input: DeliverySpecInput['steps'], defaultTemplates: readonly TemplateRef[]): Step[] {
+  if (!input || input.length === 0) {
+    return DEFAULT_WEIGHTS.flatMap((w): Step[] => (w < 100 ? [{ setWeight: w }, { analysis: { templates: defaultTemplates } }] : [{ setWeight: w }]));
+  }
+  return input.map((s, i): Step => {
+    if (s.setWeight !== undefined) return { setWeight: s.setWeight };
+    if (s.pause !== undefined) {
+      const duration = s.pause.duration;
+      return duration === undefined
+        ? { pause: {} }
+        : { pause: { durationMs: parseDuration(duration, `spec.delivery.steps[${i}].pause.duration`) } };
+    }
+    return { analysis: { templates: refs(s.analysis?.templates) ?? defaultTemplates } };
+  });
+}
+
 /** Applies the delivery defaults. Throws InvalidSpecError for an unparsable pause duration or an unknown advanceRule. */
 export function normalizeDelivery(input: DeliverySpecInput | undefined): DeliverySpec {
   const d = input ?? {};
   const defaultTemplates = refs(d.analysis?.templates) ?? DEFAULT_TEMPLATE_REFS;
-  let steps: Step[];
-  if (!d.steps || d.steps.length === 0) {
-    steps = [];
-    for (const w of DEFAULT_WEIGHTS) {
-      steps.push({ setWeight: w });
-      if (w < 100) steps.push({ analysis: { templates: defaultTemplates } });
-    }
-  } else {
-    steps = d.steps.map((s, i): Step => {
-      if (s.setWeight !== undefined) return { setWeight: s.setWeight };
-      if (s.pause !== undefined) {
-        const duration = s.pause.duration;
-        return duration === undefined
-          ? { pause: {} }
-          : { pause: { durationMs: parseDuration(duration, `spec.delivery.steps[${i}].pause.duration`) } };
-      }
-      return { analysis: { templates: refs(s.analysis?.templates) ?? defaultTemplates } };
-    });
-  }
+  const steps = normalizeSteps(d.steps, defaultTemplates);
   // With explicit steps, delivery.analysis also runs in the background during the whole rollout.
   const background =
     d.steps && d.steps.length > 0 && refs(d.analysis?.templates)
@@ -67,7 +66,7 @@ export function normalizeDelivery(input: DeliverySpecInput | undefined): Deliver
   return {
     steps,
     ...(background ? { background } : {}),
-    advanceRule: rule as AdvanceRule,
+    advanceRule: rule,
     progressDeadlineMs: (d.progressDeadlineSeconds ?? 600) * 1000,
     scaleDownDelayMs: (d.scaleDownDelaySeconds ?? 30) * 1000,
   };

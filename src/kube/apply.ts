@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { FIELD_MANAGER, type KubeClients } from './client.js';
+import { canonicalJson } from '../json/canonical.js';
 
 /** Annotation holding the hash of the last applied intent. */
 export const APPLIED_HASH_ANNOTATION = 'paved.dev/applied-hash';
@@ -45,19 +46,6 @@ export interface ApplyResult<T> {
   changed: boolean;
 }
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = canonical(v);
-    }
-    return out;
-  }
-  return value;
-}
-
 /** A short stable hash of an intent (key order does not matter; the hash annotation itself is excluded). */
 export function hashIntent(obj: object): string {
   const copy = structuredClone(obj) as KubernetesObject;
@@ -65,7 +53,7 @@ export function hashIntent(obj: object): string {
     delete copy.metadata.annotations[APPLIED_HASH_ANNOTATION];
     if (Object.keys(copy.metadata.annotations).length === 0) delete copy.metadata.annotations;
   }
-  return createHash('sha256').update(JSON.stringify(canonical(copy))).digest('hex').slice(0, 16);
+  return createHash('sha256').update(canonicalJson(copy)).digest('hex').slice(0, 16);
 }
 
 /**
@@ -92,6 +80,18 @@ export function isSubset(desired: unknown, live: unknown): boolean {
   return desired === live;
 }
 
+/** The reference of an object to apply; throws naming the missing field. */
+function refOf(desired: KubernetesObject): { apiVersion: string; kind: string; name: string; namespace?: string } {
+  const name = desired.metadata?.name;
+  if (!desired.apiVersion || !desired.kind || !name) throw new Error('applyObject: apiVersion, kind and metadata.name are required');
+  return {
+    apiVersion: desired.apiVersion,
+    kind: desired.kind,
+    name,
+    ...(desired.metadata?.namespace ? { namespace: desired.metadata.namespace } : {}),
+  };
+}
+
 /**
  * Applies `desired` (apiVersion, kind, metadata.name[, namespace] and the fields paved owns) with
  * server-side apply, unless the live object already matches (see the module header).
@@ -101,16 +101,9 @@ export async function applyObject<T extends KubernetesObject>(
   desired: T,
   opts: ApplyOptions<T> = {},
 ): Promise<ApplyResult<T>> {
-  const name = desired.metadata?.name;
-  if (!desired.apiVersion || !desired.kind || !name) throw new Error('applyObject: apiVersion, kind and metadata.name are required');
-  const ref = {
-    apiVersion: desired.apiVersion,
-    kind: desired.kind,
-    name,
-    ...(desired.metadata?.namespace ? { namespace: desired.metadata.namespace } : {}),
-  };
+  const ref = refOf(desired);
   const hash = hashIntent(desired);
-  const intent = structuredClone(desired) as T;
+  const intent = structuredClone(desired);
   intent.metadata = { ...intent.metadata, annotations: { ...intent.metadata?.annotations, [APPLIED_HASH_ANNOTATION]: hash } };
   const live = opts.current === undefined ? await clients.get<T>(ref) : opts.current;
   if (live && !opts.always && live.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] === hash) {

@@ -133,5 +133,5 @@ export { Reasons, type Reason } from './reasons.js';
 
 // Leader election, manager, metrics
 export { LeaderElector, type LeaderElectorOptions, type LeaseRecord } from './leader-election.js';
-export { createManager, type Manager, type ManagerOptions } from './manager.js';
+export { createManager, type Manager, type ManagerOptions, type RunnableInformer } from './manager.js';
 export { metricsRegistry, kubeMetrics } from './metrics.js';

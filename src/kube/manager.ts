@@ -24,9 +24,12 @@ export interface ManagerOptions {
   drainTimeoutMs?: number;
 }
 
+/** What the manager (and a benchmark) does with an informer, whatever its object type: start, sync, resync, stop. */
+export type RunnableInformer = Pick<Informer<KubernetesObject>, 'start' | 'waitForSync' | 'stop' | 'resync'>;
+
 /** Runs informers and controllers; see the module header. */
 export interface Manager {
-  addInformer(...informers: Array<Informer<KubernetesObject> | Informer<any>>): void;
+  addInformer(...informers: RunnableInformer[]): void;
   addController(...controllers: Controller[]): void;
   /** Starts informers, waits for their caches, then campaigns (or starts controllers directly). */
   start(): Promise<void>;
@@ -43,7 +46,7 @@ export interface Manager {
 /** Creates a manager. */
 export function createManager(opts: ManagerOptions = {}): Manager {
   const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'manager' });
-  const informers: Array<Informer<any>> = [];
+  const informers: RunnableInformer[] = [];
   const controllers: Controller[] = [];
   let active = false;
   let lost = false;

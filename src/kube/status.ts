@@ -4,30 +4,23 @@
  * without fractional zeros) do not count as changes; anything else does.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { canonicalJson } from '../json/canonical.js';
 import type { KubeClients } from './client.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
-function normalize(value: unknown): unknown {
-  if (value instanceof Date) return `t:${value.getTime()}`;
+/** Timestamps compare by instant; null-valued keys count as absent (canonicalJson drops undefined ones). */
+function normalizeLeaf(value: unknown): unknown {
+  if (value === null) return undefined;
   if (typeof value === 'string' && RFC3339.test(value)) {
     const t = Date.parse(value);
     if (!Number.isNaN(t)) return `t:${t}`;
-  }
-  if (Array.isArray(value)) return value.map(normalize);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined && v !== null) out[k] = normalize(v);
-    }
-    return out;
   }
   return value;
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
+  return canonicalJson(a, normalizeLeaf) === canonicalJson(b, normalizeLeaf);
 }
 
 /** True when two statuses are semantically equal (pure). `undefined` equals `{}`. */

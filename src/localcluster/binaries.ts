@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SetupError } from '../errors.js';
+import { goModDownload } from './go-modules.js';
 import { runCommand } from './process.js';
 
 export const KUBERNETES_VERSION = 'v1.36.3';
@@ -222,18 +223,17 @@ async function kwokConfigFiles(go: string): Promise<string[]> {
 
 /** The directory of `module@version`'s source in the module cache (downloaded when missing). */
 export async function moduleSourceDir(go: string, cwd: string, moduleAtVersion: string): Promise<string> {
-  const out: string[] = [];
-  const { code, tail } = await runCommand(go, ['mod', 'download', '-json', moduleAtVersion], { cwd, onLine: (l) => out.push(l) })
-    .catch((err: Error) => ({ code: -1, tail: `cannot run ${go}: ${err.message}` }));
-  // stdout (the JSON) and stderr ("go: downloading ...") arrive together: keep the JSON object.
-  const text = out.join('\n');
-  const json = text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1);
-  const dir = code === 0 && json ? (JSON.parse(json) as { Dir?: string }).Dir : undefined;
+  const result = await goModDownload(go, cwd, [moduleAtVersion]).catch((err: Error) => ({
+    code: -1,
+    modules: [],
+    stderr: [`cannot run ${go}: ${err.message}`],
+  }));
+  const dir = result.code === 0 ? result.modules[0]?.Dir : undefined;
   if (!dir) {
     throw new SetupError(
-      `go mod download ${moduleAtVersion} failed (exit ${code})`,
+      `go mod download ${moduleAtVersion} failed (exit ${result.code})`,
       'check network access to the Go module proxy (or GOFLAGS=-mod=mod / GOPROXY settings) and re-run',
-      tail,
+      result.stderr.slice(-20).join('\n'),
     );
   }
   return dir;

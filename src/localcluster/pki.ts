@@ -46,7 +46,7 @@ interface Authority {
 }
 
 async function newKeys(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+  return (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']));
 }
 
 async function createAuthority(name: string): Promise<Authority> {

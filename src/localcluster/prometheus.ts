@@ -6,7 +6,7 @@
  * starts, so queries over weeks answer from real blocks.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -133,7 +133,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
         }
       },
       async removeTarget(job, hostPort) {
-        rmSync(targetFile(job, hostPort), { force: true });
+        await rm(targetFile(job, hostPort), { force: true });
       },
       async stop() {
         await running.stop();

@@ -9,7 +9,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SetupError } from '../errors.js';
-import { runCommand } from './process.js';
+import { goModDownload, type GoModDownload } from './go-modules.js';
+
+export { parseDownloadJson } from './go-modules.js';
 
 /** tools/crds: the Go module that pins the CRDs' modules. */
 export const CRD_MODULE_DIR = fileURLToPath(new URL('../../tools/crds/', import.meta.url));
@@ -50,14 +52,6 @@ export const THIRD_PARTY_CRD_SOURCES: readonly CrdSource[] = [
   },
 ];
 
-/** One object of `go mod download -json`. */
-interface DownloadedModule {
-  readonly Path: string;
-  readonly Version?: string;
-  readonly Dir?: string;
-  readonly Error?: string;
-}
-
 export interface ThirdPartyCrdOptions {
   /** The go command (default `go` on PATH). */
   readonly go?: string;
@@ -88,19 +82,10 @@ export async function thirdPartyCrdFiles(options: ThirdPartyCrdOptions = {}): Pr
 async function downloadModules(options: ThirdPartyCrdOptions): Promise<Map<string, string>> {
   const go = options.go ?? 'go';
   const modules = THIRD_PARTY_CRD_SOURCES.map((s) => s.module);
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  let result: { code: number; tail: string };
+  let result: GoModDownload;
   try {
     // go.sum is always verified; a version change in go.mod is the only way it grows.
-    result = await runCommand(go, ['mod', 'download', '-json', ...modules], {
-      cwd: CRD_MODULE_DIR,
-      onStdout: (line) => stdout.push(line),
-      onLine: (line) => {
-        stderr.push(line);
-        if (line.trim()) options.onProgress?.(`  go: ${line.trim()}`);
-      },
-    });
+    result = await goModDownload(go, CRD_MODULE_DIR, modules, options.onProgress);
   } catch (err) {
     throw new SetupError(
       'the Go toolchain is missing: the third-party CRDs come from Go modules',
@@ -109,25 +94,15 @@ async function downloadModules(options: ThirdPartyCrdOptions): Promise<Map<strin
       { cause: err },
     );
   }
-  const downloaded = parseDownloadJson(stdout.join('\n'));
-  const failed = downloaded.filter((m) => m.Error);
+  const failed = result.modules.filter((m) => m.Error);
   if (result.code !== 0 || failed.length > 0) {
     throw new SetupError(
       `go mod download of the third-party CRD modules failed (exit ${result.code})` +
         failed.map((m) => `\n  ${m.Path}: ${m.Error}`).join(''),
       'check network access to the Go module proxy (GOPROXY); a checksum mismatch means the download does ' +
         'not match tools/crds/go.sum and must not be used',
-      stderr.slice(-20).join('\n'),
+      result.stderr.slice(-20).join('\n'),
     );
   }
-  return new Map(downloaded.filter((m) => m.Dir).map((m) => [m.Path, m.Dir as string]));
-}
-
-/** `go mod download -json` prints one indented JSON object per module, back to back. */
-export function parseDownloadJson(text: string): DownloadedModule[] {
-  return text
-    .split(/^}$/m)
-    .map((chunk) => chunk.trim())
-    .filter((chunk) => chunk.length > 0)
-    .map((chunk) => JSON.parse(`${chunk}\n}`) as DownloadedModule);
+  return new Map(result.modules.flatMap((m) => (m.Dir ? [[m.Path, m.Dir] as const] : [])));
 }

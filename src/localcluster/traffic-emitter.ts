@@ -59,15 +59,44 @@ interface TrackState {
   carryErrors: number;
 }
 
-/** Starts an emitter on 127.0.0.1 (random port). */
-export async function startTrafficEmitter(opts: TrafficEmitterOptions): Promise<TrafficEmitter> {
-  const registry = new Registry();
-  const requests = new Counter({
+/** The request counter the analysis templates query: `http_requests_total{namespace,service,track,code}`. */
+export function createRequestCounter(registry: Registry): Counter<'namespace' | 'service' | 'track' | 'code'> {
+  return new Counter({
     name: 'http_requests_total',
     help: 'Requests served, by track and status code.',
     labelNames: ['namespace', 'service', 'track', 'code'] as const,
     registers: [registry],
   });
+}
+
+/** Serves `registry` at /metrics on 127.0.0.1 (random port); 404 elsewhere. */
+export async function serveMetrics(registry: Registry): Promise<{ server: Server; hostPort: string }> {
+  const server: Server = createServer((req, res) => {
+    if (req.url?.startsWith('/metrics')) {
+      registry
+        .metrics()
+        .then((text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        })
+        .catch((err: unknown) => {
+          res.writeHead(500);
+          res.end(String(err));
+        });
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, hostPort: `127.0.0.1:${port}` };
+}
+
+/** Starts an emitter on 127.0.0.1 (random port). */
+export async function startTrafficEmitter(opts: TrafficEmitterOptions): Promise<TrafficEmitter> {
+  const registry = new Registry();
+  const requests = createRequestCounter(registry);
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Request duration.',
@@ -121,26 +150,7 @@ export async function startTrafficEmitter(opts: TrafficEmitterOptions): Promise<
   }, tickMs);
   timer.unref();
 
-  const server: Server = createServer((req, res) => {
-    if (req.url?.startsWith('/metrics')) {
-      registry
-        .metrics()
-        .then((text) => {
-          res.writeHead(200, { 'content-type': registry.contentType });
-          res.end(text);
-        })
-        .catch((err: unknown) => {
-          res.writeHead(500);
-          res.end(String(err));
-        });
-      return;
-    }
-    res.writeHead(404);
-    res.end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const hostPort = `127.0.0.1:${port}`;
+  const { server, hostPort } = await serveMetrics(registry);
 
   return {
     hostPort,

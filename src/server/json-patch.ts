@@ -3,6 +3,7 @@
  * diffed key by key (`add`, `remove`, `replace`), arrays and scalars are replaced whole. Unlike a merge
  * patch, a value that becomes `null` stays `null` (a merge patch would delete the key). Pure.
  */
+import { escapeToken as escape } from '../json/pointer.js';
 
 /** One operation; paths are JSON Pointers (RFC 6901). */
 export type PatchOp =
@@ -25,7 +26,6 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-const escape = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
 const unescape = (token: string): string => token.replace(/~1/g, '/').replace(/~0/g, '~');
 
 /** The operations that turn `from` into `to` (empty when they are equal). */

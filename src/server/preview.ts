@@ -11,7 +11,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { HOURS_PER_MONTH, type Pricing } from '../cost/pricing.js';
 import { previewWebService } from '../webservice/preview.js';
-import { parseQuantity } from '../webservice/render/resources.js';
+import { parseQuantity } from '../kube/quantity.js';
 import type { RenderContext, WebService } from '../webservice/render/index.js';
 import type { CostFn, PreviewFn } from './routes/context.js';
 

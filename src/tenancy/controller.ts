@@ -15,6 +15,7 @@ import {
   type Controller,
   type EventRecorder,
   type Informer,
+  type RunnableInformer,
   type KubeClients,
   type ReconcileOutcome,
 } from '../kube/index.js';
@@ -50,7 +51,7 @@ export interface TenancyController {
   controller: Controller;
   caches: TenancyCaches;
   /** Every informer, for `manager.addInformer(...)`. */
-  informers: Array<Informer<any>>;
+  informers: RunnableInformer[];
   /** Number of orphan namespaces in the caches right now (also the paved_orphan_namespaces gauge). */
   orphanCount(): number;
   /** Unregisters the metric source (call after stopping). */

@@ -65,31 +65,33 @@ export function planTenancy(
 ): TenancyPlan {
   const teamName = team.metadata?.name ?? '';
   const plan: TenancyPlan = { provision: [], conflicts: [], removals: [], terminating: [] };
-  for (const ns of desired) {
-    const live = observed(ns.name);
-    const liveTeam = live?.metadata?.labels?.[Labels.team];
-    if (live && liveTeam !== teamName) {
-      plan.conflicts.push({
-        namespace: ns.name,
-        message: liveTeam
-          ? `namespace ${ns.name} already belongs to team ${liveTeam}`
-          : `namespace ${ns.name} already exists and is not managed by paved`,
-      });
-    } else if (live?.status?.phase === 'Terminating' || live?.metadata?.deletionTimestamp) {
-      plan.terminating.push(ns.name);
-    } else {
-      plan.provision.push(ns);
-    }
-  }
+  for (const ns of desired) placeNamespace(plan, ns, observed(ns.name), teamName);
   const wanted = new Set(desired.map((d) => d.name));
-  const deletionPolicy = team.spec.deletionPolicy ?? 'Retain';
+  const action = (team.spec.deletionPolicy ?? 'Retain') === 'Delete' ? 'delete' : 'release';
   for (const ns of owned) {
     const name = ns.metadata?.name ?? '';
     if (wanted.has(name) || !isManagedNamespace(ns, teamName) || ns.metadata?.deletionTimestamp) continue;
-    plan.removals.push({ namespace: name, action: deletionPolicy === 'Delete' ? 'delete' : 'release' });
+    plan.removals.push({ namespace: name, action });
   }
   plan.removals.sort((a, b) => a.namespace.localeCompare(b.namespace));
   return plan;
+}
+
+/** One desired namespace: a conflict (someone else's), terminating (wait), or to provision. */
+function placeNamespace(plan: TenancyPlan, ns: TenantNamespace, live: V1Namespace | undefined, teamName: string): void {
+  const liveTeam = live?.metadata?.labels?.[Labels.team];
+  if (live && liveTeam !== teamName) {
+    plan.conflicts.push({
+      namespace: ns.name,
+      message: liveTeam
+        ? `namespace ${ns.name} already belongs to team ${liveTeam}`
+        : `namespace ${ns.name} already exists and is not managed by paved`,
+    });
+  } else if (live?.status?.phase === 'Terminating' || live?.metadata?.deletionTimestamp) {
+    plan.terminating.push(ns.name);
+  } else {
+    plan.provision.push(ns);
+  }
 }
 
 /**
@@ -204,7 +206,7 @@ export function assessTeamStatus(input: TeamStatusInput): TeamStatus {
   const failed = outcomes.filter((o) => o.error);
   const writes = outcomes.reduce((n, o) => n + o.writes, 0);
   const pending = outcomes.filter((o) => !o.live || o.pending).length + plan.terminating.length;
-  let conditions: Condition[] = (team.status?.conditions as Condition[] | undefined) ?? [];
+  let conditions: Condition[] = (team.status?.conditions) ?? [];
   const gen = generation !== undefined ? { observedGeneration: generation } : {};
 
   if (plan.conflicts.length > 0) {

@@ -15,7 +15,7 @@
  * a steady-state pass writes nothing. Status is written only when it changed; Events only on condition
  * transitions.
  */
-import type { KubernetesObject, V1Namespace, V1ResourceQuota } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Namespace } from '@kubernetes/client-node';
 import { Labels, PAVED_API_VERSION, type Team } from '../api/index.js';
 import { InvalidSpecError, PavedError, describeError } from '../errors.js';
 import {
@@ -37,7 +37,6 @@ import {
   serviceAccountUser,
   toKubeApiError,
   writeStatus,
-  type Condition,
   type EventRecorder,
   type Informer,
   type KubeClients,
@@ -52,6 +51,7 @@ import {
   planTenancy,
   releasedNamespace,
   type NamespaceOutcome,
+  type TenancyPlan,
 } from './plan.js';
 import { TenancyNames, renderTenancy, type TenancyPlatformConfig, type TenantNamespace } from './render.js';
 
@@ -107,154 +107,68 @@ export interface TenancyDeps {
 const SHORT_REQUEUE_MS = 1000;
 /** How soon to retry while a new deployer RoleBinding reaches the API server's authorizer (milliseconds, usually). */
 const RBAC_REQUEUE_MS = 200;
+/** How often, and how many times, to read as the deployer while its new RoleBinding reaches the authorizer. */
+const RBAC_POLL_MS = 20;
+const RBAC_POLL_ATTEMPTS = 100;
+
+/** What every step of a Team's reconcile shares: the deps, the clock, the deployer clients and the caches. */
+interface TenancyRuntime {
+  deps: TenancyDeps;
+  now: () => Date;
+  deployerFor(namespace: string): KubeClients;
+  forgetDeployer(namespace: string): void;
+  cached(obj: KubernetesObject): KubernetesObject | undefined;
+  /** Applies one object unless the cache shows it already carries this intent. Returns the written object, or undefined when skipped. */
+  apply(clients: KubeClients, obj: KubernetesObject, current: KubernetesObject | undefined): Promise<KubernetesObject | undefined>;
+  forgetOrphans(team: string): void;
+}
+
+function createRuntime(deps: TenancyDeps): TenancyRuntime {
+  const deployers = new Map<string, KubeClients>();
+  return {
+    deps,
+    now: deps.now ?? (() => new Date()),
+    deployerFor(namespace) {
+      let c = deployers.get(namespace);
+      if (!c) {
+        c = deps.clients.impersonate(serviceAccountUser(namespace, TenancyNames.deployer));
+        deployers.set(namespace, c);
+      }
+      return c;
+    },
+    forgetDeployer: (namespace) => void deployers.delete(namespace),
+    cached(obj) {
+      const name = obj.metadata?.name ?? '';
+      if (obj.kind === 'Namespace') return deps.caches.namespaces.get(name);
+      return deps.caches.objects.get(obj.kind ?? '')?.get(keyOf(obj.metadata?.namespace, name));
+    },
+    async apply(clients, obj, current) {
+      if (current && current.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] === hashIntent(obj) && isSubset(stripStatus(obj), current)) {
+        return undefined;
+      }
+      deps.beforeWrite?.(obj);
+      const result = await applyObject(clients, obj, { current: current ?? null, always: true, fieldManager: FieldManagers.tenancy });
+      return result.object;
+    },
+    forgetOrphans(team) {
+      if (!deps.orphans) return;
+      for (const [ns, t] of deps.orphans) if (t === team) deps.orphans.delete(ns);
+    },
+  };
+}
 
 /** Creates the Team reconciler. */
 export function createTenancyReconciler(deps: TenancyDeps): Reconciler {
-  const now = deps.now ?? (() => new Date());
-  const deployers = new Map<string, KubeClients>();
-  const deployerFor = (namespace: string): KubeClients => {
-    let c = deployers.get(namespace);
-    if (!c) {
-      c = deps.clients.impersonate(serviceAccountUser(namespace, TenancyNames.deployer));
-      deployers.set(namespace, c);
-    }
-    return c;
-  };
-  const forgetDeployer = (namespace: string) => deployers.delete(namespace);
-
-  const cached = (obj: KubernetesObject): KubernetesObject | undefined => {
-    const name = obj.metadata?.name ?? '';
-    if (obj.kind === 'Namespace') return deps.caches.namespaces.get(name);
-    return deps.caches.objects.get(obj.kind ?? '')?.get(keyOf(obj.metadata?.namespace, name));
-  };
-
-  /** Applies one object unless the cache shows it already carries this intent. Returns the written object, or undefined when skipped. */
-  async function apply(clients: KubeClients, obj: KubernetesObject, current: KubernetesObject | undefined): Promise<KubernetesObject | undefined> {
-    if (current && current.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] === hashIntent(obj) && isSubset(stripStatus(obj), current)) {
-      return undefined;
-    }
-    deps.beforeWrite?.(obj);
-    const result = await applyObject(clients, obj, { current: current ?? null, always: true, fieldManager: FieldManagers.tenancy });
-    return result.object;
-  }
-
-  async function applyNamespace(ns: TenantNamespace, live: V1Namespace | undefined): Promise<NamespaceOutcome> {
-    const outcome: NamespaceOutcome = {
-      name: ns.name,
-      environment: ns.environment,
-      writes: 0,
-      ...(live ? { live } : {}),
-    };
-    let step: KubernetesObject | undefined;
-    let deployerBindingCreated: number | undefined;
-    try {
-      for (const obj of ns.bootstrap) {
-        step = obj;
-        const current = obj.kind === 'Namespace' ? live : cached(obj);
-        const written = await apply(deps.clients, obj, current);
-        if (written) outcome.writes++;
-        const after = written ?? current;
-        if (obj.kind === 'Namespace' && after) outcome.live = after as V1Namespace;
-        if (obj.kind === 'RoleBinding' && after?.metadata?.creationTimestamp) {
-          deployerBindingCreated = Date.parse(String(after.metadata.creationTimestamp));
-        }
-      }
-      const deployer = deployerFor(ns.name);
-      for (const obj of ns.objects) {
-        step = obj;
-        const written = await apply(deployer, obj, cached(obj));
-        if (written) outcome.writes++;
-        if (obj.kind === 'ResourceQuota') outcome.quota = (written ?? cached(obj)) as V1ResourceQuota;
-      }
-    } catch (err) {
-      const fresh = deployerBindingCreated !== undefined && now().getTime() - deployerBindingCreated < (deps.rbacPropagationMs ?? 30_000);
-      if (isForbidden(err) && step && step.kind !== 'Namespace' && !ns.bootstrap.includes(step) && fresh) {
-        // The API server's RBAC cache has not seen the deployer's new RoleBinding yet.
-        outcome.pending = 'waiting for the deployer RoleBinding to take effect';
-      } else {
-        const apiErr = toKubeApiError(err);
-        const reason = apiErr?.statusCode === 403 ? Reasons.Forbidden : Reasons.ApplyFailed;
-        outcome.error = { reason, message: `${step?.kind}/${step?.metadata?.name}: ${describeError(err)}` };
-      }
-    }
-    outcome.quota ??= deps.caches.objects.get('ResourceQuota')?.get(keyOf(ns.name, TenancyNames.quota)) as V1ResourceQuota | undefined;
-    return outcome;
-  }
-
-  /** The team is gone: its still-managed namespaces are orphans (marked, then deleted after the grace period). */
-  async function reconcileGone(name: string, ctx: ReconcileContext): Promise<ReconcileResult> {
-    const orphans = deps.caches.namespaces
-      .listByLabels({ [Labels.team]: name })
-      .filter((ns) => isManagedNamespace(ns, name) && !ns.metadata?.deletionTimestamp);
-    forgetOrphans(name);
-    if (orphans.length === 0) return undefined;
-    // The cache may lag behind a Team created a moment ago: a namespace is an orphan only if the API
-    // server agrees that its Team does not exist (a read, and only for keys missing from the cache).
-    const team = await deps.clients.get<Team>({ apiVersion: PAVED_API_VERSION, kind: 'Team', name });
-    if (team) return { requeueAfter: SHORT_REQUEUE_MS };
-    let requeueAfter: number | undefined;
-    for (const ns of orphans) {
-      const decision = decideOrphan(ns, now().getTime(), deps.orphanGraceSeconds);
-      const nsName = ns.metadata?.name ?? '';
-      deps.orphans?.set(nsName, name);
-      if (decision.action === 'delete') {
-        deps.orphans?.delete(nsName);
-        ctx.log.info({ namespace: nsName }, 'deleting orphan namespace after its grace period');
-        deps.beforeWrite?.(ns);
-        await deps.clients.delete({ apiVersion: 'v1', kind: 'Namespace', name: nsName });
-        forgetDeployer(nsName);
-        continue;
-      }
-      if (decision.action === 'mark') {
-        ctx.log.warn({ namespace: nsName, graceSeconds: deps.orphanGraceSeconds }, 'namespace is an orphan: its Team is gone');
-        await apply(deps.clients, decision.intent, ns);
-      }
-      requeueAfter = Math.min(requeueAfter ?? Infinity, decision.requeueAfterMs);
-    }
-    return requeueAfter !== undefined ? { requeueAfter } : undefined;
-  }
-
-  /** The Team is being deleted: run its deletion policy, then let it go. */
-  async function finalize(team: Team, ctx: ReconcileContext): Promise<ReconcileResult> {
-    if (!hasFinalizer(team, TEAM_FINALIZER)) return undefined;
-    const name = team.metadata?.name ?? '';
-    const owned = deps.caches.namespaces.listByLabels({ [Labels.team]: name }).filter((ns) => isManagedNamespace(ns, name));
-    if ((team.spec.deletionPolicy ?? 'Retain') === 'Delete') {
-      for (const ns of owned) {
-        if (ns.metadata?.deletionTimestamp) continue;
-        ctx.log.info({ namespace: ns.metadata?.name }, 'deleting namespace (deletionPolicy Delete)');
-        deps.beforeWrite?.(ns);
-        await deps.clients.delete({ apiVersion: 'v1', kind: 'Namespace', name: ns.metadata?.name ?? '' });
-        forgetDeployer(ns.metadata?.name ?? '');
-      }
-      // Keep the Team (and its finalizer) until its namespaces are really gone.
-      if (owned.length > 0) return { requeueAfter: SHORT_REQUEUE_MS * 2 };
-    } else {
-      for (const ns of owned) {
-        ctx.log.info({ namespace: ns.metadata?.name }, 'releasing namespace (deletionPolicy Retain)');
-        await apply(deps.clients, releasedNamespace(ns), ns);
-        forgetDeployer(ns.metadata?.name ?? '');
-      }
-    }
-    deps.beforeWrite?.(team);
-    await removeFinalizer(deps.clients, team, TEAM_FINALIZER);
-    return undefined;
-  }
-
-  const forgetOrphans = (team: string) => {
-    if (!deps.orphans) return;
-    for (const [ns, t] of deps.orphans) if (t === team) deps.orphans.delete(ns);
-  };
-
+  const rt = createRuntime(deps);
   return async function reconcileTeam(key, ctx) {
     if (deps.ownsTeam && !deps.ownsTeam(key)) return undefined;
     // get
     const cachedTeam = deps.caches.teams.get(key);
     // gone
-    if (!cachedTeam) return reconcileGone(key, ctx);
+    if (!cachedTeam) return reconcileGone(rt, key, ctx);
     // deleting
-    forgetOrphans(key);
-    if (isDeleting(cachedTeam)) return finalize(cachedTeam, ctx);
+    rt.forgetOrphans(key);
+    if (isDeleting(cachedTeam)) return finalize(rt, cachedTeam, ctx);
     // ensure finalizer
     let team = cachedTeam;
     if (!hasFinalizer(team, TEAM_FINALIZER)) {
@@ -262,54 +176,227 @@ export function createTenancyReconciler(deps: TenancyDeps): Reconciler {
       team = (await addFinalizer(deps.clients, team, TEAM_FINALIZER)) ?? team;
     }
     // observe
-    let desired: TenantNamespace[];
-    try {
-      desired = renderTenancy(team, deps.platform);
-    } catch (err) {
-      // The CRD schema should make this impossible; if it happens, retrying cannot help.
-      const message = `spec: ${describeError(err)}`;
-      let conditions = setCondition(team.status?.conditions as Condition[] | undefined, readyCondition(false, Reasons.InvalidSpec, message, team.metadata?.generation), now());
-      conditions = setCondition(conditions, degradedCondition(true, Reasons.InvalidSpec, message, team.metadata?.generation), now());
-      await writeStatus(deps.clients, team, { ...team.status, conditions });
-      throw new InvalidSpecError('spec', describeError(err), { cause: err });
-    }
-    const observed = new Map<string, V1Namespace | undefined>();
-    for (const ns of desired) {
-      let live = deps.caches.namespaces.get(ns.name);
-      // Not in the cache (which only holds labelled namespaces): make sure no one else's namespace is there.
-      if (!live) live = await deps.clients.get<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', name: ns.name });
-      observed.set(ns.name, live);
-    }
+    const desired = await renderOrDegrade(rt, team);
+    const observed = await observeNamespaces(rt, desired);
     const owned = deps.caches.namespaces.listByLabels({ [Labels.team]: key });
     // plan
     const plan = planTenancy(team, desired, (n) => observed.get(n), owned);
     // act: removals first (a removed environment), then provisioning, namespaces side by side
-    const removing: string[] = [...plan.terminating];
-    for (const removal of plan.removals) {
-      const ns = owned.find((o) => o.metadata?.name === removal.namespace);
-      if (!ns) continue;
-      removing.push(removal.namespace);
-      if (removal.action === 'delete') {
-        deps.beforeWrite?.(ns);
-        await deps.clients.delete({ apiVersion: 'v1', kind: 'Namespace', name: removal.namespace });
-      } else {
-        await apply(deps.clients, releasedNamespace(ns), ns);
-      }
-      forgetDeployer(removal.namespace);
-    }
-    const outcomes = await Promise.all(plan.provision.map((ns) => applyNamespace(ns, observed.get(ns.name))));
+    const removing = await applyRemovals(rt, plan, owned);
+    const outcomes = await Promise.all(plan.provision.map((ns) => applyNamespace(rt, ns, observed.get(ns.name))));
     // status
-    const before = (team.status?.conditions ?? []) as Condition[];
-    const status = assessTeamStatus({ team, plan, outcomes, removing, now: now() });
-    const written = await writeStatus(deps.clients, team, status);
-    if (written.changed && deps.events) await deps.events.recordConditionTransitions(team, before, status.conditions as Condition[]);
-    const failed = outcomes.find((o) => o.error);
-    if (failed?.error) {
-      throw new TenancyApplyError(`team ${key}: namespace ${failed.name}: ${failed.error.message}`);
-    }
-    if (outcomes.some((o) => o.pending)) return { requeueAfter: RBAC_REQUEUE_MS };
-    return removing.length > 0 ? { requeueAfter: SHORT_REQUEUE_MS } : undefined;
+    return writeTeamStatus(rt, { key, team, plan, outcomes, removing });
   };
+}
+
+/** Where a namespace's writes have got to: the object being written and when the deployer's RoleBinding was created. */
+interface NamespaceProgress {
+  step?: KubernetesObject;
+  bindingCreated?: number;
+}
+
+/** Writes the bootstrap (controller identity). Returns whether the deployer's Role or RoleBinding was written now. */
+async function applyBootstrap(rt: TenancyRuntime, ns: TenantNamespace, outcome: NamespaceOutcome, progress: NamespaceProgress): Promise<boolean> {
+  let rbacWritten = false;
+  for (const obj of ns.bootstrap) {
+    progress.step = obj;
+    const current = obj.kind === 'Namespace' ? outcome.live : rt.cached(obj);
+    const written = await rt.apply(rt.deps.clients, obj, current);
+    if (written) outcome.writes++;
+    const after = written ?? current;
+    if (obj.kind === 'Namespace' && after) outcome.live = after;
+    if (written && (obj.kind === 'RoleBinding' || obj.kind === 'Role')) rbacWritten = true;
+    if (obj.kind === 'RoleBinding' && after?.metadata?.creationTimestamp) {
+      progress.bindingCreated = Date.parse(String(after.metadata.creationTimestamp));
+    }
+  }
+  return rbacWritten;
+}
+
+/**
+ * After the deployer's Role or RoleBinding was just written: reads (never writes) as the deployer until
+ * the API server's authorizer lets it, bounded by RBAC_POLL_ATTEMPTS. Without this the first impersonated
+ * writes are refused with 403, each refusal is a wasted write, and the Team waits a requeue for the retry.
+ * After the bound the writes are tried anyway (a 403 then is handled as "pending" by applyNamespace).
+ */
+async function awaitDeployerAuthority(deployer: KubeClients, probe: KubernetesObject): Promise<void> {
+  const ref = { apiVersion: probe.apiVersion ?? '', kind: probe.kind ?? '', namespace: probe.metadata?.namespace ?? '', name: probe.metadata?.name ?? '' };
+  for (let attempt = 0; attempt < RBAC_POLL_ATTEMPTS; attempt++) {
+    try {
+      await deployer.get(ref);
+      return;
+    } catch (err) {
+      if (!isForbidden(err)) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, RBAC_POLL_MS));
+  }
+}
+
+async function applyNamespace(rt: TenancyRuntime, ns: TenantNamespace, live: V1Namespace | undefined): Promise<NamespaceOutcome> {
+  const outcome: NamespaceOutcome = { name: ns.name, environment: ns.environment, writes: 0, ...(live ? { live } : {}) };
+  const progress: NamespaceProgress = {};
+  try {
+    const rbacWritten = await applyBootstrap(rt, ns, outcome, progress);
+    const deployer = rt.deployerFor(ns.name);
+    const first = ns.objects[0];
+    if (rbacWritten && first) await awaitDeployerAuthority(deployer, first);
+    for (const obj of ns.objects) {
+      progress.step = obj;
+      const written = await rt.apply(deployer, obj, rt.cached(obj));
+      if (written) outcome.writes++;
+      if (obj.kind === 'ResourceQuota') outcome.quota = written ?? rt.cached(obj);
+    }
+  } catch (err) {
+    Object.assign(outcome, namespaceFailure(rt, ns, progress, err));
+  }
+  outcome.quota ??= rt.deps.caches.objects.get('ResourceQuota')?.get(keyOf(ns.name, TenancyNames.quota));
+  return outcome;
+}
+
+/** A failed write in a namespace: "pending" while a fresh deployer RoleBinding propagates, an error otherwise. */
+function namespaceFailure(rt: TenancyRuntime, ns: TenantNamespace, { step, bindingCreated }: NamespaceProgress, err: unknown): Pick<NamespaceOutcome, 'pending' | 'error'> {
+  const fresh = bindingCreated !== undefined && rt.now().getTime() - bindingCreated < (rt.deps.rbacPropagationMs ?? 30_000);
+  if (isForbidden(err) && step && step.kind !== 'Namespace' && !ns.bootstrap.includes(step) && fresh) {
+    // The API server's RBAC cache has not seen the deployer's new RoleBinding yet.
+    return { pending: 'waiting for the deployer RoleBinding to take effect' };
+  }
+  const reason = toKubeApiError(err)?.statusCode === 403 ? Reasons.Forbidden : Reasons.ApplyFailed;
+  return { error: { reason, message: `${step?.kind}/${step?.metadata?.name}: ${describeError(err)}` } };
+}
+
+/** The team is gone: its still-managed namespaces are orphans (marked, then deleted after the grace period). */
+async function reconcileGone(rt: TenancyRuntime, name: string, ctx: ReconcileContext): Promise<ReconcileResult> {
+  const { deps } = rt;
+  const orphans = deps.caches.namespaces
+    .listByLabels({ [Labels.team]: name })
+    .filter((ns) => isManagedNamespace(ns, name) && !ns.metadata?.deletionTimestamp);
+  rt.forgetOrphans(name);
+  if (orphans.length === 0) return undefined;
+  // The cache may lag behind a Team created a moment ago: a namespace is an orphan only if the API
+  // server agrees that its Team does not exist (a read, and only for keys missing from the cache).
+  const team = await deps.clients.get<Team>({ apiVersion: PAVED_API_VERSION, kind: 'Team', name });
+  if (team) return { requeueAfter: SHORT_REQUEUE_MS };
+  let requeueAfter: number | undefined;
+  for (const ns of orphans) {
+    const next = await handleOrphan(rt, name, ns, ctx);
+    if (next !== undefined) requeueAfter = Math.min(requeueAfter ?? Infinity, next);
+  }
+  return requeueAfter !== undefined ? { requeueAfter } : undefined;
+}
+
+/** One orphan namespace: delete it after its grace period, or mark it. Returns when to look again. */
+async function handleOrphan(rt: TenancyRuntime, team: string, ns: V1Namespace, ctx: ReconcileContext): Promise<number | undefined> {
+  const { deps } = rt;
+  const decision = decideOrphan(ns, rt.now().getTime(), deps.orphanGraceSeconds);
+  const nsName = ns.metadata?.name ?? '';
+  deps.orphans?.set(nsName, team);
+  if (decision.action === 'delete') {
+    deps.orphans?.delete(nsName);
+    ctx.log.info({ namespace: nsName }, 'deleting orphan namespace after its grace period');
+    deps.beforeWrite?.(ns);
+    await deps.clients.delete({ apiVersion: 'v1', kind: 'Namespace', name: nsName });
+    rt.forgetDeployer(nsName);
+    return undefined;
+  }
+  if (decision.action === 'mark') {
+    ctx.log.warn({ namespace: nsName, graceSeconds: deps.orphanGraceSeconds }, 'namespace is an orphan: its Team is gone');
+    await rt.apply(deps.clients, decision.intent, ns);
+  }
+  return decision.requeueAfterMs;
+}
+
+/** The Team is being deleted: run its deletion policy, then let it go. */
+async function finalize(rt: TenancyRuntime, team: Team, ctx: ReconcileContext): Promise<ReconcileResult> {
+  const { deps } = rt;
+  if (!hasFinalizer(team, TEAM_FINALIZER)) return undefined;
+  const name = team.metadata?.name ?? '';
+  const owned = deps.caches.namespaces.listByLabels({ [Labels.team]: name }).filter((ns) => isManagedNamespace(ns, name));
+  if ((team.spec.deletionPolicy ?? 'Retain') === 'Delete') {
+    await deleteNamespaces(rt, owned, ctx);
+    // Keep the Team (and its finalizer) until its namespaces are really gone.
+    if (owned.length > 0) return { requeueAfter: SHORT_REQUEUE_MS * 2 };
+  } else {
+    for (const ns of owned) {
+      ctx.log.info({ namespace: ns.metadata?.name }, 'releasing namespace (deletionPolicy Retain)');
+      await rt.apply(deps.clients, releasedNamespace(ns), ns);
+      rt.forgetDeployer(ns.metadata?.name ?? '');
+    }
+  }
+  deps.beforeWrite?.(team);
+  await removeFinalizer(deps.clients, team, TEAM_FINALIZER);
+  return undefined;
+}
+
+async function deleteNamespaces(rt: TenancyRuntime, owned: V1Namespace[], ctx: ReconcileContext): Promise<void> {
+  for (const ns of owned) {
+    if (ns.metadata?.deletionTimestamp) continue;
+    ctx.log.info({ namespace: ns.metadata?.name }, 'deleting namespace (deletionPolicy Delete)');
+    rt.deps.beforeWrite?.(ns);
+    await rt.deps.clients.delete({ apiVersion: 'v1', kind: 'Namespace', name: ns.metadata?.name ?? '' });
+    rt.forgetDeployer(ns.metadata?.name ?? '');
+  }
+}
+
+/** Renders the Team's namespaces; an invalid spec is written to status (Ready False, Degraded) and thrown. */
+async function renderOrDegrade(rt: TenancyRuntime, team: Team): Promise<TenantNamespace[]> {
+  try {
+    return renderTenancy(team, rt.deps.platform);
+  } catch (err) {
+    // The CRD schema should make this impossible; if it happens, retrying cannot help.
+    const message = `spec: ${describeError(err)}`;
+    const now = rt.now();
+    let conditions = setCondition(team.status?.conditions, readyCondition(false, Reasons.InvalidSpec, message, team.metadata?.generation), now);
+    conditions = setCondition(conditions, degradedCondition(true, Reasons.InvalidSpec, message, team.metadata?.generation), now);
+    await writeStatus(rt.deps.clients, team, { ...team.status, conditions });
+    throw new InvalidSpecError('spec', describeError(err), { cause: err });
+  }
+}
+
+/** The live Namespace of each desired one (cache first; a read for names the labelled cache does not hold). */
+async function observeNamespaces(rt: TenancyRuntime, desired: TenantNamespace[]): Promise<Map<string, V1Namespace | undefined>> {
+  const observed = new Map<string, V1Namespace | undefined>();
+  for (const ns of desired) {
+    let live = rt.deps.caches.namespaces.get(ns.name);
+    // Not in the cache (which only holds labelled namespaces): make sure no one else's namespace is there.
+    if (!live) live = await rt.deps.clients.get<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', name: ns.name });
+    observed.set(ns.name, live);
+  }
+  return observed;
+}
+
+/** Deletes or releases the namespaces of removed environments. Returns the namespaces on their way out. */
+async function applyRemovals(rt: TenancyRuntime, plan: TenancyPlan, owned: V1Namespace[]): Promise<string[]> {
+  const removing: string[] = [...plan.terminating];
+  for (const removal of plan.removals) {
+    const ns = owned.find((o) => o.metadata?.name === removal.namespace);
+    if (!ns) continue;
+    removing.push(removal.namespace);
+    if (removal.action === 'delete') {
+      rt.deps.beforeWrite?.(ns);
+      await rt.deps.clients.delete({ apiVersion: 'v1', kind: 'Namespace', name: removal.namespace });
+    } else {
+      await rt.apply(rt.deps.clients, releasedNamespace(ns), ns);
+    }
+    rt.forgetDeployer(removal.namespace);
+  }
+  return removing;
+}
+
+/** The one status write (when changed), Events on transitions, then the reconcile's result. */
+async function writeTeamStatus(
+  rt: TenancyRuntime,
+  { key, team, plan, outcomes, removing }: { key: string; team: Team; plan: TenancyPlan; outcomes: NamespaceOutcome[]; removing: string[] },
+): Promise<ReconcileResult> {
+  const before = team.status?.conditions ?? [];
+  const status = assessTeamStatus({ team, plan, outcomes, removing, now: rt.now() });
+  const written = await writeStatus(rt.deps.clients, team, status);
+  if (written.changed && rt.deps.events) await rt.deps.events.recordConditionTransitions(team, before, status.conditions);
+  const failed = outcomes.find((o) => o.error);
+  if (failed?.error) {
+    throw new TenancyApplyError(`team ${key}: namespace ${failed.name}: ${failed.error.message}`);
+  }
+  if (outcomes.some((o) => o.pending)) return { requeueAfter: RBAC_REQUEUE_MS };
+  return removing.length > 0 ? { requeueAfter: SHORT_REQUEUE_MS } : undefined;
 }
 
 /** A tenancy write failed; the Team's Degraded condition names the namespace and object. Retried with backoff. */

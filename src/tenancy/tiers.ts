@@ -5,7 +5,7 @@
  * LimitRange whose default is above its max).
  */
 import type { TeamQuota } from '../api/index.js';
-import { familyOf, formatBytes, formatCpu, parseQuantity, type QuantityFamily } from './quantity.js';
+import { familyOf, formatBytes, formatCpu, parseQuantity, type QuantityFamily } from '../kube/quantity.js';
 
 /** A namespace's resource envelope in base units (cores, bytes). */
 export interface NamespaceEnvelope {

@@ -54,6 +54,34 @@ interface DeploymentLike {
   };
 }
 
+/** Why nothing was applied: the Ready (and first Available) condition's reason and message. */
+function notAppliedReason(outcome: Exclude<StatusInput['outcome'], { kind: 'applied' }>, enforced: StatusInput['violations']): [string, string] {
+  if (outcome.kind === 'policy-violation') return [Reasons.PolicyViolation, `not applied: ${formatViolations(enforced)}`];
+  if (outcome.kind === 'invalid-spec') return [Reasons.InvalidSpec, outcome.message];
+  return [outcome.reason, outcome.message];
+}
+
+/** The inventory: every applied object with its readiness. */
+function inventoryOf(objects: ReadonlyArray<{ desired: RenderedObject; live: KubernetesObject | undefined }>): InventoryEntry[] {
+  return objects.map(({ desired, live }) => {
+    const r = objectReadiness(live);
+    return {
+      apiVersion: desired.apiVersion,
+      kind: desired.kind,
+      name: desired.metadata.name,
+      ready: r.ready,
+      ...(r.message ? { message: r.message } : {}),
+    };
+  });
+}
+
+/** The stable Deployment's replica counts for status (0 before it exists). */
+function replicaCounts(live: KubernetesObject | undefined): { replicas: number; readyReplicas: number } {
+  if (!live) return { replicas: 0, readyReplicas: 0 };
+  const st = (live as DeploymentLike).status;
+  return { replicas: st?.replicas ?? 0, readyReplicas: st?.readyReplicas ?? 0 };
+}
+
 /** Readiness of one live object: Deployments when rolled out and available; others when they exist. */
 export function objectReadiness(live: KubernetesObject | undefined): { ready: boolean; message?: string } {
   if (!live) return { ready: false, message: 'not found' };
@@ -128,22 +156,11 @@ export function assessStatus(input: StatusInput): WebServiceStatus {
   else delete status.url;
 
   if (outcome.kind === 'applied') {
-    const inventory: InventoryEntry[] = outcome.objects.map(({ desired, live }) => {
-      const r = objectReadiness(live);
-      return {
-        apiVersion: desired.apiVersion,
-        kind: desired.kind,
-        name: desired.metadata.name,
-        ready: r.ready,
-        ...(r.message ? { message: r.message } : {}),
-      };
-    });
+    const inventory = inventoryOf(outcome.objects);
     const notReady = inventory.filter((e) => !e.ready);
     const stable = outcome.objects.find((o) => o.desired.kind === 'Deployment' && o.desired.metadata.name === ws.metadata?.name);
-    const st = (stable?.live as DeploymentLike | undefined)?.status;
     status.inventory = inventory;
-    status.replicas = st?.replicas ?? 0;
-    status.readyReplicas = st?.readyReplicas ?? 0;
+    Object.assign(status, replicaCounts(stable?.live));
     const available = notReady.length === 0;
     const waiting = notReady.map((e) => `${e.kind}/${e.name}${e.message ? ` (${e.message})` : ''}`).join(', ');
     conditions = set(
@@ -157,12 +174,7 @@ export function assessStatus(input: StatusInput): WebServiceStatus {
       now,
     );
   } else {
-    const [reason, message] =
-      outcome.kind === 'policy-violation'
-        ? [Reasons.PolicyViolation, `not applied: ${formatViolations(enforced)}`]
-        : outcome.kind === 'invalid-spec'
-          ? [Reasons.InvalidSpec, outcome.message]
-          : [outcome.reason, outcome.message];
+    const [reason, message] = notAppliedReason(outcome, enforced);
     conditions = set(conditions, cond(WebServiceConditions.Ready, false, reason, message), now);
     if (!conditions.some((c) => c.type === WebServiceConditions.Available)) {
       conditions = set(conditions, cond(WebServiceConditions.Available, false, reason, message), now);

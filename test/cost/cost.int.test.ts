@@ -11,6 +11,7 @@ import { createCostPrometheus, withCache, type QueryStats } from '../../src/cost
 import { staticTeamDirectory, type TeamInfo } from '../../src/cost/teams.js';
 import type { ApiEnv, Caller } from '../../src/server/caller.js';
 import { costHistoryOpenMetrics, standardCostHistory, STANDARD_END } from '../support/cost-history.js';
+import { expectClose, expectLineClose } from '../support/cost-assertions.js';
 import { startPrometheus } from '../support/prometheus.js';
 import { handCost, handQuantities, handRollouts, PRICES, sumHand, type HandQuantities } from './hand-computation.js';
 
@@ -65,20 +66,7 @@ beforeAll(async () => {
   build(TEAMS.map((name) => ({ name, monthlyBudget: budgets[name] })));
 });
 
-function close(actual: number, expected: number, what: string): void {
-  const tolerance = Math.max(Math.abs(expected) * 0.005, 1e-9);
-  expect(Math.abs(actual - expected), `${what}: ${actual} vs hand ${expected}`).toBeLessThanOrEqual(tolerance);
-}
-
-function closeLine(line: Record<string, unknown>, q: HandQuantities, what: string): void {
-  close(line['cpuCoreHours'] as number, q.cpuAllocated, `${what} cpuCoreHours`);
-  close(line['cpuRequestedCoreHours'] as number, q.cpuRequested, `${what} cpuRequested`);
-  close(line['cpuUsedCoreHours'] as number, q.cpuUsed, `${what} cpuUsed`);
-  close(line['memoryGiBHours'] as number, q.memoryAllocated, `${what} memoryGiBHours`);
-  close(line['memoryUsedGiBHours'] as number, q.memoryUsed, `${what} memoryUsed`);
-  close(line['storageGiBHours'] as number, q.storage, `${what} storage`);
-  close(line['totalCost'] as number, handCost(q), `${what} totalCost`);
-}
+const closeLine = (line: Record<string, unknown>, q: HandQuantities, what: string): void => expectLineClose(line, q, what, ['storage']);
 
 async function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
   return app.request(path, { headers });
@@ -141,13 +129,13 @@ describe('cost API on backfilled history', () => {
     for (const e of body.byEnvironment) closeLine(e.totals, sumHand(byEnv.get(e.environment) ?? []), `env ${e.environment}`);
     const total = sumHand(handQuantities(history, { ...win, key: (c) => c.team }).get('cost-alpha') ?? []);
     closeLine(body.totals, total, 'cost-alpha total');
-    close(body.byResource.cpu.cost, total.cpuAllocated * PRICES.cpuCoreHour, 'cpu cost');
-    close(body.byResource.memory.cost, total.memoryAllocated * PRICES.memoryGiBHour, 'memory cost');
+    expectClose(body.byResource.cpu.cost, total.cpuAllocated * PRICES.cpuCoreHour, 'cpu cost');
+    expectClose(body.byResource.memory.cost, total.memoryAllocated * PRICES.memoryGiBHour, 'memory cost');
     const seriesSum = body.series.reduce((s, b) => s + (b['totalCost'] as number), 0);
-    close(seriesSum, body.totals['totalCost'] as number, 'series adds up');
+    expectClose(seriesSum, body.totals['totalCost'] as number, 'series adds up');
     // The same figure as in the all-teams view (totals that agree between views).
     const all = (await (await get('/cost/teams?window=30d&step=1d')).json()) as { teams: Array<{ team: string; totals: { totalCost: number } }> };
-    close(body.totals['totalCost'] as number, all.teams.find((t) => t.team === 'cost-alpha')?.totals.totalCost ?? -1, 'views agree');
+    expectClose(body.totals['totalCost'] as number, all.teams.find((t) => t.team === 'cost-alpha')?.totals.totalCost ?? -1, 'views agree');
   });
 
   it('agrees with an independently written reference query (hourly points summed outside PromQL)', async () => {
@@ -164,16 +152,16 @@ describe('cost API on backfilled history', () => {
       ' - sum by (pod, container) (avg_over_time(kube_pod_container_resource_requests{namespace="cost-beta",resource="memory"}[1h])), 0)) / 1024^3';
     const hourlySum = async (q: string): Promise<number> => {
       const params = new URLSearchParams({ query: q, start: String(END - 30 * DAY + 3600), end: String(END), step: '3600' });
-      const r = (await (await fetch(`${url}/api/v1/query_range?${params}`)).json()) as { data: { result: Array<{ values: Array<[number, string]> }> } };
+      const r = (await (await fetch(`${url}/api/v1/query_range?${params.toString()}`)).json()) as { data: { result: Array<{ values: Array<[number, string]> }> } };
       const values = r.data.result[0]?.values ?? [];
       expect(values).toHaveLength(720);
       return values.reduce((s, [, v]) => s + Number(v), 0);
     };
     const [cpuHours, memHours] = await Promise.all([hourlySum(cpu), hourlySum(mem)]);
     const body = (await (await get('/cost/teams/cost-beta?window=30d&step=1d')).json()) as { totals: { cpuCoreHours: number; memoryGiBHours: number; totalCost: number } };
-    close(body.totals.cpuCoreHours, cpuHours, 'reference cpu');
-    close(body.totals.memoryGiBHours, memHours, 'reference memory');
-    close(body.totals.totalCost, cpuHours * PRICES.cpuCoreHour + memHours * PRICES.memoryGiBHour, 'reference cost');
+    expectClose(body.totals.cpuCoreHours, cpuHours, 'reference cpu');
+    expectClose(body.totals.memoryGiBHours, memHours, 'reference memory');
+    expectClose(body.totals.totalCost, cpuHours * PRICES.cpuCoreHour + memHours * PRICES.memoryGiBHour, 'reference cost');
   });
 
   it('burn rate and projected month end against the budget: ok, warning and over at the right thresholds', async () => {
@@ -181,9 +169,9 @@ describe('cost API on backfilled history', () => {
     for (const team of TEAMS) {
       const body = (await (await get(`/cost/teams/${team}/budget`)).json()) as Record<string, number | string>;
       const hand = handBurn(team);
-      close(body['monthToDateCost'] as number, hand.mtd, `${team} mtd`);
-      close(body['burnRatePerDay'] as number, hand.week / 7, `${team} burn`);
-      close(body['projectedMonthEndCost'] as number, hand.projected, `${team} projected`);
+      expectClose(body['monthToDateCost'] as number, hand.mtd, `${team} mtd`);
+      expectClose(body['burnRatePerDay'] as number, hand.week / 7, `${team} burn`);
+      expectClose(body['projectedMonthEndCost'] as number, hand.projected, `${team} projected`);
       expect(body['remainingDays']).toBe(11);
       expect(body['status'], team).toBe(expected[team]);
     }
@@ -194,8 +182,8 @@ describe('cost API on backfilled history', () => {
     const week = (end: number) => handCost(sumHand(handQuantities(history, { startSeconds: end - 7 * DAY, endSeconds: end, key: (c) => c.team, team: 'cost-gamma' }).get('cost-gamma') ?? []));
     const cur = week(END);
     const prev = week(END - 7 * DAY);
-    close(body.total.current, cur, 'this week');
-    close(body.total.previous, prev, 'last week');
+    expectClose(body.total.current, cur, 'this week');
+    expectClose(body.total.previous, prev, 'last week');
     expect(body.total.direction).toBe('up'); // the request doubled on day 28
     expect(body.total.changeRatio).toBeCloseTo((cur - prev) / prev, 3);
   });
@@ -208,8 +196,8 @@ describe('cost API on backfilled history', () => {
     for (const s of body.idle) {
       const q = sumHand(hand.get(`${s.namespace}/${s.service}`) ?? []);
       const savings = (q.cpuAllocated - q.cpuUsed) * PRICES.cpuCoreHour + (q.memoryAllocated - q.memoryUsed) * PRICES.memoryGiBHour;
-      close(s.savings, savings, `savings ${s.service}`);
-      close(s.cpuUtilisation, q.cpuUsed / q.cpuRequested, `utilisation ${s.service}`);
+      expectClose(s.savings, savings, `savings ${s.service}`);
+      expectClose(s.cpuUtilisation, q.cpuUsed / q.cpuRequested, `utilisation ${s.service}`);
     }
     const team = (await (await get('/cost/teams/cost-beta/idle')).json()) as { idle: Array<{ service: string }> };
     expect(team.idle.map((s) => s.service)).toEqual(['batch']);
@@ -221,7 +209,7 @@ describe('cost API on backfilled history', () => {
     expect(rollouts).toBe(10);
     expect(alpha.rollouts).toBe(rollouts);
     const cost = handCost(sumHand(handQuantities(history, { startSeconds: END - 30 * DAY, endSeconds: END, key: (c) => c.team, team: 'cost-alpha' }).get('cost-alpha') ?? []));
-    close(alpha.costPerDeployment, cost / rollouts, 'cost per deployment');
+    expectClose(alpha.costPerDeployment, cost / rollouts, 'cost per deployment');
     const beta = (await (await get('/cost/teams/cost-beta/deployments')).json()) as { rollouts: number };
     expect(beta.rollouts).toBe(handRollouts(history, END - 30 * DAY, END, 'cost-beta'));
     const gamma = (await (await get('/cost/teams/cost-gamma/deployments')).json()) as { rollouts: number; costPerDeployment: number | null };
@@ -240,7 +228,7 @@ describe('cost API on backfilled history', () => {
     const col = header.indexOf('totalCost');
     const csvTotal = body.reduce((s, r) => s + Number(r[col]), 0);
     const json = (await (await get('/cost/teams/cost-alpha?window=7d&step=1d')).json()) as { totals: { totalCost: number } };
-    close(csvTotal, json.totals.totalCost, 'csv total');
+    expectClose(csvTotal, json.totals.totalCost, 'csv total');
   });
 
   it('invalid input: 400 or 404 naming the problem', async () => {

@@ -25,10 +25,11 @@ import { KubeClients } from '../../src/kube/index.js';
 import { USAGE_ANNOTATIONS } from '../../src/localcluster/exporters.js';
 import type { ApiEnv, Caller } from '../../src/server/caller.js';
 import { costHistoryOpenMetrics, STANDARD_END, type ContainerShape, type CostHistory } from '../support/cost-history.js';
+import { expectClose, expectLineClose } from '../support/cost-assertions.js';
 import { adminKubeConfig, createTestNamespace, uniqueName } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { scrapeSharedCluster, sharedClusterHasExporters, startPrometheus, stopScrapingSharedCluster, type LocalPrometheus } from '../support/prometheus.js';
-import { handCost, handQuantities, sumHand, zero, type HandQuantities } from './hand-computation.js';
+import { handQuantities, sumHand, zero, type HandQuantities } from './hand-computation.js';
 import { STEP, handPodHour, podSamples, rawSamples, type PodHour } from './real-samples.js';
 
 const HOUR = 3600;
@@ -107,20 +108,7 @@ beforeAll(async () => {
   app = appFor(createCostPrometheus({ url }));
 });
 
-function close(actual: number, expected: number, what: string): void {
-  const tolerance = Math.max(Math.abs(expected) * 0.005, 1e-9);
-  expect(Math.abs(actual - expected), `${what}: ${actual} vs hand ${expected}`).toBeLessThanOrEqual(tolerance);
-}
-
-function closeLine(line: Record<string, unknown>, q: HandQuantities, what: string): void {
-  close(line['cpuCoreHours'] as number, q.cpuAllocated, `${what} cpuCoreHours`);
-  close(line['cpuRequestedCoreHours'] as number, q.cpuRequested, `${what} cpuRequested`);
-  close(line['cpuUsedCoreHours'] as number, q.cpuUsed, `${what} cpuUsed`);
-  close(line['memoryGiBHours'] as number, q.memoryAllocated, `${what} memoryGiBHours`);
-  close(line['memoryRequestedGiBHours'] as number, q.memoryRequested, `${what} memoryRequested`);
-  close(line['memoryUsedGiBHours'] as number, q.memoryUsed, `${what} memoryUsed`);
-  close(line['totalCost'] as number, handCost(q), `${what} totalCost`);
-}
+const closeLine = (line: Record<string, unknown>, q: HandQuantities, what: string): void => expectLineClose(line, q, what, ['memoryRequested']);
 
 type Line = Record<string, number>;
 interface TeamBody {
@@ -164,17 +152,17 @@ describe('cost on exporter-shaped history', () => {
     const service = (name: string) => body.byService.find((s) => s.service === name);
     // The figures in plain numbers: 20 minutes of 2 cores; 10 + 20 minutes of 1 core across 04:00.
     const ci = service('ci')?.series ?? [];
-    close(ci[2]?.['cpuRequestedCoreHours'] ?? -1, 2 * (20 / 60), 'ci hour 2');
-    close(ci[3]?.['cpuRequestedCoreHours'] ?? -1, 10 / 60, 'ci hour 3');
-    close(ci[4]?.['cpuRequestedCoreHours'] ?? -1, 20 / 60, 'ci hour 4');
+    expectClose(ci[2]?.['cpuRequestedCoreHours'] ?? -1, 2 * (20 / 60), 'ci hour 2');
+    expectClose(ci[3]?.['cpuRequestedCoreHours'] ?? -1, 10 / 60, 'ci hour 3');
+    expectClose(ci[4]?.['cpuRequestedCoreHours'] ?? -1, 20 / 60, 'ci hour 4');
     // The Job: 40 minutes at 05:00, nothing for the 18 hours it stays listed as Succeeded.
     const job = service('report-job');
-    close(job?.totals['cpuRequestedCoreHours'] ?? -1, 40 / 60, 'job total');
+    expectClose(job?.totals['cpuRequestedCoreHours'] ?? -1, 40 / 60, 'job total');
     expect((job?.series ?? []).slice(6).every((b) => b['totalCost'] === 0)).toBe(true);
     // The restart at 07:25: working set once (0.8 GiB for the hour), CPU across the counter reset.
     const api = service('api')?.series[7];
-    close(api?.['memoryUsedGiBHours'] ?? -1, 0.8, 'api memory in the restart hour');
-    close(api?.['cpuUsedCoreHours'] ?? -1, 0.3, 'api cpu in the restart hour');
+    expectClose(api?.['memoryUsedGiBHours'] ?? -1, 0.8, 'api memory in the restart hour');
+    expectClose(api?.['cpuUsedCoreHours'] ?? -1, 0.3, 'api cpu in the restart hour');
   });
 
   it('a namespace moving team mid-hour: the new team from that hour on, never both, never an error', async () => {
@@ -186,7 +174,7 @@ describe('cost on exporter-shaped history', () => {
     for (let i = 0; i < 24; i++) {
       const inA = webA[i]?.['cpuRequestedCoreHours'] ?? 0;
       const inB = webB[i]?.['cpuRequestedCoreHours'] ?? 0;
-      close(inA + inB, 1, `web hour ${i} charged once`);
+      expectClose(inA + inB, 1, `web hour ${i} charged once`);
       expect(i < 10 ? inB : inA, `hour ${i}`).toBe(0);
     }
     const hand = hourly((c) => `${c.namespace}/${c.service}`, 'shape-b');
@@ -201,7 +189,7 @@ describe('cost on exporter-shaped history', () => {
     const old = b.byService.find((s) => s.service === 'old-name')?.series ?? [];
     const renamed = b.byService.find((s) => s.service === 'new-name')?.series ?? [];
     for (let i = 0; i < 24; i++) {
-      close((old[i]?.['cpuRequestedCoreHours'] ?? 0) + (renamed[i]?.['cpuRequestedCoreHours'] ?? 0), 0.25, `svc hour ${i} once`);
+      expectClose((old[i]?.['cpuRequestedCoreHours'] ?? 0) + (renamed[i]?.['cpuRequestedCoreHours'] ?? 0), 0.25, `svc hour ${i} once`);
       expect(i < 12 ? (renamed[i]?.['cpuRequestedCoreHours'] ?? 0) : (old[i]?.['cpuRequestedCoreHours'] ?? 0), `hour ${i}`).toBe(0);
     }
     for (const path of ['/cost/teams?window=1d&step=1h', '/cost/idle?window=1d', '/cost/teams/shape-a/idle?window=1d', '/cost/teams/shape-empty?window=1d']) {
@@ -360,7 +348,7 @@ describe.skipIf(!sharedClusterHasExporters())('a real Job on the local cluster, 
     hand.forEach((h, i) => closeLine(series[i]!, h.quantities, `hour ${i}`));
     closeLine(body.totals, sumHand(hand.map((h) => h.quantities)), 'total');
     // In plain numbers: the request times the charged steps, less than the listed steps would give.
-    close(body.totals['cpuRequestedCoreHours']!, (JOB.cpu * charged.length * STEP) / HOUR, 'cpu requested = request x charged steps');
+    expectClose(body.totals['cpuRequestedCoreHours']!, (JOB.cpu * charged.length * STEP) / HOUR, 'cpu requested = request x charged steps');
     expect(body.totals['cpuRequestedCoreHours']!).toBeLessThan(hand.reduce((a, h) => a + h.cpuRequestedIfListed, 0) * 0.999);
     expect(body.totals['memoryRequestedGiBHours']!).toBeLessThan(hand.reduce((a, h) => a + h.memoryRequestedIfListed, 0) * 0.999);
   });

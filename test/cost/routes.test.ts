@@ -22,10 +22,10 @@ function fakePrometheus(opts: { fail?: boolean } = {}): CostPrometheus & { queri
       const points: Array<[number, number]> = [];
       for (let t = start; t <= end; t += step) points.push([t, step / 3600]);
       const byService = q.includes('service');
-      return teams.map<Series>((team) => ({
-        labels: (byService ? { team, environment: "prod", namespace: team, service: "api" } : { team }) as Record<string, string>,
-        points,
-      }));
+      return teams.map<Series>((team) => {
+        const labels: Record<string, string> = byService ? { team, environment: 'prod', namespace: team, service: 'api' } : { team };
+        return { labels, points };
+      });
     },
     async instantQuery(q, t) {
       queries.push(q);

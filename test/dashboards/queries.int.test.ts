@@ -235,7 +235,7 @@ describe.skipIf(!sharedClusterHasExporters())('the dashboards on real exporters 
     await prom.addTarget('paved', new URL(String(listening['url'])).host);
     await paved.waitForLog('controllers started', 120_000);
 
-    await createTeam(admin, team, { monthlyBudget: { amount: 100 } } as never);
+    await createTeam(admin, team, { monthlyBudget: { amount: 100 } });
     await waitReady(admin, team);
     await admin.request({ method: 'POST', path: `/apis/paved.dev/v1alpha1/namespaces/${ns}/analysistemplates`, body: gate('vector(0)') });
     await admin.request({ method: 'POST', path: `/apis/paved.dev/v1alpha1/namespaces/${ns}/webservices`, body: webService('ghcr.io/acme/api:1.0.0') });

@@ -225,6 +225,6 @@ describe('canary safety end to end', () => {
     expect(passed.some((run) => run.metrics[0]!.measurements.length > 2)).toBe(true);
     expect(passed.flatMap((run) => run.metrics[0]!.measurements).some((m) => m.phase === 'Failed')).toBe(true);
     // Healthy is in status before the route's return to 0% reaches the recorder.
-    await eventually(async () => expect(env.weights).toEqual([0, 10, 50, 100, 0]), SLOW);
+    await eventually(() => expect(env.weights).toEqual([0, 10, 50, 100, 0]), SLOW);
   });
 });

@@ -33,7 +33,7 @@ function caches(stable?: V1Deployment, canary?: V1Deployment, canaryWeight?: num
 }
 
 function withState(ws: WebService, rollout: Partial<RolloutState>): WebService {
-  return { ...ws, status: { rollout: { stepIndex: 0, weight: 0, attempt: 0, history: [], ...rollout } } as WebService['status'] };
+  return { ...ws, status: { rollout: { stepIndex: 0, weight: 0, attempt: 0, history: [], ...rollout } } };
 }
 
 describe('the delivery seam (rolloutRenderInput)', () => {

@@ -104,7 +104,7 @@ describe('progressive delivery end to end: pauses, deadline, spec changes, manua
     }, SLOW);
     await eventually(async () => expect((await env.k.rollout('shop')).phase).toBe('Healthy'), SLOW);
     expect((await env.k.deployment('shop'))?.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/shop:3.0.0');
-    await eventually(async () => expect(env.weights).toEqual([0, 10, 50, 0, 10, 50, 100, 0]), SLOW);
+    await eventually(() => expect(env.weights).toEqual([0, 10, 50, 0, 10, 50, 100, 0]), SLOW);
   });
 
   it('pause, resume, promote, promote --full and abort work through the annotation', async () => {

@@ -105,7 +105,7 @@ describe.skipIf(!sharedClusterHasExporters())('a canary rollout while a real HPA
       expect(r.phase).toBe('Healthy');
       expect(r.history.map((h) => [h.stepIndex, h.phase])).toEqual([[1, 'Successful'], [4, 'Successful']]);
     }, SLOW);
-    await eventually(async () => expect(env.weights).toEqual([0, 10, 50, 100, 0]), SLOW);
+    await eventually(() => expect(env.weights).toEqual([0, 10, 50, 100, 0]), SLOW);
     await eventually(async () => expect((await env.k.deployment('shop-canary'))?.spec?.replicas).toBe(0), SLOW);
     expect((await env.k.deployment('shop'))?.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/shop:2.0.0');
   });

@@ -32,7 +32,7 @@ describe('progressive delivery end to end: promotion and rollback', () => {
       expect(r.stableRevision).not.toBe(before);
       return r;
     }, SLOW);
-    await eventually(async () => expect(env.weights).toEqual([0, 10, 50, 100, 0]), SLOW);
+    await eventually(() => expect(env.weights).toEqual([0, 10, 50, 100, 0]), SLOW);
     expect(done.history.map((h) => [h.stepIndex, h.phase])).toEqual([[1, 'Successful'], [3, 'Successful']]);
     const stable = await env.k.deployment('shop');
     expect(stable?.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/shop:2.0.0');
@@ -125,7 +125,7 @@ describe('progressive delivery end to end: promotion and rollback', () => {
     // the first analysis (step 1) ran once; nothing restarted from step 0
     expect(after.history.filter((h) => h.stepIndex === 1)).toHaveLength(1);
     expect(after.history.length).toBeGreaterThanOrEqual(finished);
-    await eventually(async () => expect(env.weights).toEqual([0, 10, 50, 100, 0]), SLOW);
+    await eventually(() => expect(env.weights).toEqual([0, 10, 50, 100, 0]), SLOW);
   });
 
   it('the background analysis (delivery.analysis) rolls back during a pause step', async () => {
@@ -148,6 +148,6 @@ describe('progressive delivery end to end: promotion and rollback', () => {
     expect(r.stepIndex).toBe(1);
     expect(r.failure).toMatchObject({ reason: 'AnalysisFailed', metric: 'error-rate', template: 'AnalysisTemplate/gate' });
     expect(r.history.some((h) => h.id.includes('-bg') && h.phase === 'Failed')).toBe(true);
-    await eventually(async () => expect(env.weights.at(-1)).toBe(0), SLOW);
+    await eventually(() => expect(env.weights.at(-1)).toBe(0), SLOW);
   });
 });

@@ -20,11 +20,10 @@ const byName = (kind: string, name: string): Doc => {
 /** A rule set as comparable strings: one per (group, resource, resourceName, verb). */
 function permissions(rules: ReadonlyArray<Doc>): string[] {
   const out = new Set<string>();
-  for (const r of rules)
-    for (const g of r.apiGroups ?? [])
-      for (const res of r.resources ?? [])
-        for (const name of r.resourceNames ?? ['*'])
-          for (const verb of r.verbs ?? []) out.add(`${g}|${res}|${name}|${verb}`);
+  for (const r of rules) {
+    const targets = (r.apiGroups ?? []).flatMap((g: string) => (r.resources ?? []).flatMap((res: string) => (r.resourceNames ?? ['*']).map((name: string) => `${g}|${res}|${name}`)));
+    for (const t of targets) for (const verb of r.verbs ?? []) out.add(`${t}|${verb}`);
+  }
   return [...out].sort();
 }
 

@@ -16,7 +16,7 @@ describe('informer across a real API-server outage (fresh cluster)', () => {
     cluster = await startLocalCluster({ nodes: 1 });
   });
   afterAll(async () => {
-    informer?.stop();
+    await informer?.stop();
     await cluster?.stop();
   });
 
@@ -47,7 +47,7 @@ describe('informer across a real API-server outage (fresh cluster)', () => {
     await core.replaceNamespacedConfigMap({ name: 'kept', namespace: 'default', body: { metadata: { name: 'kept' }, data: { v: '2' } } });
     await core.deleteNamespacedConfigMap({ name: 'doomed', namespace: 'default' });
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'born' }, data: { v: '1' } } });
-    await eventually(async () => {
+    await eventually(() => {
       expect(informer?.get('default/kept')?.data).toEqual({ v: '2' });
       expect(informer?.get('default/doomed')).toBeUndefined();
       expect(informer?.get('default/born')).toBeDefined();

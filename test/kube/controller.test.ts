@@ -49,7 +49,7 @@ describe('createController', () => {
           case 'ns/term':
             throw new TerminalError('no');
           case 'ns/panic':
-            (undefined as unknown as { x: number }).x; // TypeError, thrown synchronously
+            (undefined as unknown as () => void)(); // TypeError, thrown synchronously
             return;
           default:
             throw new Error('transient');

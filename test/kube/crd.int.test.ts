@@ -35,7 +35,7 @@ describe('custom resources (real API server)', () => {
     const clients = KubeClients.fromKubeConfig(adminKubeConfig());
     const informer = createInformer<Widget>({ clients, apiVersion, kind: 'Widget', backoff: { baseDelayMs: 100, maxDelayMs: 400 } });
     await informer.start();
-    await eventually(async () => expect(informer.restarts).toBeGreaterThanOrEqual(2));
+    await eventually(() => expect(informer.restarts).toBeGreaterThanOrEqual(2));
     expect(informer.hasSynced()).toBe(false);
 
     await applyObject(admin, {
@@ -71,13 +71,13 @@ describe('custom resources (real API server)', () => {
     await informer.waitForSync(30_000);
 
     const { object: w } = await applyObject<Widget>(clients, { apiVersion, kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 3 } });
-    await eventually(async () => expect(informer.get('w1')?.spec?.size).toBe(3));
+    await eventually(() => expect(informer.get('w1')?.spec?.size).toBe(3));
     expect(informer.keys()).toEqual(['w1']);
 
     const cached = informer.get('w1') as Widget;
     const conditions = setCondition(undefined, readyCondition(true, Reasons.Reconciled, 'ok', w.metadata?.generation), new Date());
     expect((await writeStatus(clients, cached, { observedGeneration: w.metadata?.generation, conditions })).changed).toBe(true);
-    await eventually(async () => expect(informer.get('w1')?.status?.observedGeneration).toBe(1));
+    await eventually(() => expect(informer.get('w1')?.status?.observedGeneration).toBe(1));
 
     // A second pass from the cache: same intent, same status -> no writes at all.
     clients.counter.reset();
@@ -92,9 +92,9 @@ describe('custom resources (real API server)', () => {
     const withFinalizer = await addFinalizer(clients, again, 'paved.dev/test');
     expect(withFinalizer?.metadata?.finalizers).toEqual(['paved.dev/test']);
     await clients.delete({ apiVersion, kind: 'Widget', name: 'w1' });
-    await eventually(async () => expect(informer.get('w1')?.metadata?.deletionTimestamp).toBeTruthy());
+    await eventually(() => expect(informer.get('w1')?.metadata?.deletionTimestamp).toBeTruthy());
     expect(await removeFinalizer(clients, informer.get('w1') as Widget, 'paved.dev/test')).toBe(true);
-    await eventually(async () => expect(informer.get('w1')).toBeUndefined());
+    await eventually(() => expect(informer.get('w1')).toBeUndefined());
     await informer.stop();
   });
 });

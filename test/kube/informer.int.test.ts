@@ -46,35 +46,35 @@ describe('Informer (real API server)', () => {
     expect(informer.get(`${ns}/before`)?.kind).toBe('ConfigMap');
 
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'cm1', labels: { app: 'y' } }, data: { a: '1' } } });
-    await eventually(async () => expect(seen).toContain('add cm1'));
+    await eventually(() => expect(seen).toContain('add cm1'));
     await mergePatch(ns, 'cm1', { data: { a: '2' } });
-    await eventually(async () => expect(seen).toContain('update cm1 1->2'));
+    await eventually(() => expect(seen).toContain('update cm1 1->2'));
     expect(informer.listByLabels({ app: 'y' }).map((c) => c.metadata?.name)).toEqual(['cm1']);
     expect(informer.listByLabels('app in (x,y)', ns)).toHaveLength(2);
     expect(informer.byIndex('byApp', 'x').map((c) => c.metadata?.name)).toEqual(['before']);
     await core.deleteNamespacedConfigMap({ namespace: ns, name: 'cm1' });
-    await eventually(async () => expect(seen).toContain('delete cm1'));
+    await eventually(() => expect(seen).toContain('delete cm1'));
     expect(informer.get(`${ns}/cm1`)).toBeUndefined();
 
     // A watch failure other than 410 stops client-node's ListWatch; ours restarts it.
     informer.forceWatchError();
-    await eventually(async () => expect(informer.restarts).toBe(1));
+    await eventually(() => expect(informer.restarts).toBe(1));
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'after-error' }, data: { a: '1' } } });
-    await eventually(async () => expect(seen).toContain('add after-error'));
+    await eventually(() => expect(seen).toContain('add after-error'));
 
     // And again, while a change happens during the outage (the restart resumes from the last resourceVersion).
     informer.forceWatchError();
     await mergePatch(ns, 'after-error', { data: { a: '3' } });
-    await eventually(async () => expect(informer.get(`${ns}/after-error`)?.data?.a).toBe('3'));
+    await eventually(() => expect(informer.get(`${ns}/after-error`)?.data?.a).toBe('3'));
     expect(informer.restarts).toBe(2);
 
     // A 410 re-lists (no restart counted).
     informer.forceWatchError(Object.assign(new Error('gone'), { statusCode: 410 }));
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'after-410' } } });
-    await eventually(async () => expect(seen).toContain('add after-410'));
+    await eventually(() => expect(seen).toContain('add after-410'));
     expect(informer.restarts).toBe(2);
 
-    await eventually(async () => expect(resyncs).toBeGreaterThanOrEqual(informer.size() * 2));
+    await eventually(() => expect(resyncs).toBeGreaterThanOrEqual(informer.size() * 2));
     expect(clients.counter.count({ verb: 'watch' })).toBeGreaterThanOrEqual(4);
     expect(clients.counter.writes()).toBe(0);
     await informer.stop();

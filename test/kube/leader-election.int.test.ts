@@ -47,7 +47,7 @@ describe('leader election (real API server)', () => {
     const b = make('replica-b');
     a.start();
     b.start();
-    await eventually(async () => expect([a.isLeader(), b.isLeader()].filter(Boolean)).toHaveLength(1));
+    await eventually(() => expect([a.isLeader(), b.isLeader()].filter(Boolean)).toHaveLength(1));
     const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
     const leaderId = leader === a ? 'replica-a' : 'replica-b';
     const standbyId = leader === a ? 'replica-b' : 'replica-a';
@@ -62,7 +62,7 @@ describe('leader election (real API server)', () => {
 
     // The leader dies without releasing (no renewals any more): the standby takes over after expiry.
     await leader.stop({ release: false });
-    await eventually(async () => expect(standby.isLeader()).toBe(true), { timeoutMs: 20_000 });
+    await eventually(() => expect(standby.isLeader()).toBe(true), { timeoutMs: 20_000 });
     const lease = await readLease(clients, ns, 'paved');
     expect(lease?.holderIdentity).toBe(standbyId);
     expect(lease?.leaseTransitions).toBe(1);
@@ -112,10 +112,10 @@ describe('leader election (real API server)', () => {
     const one = makeReplica('one');
     const two = makeReplica('two');
     for (let i = 0; i < 3; i++) {
-      await applyObject(admin, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `src${i}`, namespace: ns, labels: { role: 'source' } }, data: { i: String(i) } } as V1ConfigMap);
+      await applyObject(admin, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `src${i}`, namespace: ns, labels: { role: 'source' } }, data: { i: String(i) } });
     }
     await Promise.all([one.manager.start(), two.manager.start()]);
-    await eventually(async () => expect([one.manager.isActive(), two.manager.isActive()].filter(Boolean)).toHaveLength(1));
+    await eventually(() => expect([one.manager.isActive(), two.manager.isActive()].filter(Boolean)).toHaveLength(1));
     const [leader, standby] = one.manager.isActive() ? [one, two] : [two, one];
     const standbyId = standby === one ? 'one' : 'two';
 
@@ -131,7 +131,7 @@ describe('leader election (real API server)', () => {
     await new Promise((r) => setTimeout(r, 500));
     leader.clients.counter.reset();
     const before = (reconciles.one ?? 0) + (reconciles.two ?? 0);
-    await eventually(async () => expect((reconciles.one ?? 0) + (reconciles.two ?? 0)).toBeGreaterThanOrEqual(before + 12));
+    await eventually(() => expect((reconciles.one ?? 0) + (reconciles.two ?? 0)).toBeGreaterThanOrEqual(before + 12));
     const writes = leader.clients.counter.snapshot();
     expect(leader.clients.counter.writes({ resource: 'configmaps' })).toBe(0);
     // The only writes left are lease renewals.
@@ -141,7 +141,7 @@ describe('leader election (real API server)', () => {
     expect(reconciles[standbyId]).toBe(0);
 
     // A changed source is picked up by the leader.
-    await applyObject(admin, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'src0', namespace: ns, labels: { role: 'source' } }, data: { i: 'changed' } } as V1ConfigMap);
+    await applyObject(admin, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'src0', namespace: ns, labels: { role: 'source' } }, data: { i: 'changed' } });
     await eventually(async () => {
       const copy = await admin.get<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'src0-copy' });
       expect(copy?.data).toEqual({ i: 'changed' });
@@ -150,8 +150,8 @@ describe('leader election (real API server)', () => {
     // Graceful shutdown of the leader releases the lease; the standby takes over and reconciles.
     await leader.manager.stop();
     expect(await leader.manager.done).toBe('stopped');
-    await eventually(async () => expect(standby.manager.isActive()).toBe(true), { timeoutMs: 20_000 });
-    await eventually(async () => expect(reconciles[standbyId]).toBeGreaterThan(0));
+    await eventually(() => expect(standby.manager.isActive()).toBe(true), { timeoutMs: 20_000 });
+    await eventually(() => expect(reconciles[standbyId]).toBeGreaterThan(0));
     await standby.manager.stop();
   });
 });

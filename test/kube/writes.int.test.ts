@@ -203,7 +203,7 @@ describe('writes (real API server)', () => {
     const allowed = createInformer<V1ConfigMap>({ clients: deployer, apiVersion: 'v1', kind: 'ConfigMap', namespace: own });
     await Promise.all([denied.start(), allowed.start()]);
     await allowed.waitForSync(30_000);
-    await eventually(async () => expect(denied.restarts).toBeGreaterThanOrEqual(2));
+    await eventually(() => expect(denied.restarts).toBeGreaterThanOrEqual(2));
     expect(denied.hasSynced()).toBe(false);
     expect(allowed.get(`${own}/ok`)).toBeDefined();
     await Promise.all([denied.stop(), allowed.stop()]);

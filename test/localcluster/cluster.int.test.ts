@@ -63,7 +63,7 @@ describe('local cluster', () => {
     const ns = await createTestNamespace('foundation-ssa');
     const cm: V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: ns }, data: { a: '1' } };
     const apply = () =>
-      objects.patch(cm as KubernetesObject, undefined, undefined, 'paved', true, PatchStrategy.ServerSideApply);
+      objects.patch(cm, undefined, undefined, 'paved', true, PatchStrategy.ServerSideApply);
     const first = await apply();
     const second = await apply();
     expect(second.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion);
@@ -89,7 +89,7 @@ describe('local cluster', () => {
         namespace: ns,
         body: { metadata: { name: 'watched' }, data: { v: '1' } },
       });
-      await eventually(async () => expect(seen).toContain('1'), { timeoutMs: 5_000, intervalMs: 20 });
+      await eventually(() => expect(seen).toContain('1'), { timeoutMs: 5_000, intervalMs: 20 });
     } finally {
       req.abort();
     }

@@ -62,7 +62,7 @@ describe('two paved processes on one Lease', () => {
   let standby: ControllerProcess;
 
   it('elects exactly one leader, and only the leader writes', async () => {
-    await eventually(async () => expect(processes.filter((p) => p.hasLogged('started leading'))).toHaveLength(1), { timeoutMs: 60_000 });
+    await eventually(() => expect(processes.filter((p) => p.hasLogged('started leading'))).toHaveLength(1), { timeoutMs: 60_000 });
     leader = processes.find((p) => p.hasLogged('started leading'))!;
     standby = processes.find((p) => p !== leader)!;
     expect(await leaseHolder()).toBe(leader.podName);

@@ -178,7 +178,7 @@ describe('a paved process killed half-way through provisioning', () => {
     const windowStart = Date.now();
     const reconcilesOf = () => second.logs.filter((l) => l.msg === 'reconcile finished' && l['name'] === name && l.time > windowStart);
     // At least three reconciles of this Team over at least two resync periods.
-    await eventually(async () => {
+    await eventually(() => {
       expect(reconcilesOf().length).toBeGreaterThanOrEqual(3);
       expect(Date.now() - windowStart).toBeGreaterThanOrEqual(2 * RESYNC_SECONDS * 1000);
     }, { timeoutMs: 30_000 });

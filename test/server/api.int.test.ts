@@ -149,7 +149,7 @@ describe('live API against the real API server', () => {
     const client = new StreamClient({ url: server.url, query: { team: nsA }, credential: { bearer: await alice() } });
     clients.push(client);
     await client.opened;
-    await eventually(async () => expect(client.state.has(`${nsA}/shop`)).toBe(true), { timeoutMs: 30_000 });
+    await eventually(() => expect(client.state.has(`${nsA}/shop`)).toBe(true), { timeoutMs: 30_000 });
     expect(client.messages[0]?.type).toBe('snapshot');
 
     // Reality changes as a controller would write it: through the status subresource.
@@ -172,7 +172,7 @@ describe('live API against the real API server', () => {
     await createWebService(nsB, 'secret', 'ghcr.io/acme/secret:1.0.0');
     await writeStatus(nsB, 'secret', { observedGeneration: 1 });
     await writeStatus(nsA, 'shop', { rollout: { phase: 'Healthy', stableRevision: 'rev-2', stepIndex: 3, weight: 0, attempt: 0, history: [] } });
-    await eventually(async () => expect((client.state.get(`${nsA}/shop`) as any).reality.phase).toBe('Healthy'), { timeoutMs: 30_000 });
+    await eventually(() => expect((client.state.get(`${nsA}/shop`) as any).reality.phase).toBe('Healthy'), { timeoutMs: 30_000 });
     expect(JSON.stringify(client.messages)).not.toContain(nsB);
     const seqs = client.messages.map((m) => m.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
@@ -207,7 +207,7 @@ describe('live API against the real API server', () => {
   });
 
   it('sets the rollout action annotation as the caller', async () => {
-    await eventually(async () => expect(hub.view(`${nsA}/cart`)).toBeDefined(), { timeoutMs: 30_000 });
+    await eventually(() => expect(hub.view(`${nsA}/cart`)).toBeDefined(), { timeoutMs: 30_000 });
     const res = await post(`/api/v1/namespaces/${nsA}/webservices/cart/pause`, {}, await alice());
     expect(res.status).toBe(202);
     const cart = await getWebService(nsA, 'cart');

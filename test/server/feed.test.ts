@@ -23,7 +23,7 @@ describe('startFeed', () => {
     w.deployments.upsert({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shop-canary', namespace: 'team-a', labels: { 'paved.dev/service': 'shop' } }, status: { readyReplicas: 1 } } as never);
     w.httpRoutes.upsert({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'shop', namespace: 'team-a', labels: { 'paved.dev/service': 'shop' } }, spec: { rules: [{ backendRefs: [{ name: 'shop-stable', weight: 90 }, { name: 'shop-canary', weight: 10 }] }] } } as never);
     // An unrelated Deployment changes nothing.
-    w.deployments.upsert({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'other', namespace: 'team-a', labels: { 'paved.dev/service': 'other' } } } as never);
+    w.deployments.upsert({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'other', namespace: 'team-a', labels: { 'paved.dev/service': 'other' } } });
     expect(s.messages.map((m) => m.type)).toEqual(['snapshot', 'delta', 'delta']);
     expect(hub.view('team-a/shop')?.reality).toMatchObject({ readyPods: { stable: 0, canary: 1 }, routeWeights: { stable: 90, canary: 10 } });
     w.webServices.remove('shop', 'team-a');
@@ -41,7 +41,7 @@ describe('startFeed', () => {
     const seq = hub.stats().seq;
     // A status-only change of a Team (quota usage, conditions): no namespace moves, no message.
     w.teams.upsert({ ...team('team-b', ['team-b'], ['dev', 'prod']), status: { conditions: [] } } as never);
-    w.namespaces.upsert({ ...teamNamespace('team-b-dev', 'team-b'), metadata: { ...teamNamespace('team-b-dev', 'team-b').metadata, annotations: { a: 'b' } } } as never);
+    w.namespaces.upsert({ ...teamNamespace('team-b-dev', 'team-b'), metadata: { ...teamNamespace('team-b-dev', 'team-b').metadata, annotations: { a: 'b' } } });
     expect(hub.stats().seq).toBe(seq);
     // The tenancy controller hands team-b-dev to team-c (its label is what counts).
     w.namespaces.upsert(teamNamespace('team-b-dev', 'team-c'));
@@ -55,7 +55,7 @@ describe('startFeed', () => {
     // Team "team" claims team-b-dev through spec.environments ("team" + "-b-dev"), team "aaa" through
     // status.namespaces; both sort before team-b in the cache, and team-b's status is empty (a restart).
     w.teams.remove('team-b');
-    w.teams.upsert(team('aaa', ['mallory'], ['x']) as never);
+    w.teams.upsert(team('aaa', ['mallory'], ['x']));
     w.teams.upsert({ ...team('aaa', ['mallory'], ['x']), status: { namespaces: [{ name: 'team-b-dev' }] } } as never);
     w.teams.upsert(team('team', ['mallory'], ['b-dev']));
     w.teams.upsert({ ...team('team-b', ['team-b'], ['dev', 'prod']), status: {} } as never);
@@ -69,7 +69,7 @@ describe('startFeed', () => {
 
   it('ignores a Namespace labelled paved.dev/team that the controller does not manage', () => {
     const w = world();
-    w.namespaces.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'rogue', labels: { 'paved.dev/team': 'team-a' } } } as never);
+    w.namespaces.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'rogue', labels: { 'paved.dev/team': 'team-a' } } });
     w.webServices.upsert(webService('rogue', 'shop'));
     const hub = new StreamHub();
     startFeed({ sources: w.sources, hub });

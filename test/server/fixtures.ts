@@ -47,7 +47,7 @@ export function teamNamespace(name: string, team: string): KubernetesObject {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'paved', 'paved.dev/team': team } },
-  } as KubernetesObject;
+  };
 }
 
 /** The caches of a small world: team-a (ns team-a) and team-b (ns team-b-dev, team-b-prod). */
@@ -88,7 +88,7 @@ export interface RecordedWrite {
 }
 
 /** A writer that records calls and succeeds (or fails with `fail`). */
-export function recordingWriter(fail?: (w: RecordedWrite) => unknown): ResourceWriter & { writes: RecordedWrite[] } {
+export function recordingWriter(fail?: (w: RecordedWrite) => Error | undefined): ResourceWriter & { writes: RecordedWrite[] } {
   const writes: RecordedWrite[] = [];
   const record = (w: RecordedWrite): void => {
     writes.push(w);

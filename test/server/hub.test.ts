@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CLOSE_SLOW_CONSUMER, StreamHub, type StreamMessage, type StreamSink } from '../../src/server/hub.js';
-import { applyJsonPatch } from '../../src/server/json-patch.js';
+import { applyDelta } from '../support/json-patch-oracle.js';
 import { projectView, type ServiceView } from '../../src/server/view.js';
 import { webService } from './fixtures.js';
 
@@ -40,7 +40,7 @@ function clientState(messages: StreamMessage[], start: Map<string, unknown> = ne
       state.clear();
       for (const v of m.services) state.set(v.key, v);
     } else if (m.type === 'service') state.set(m.key, m.view);
-    else if (m.type === 'delta') state.set(m.key, applyJsonPatch(state.get(m.key), m.ops));
+    else if (m.type === 'delta') state.set(m.key, applyDelta(state.get(m.key), m.ops));
     else if (m.type === 'removed') state.delete(m.key);
   }
   return state;

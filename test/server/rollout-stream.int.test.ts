@@ -170,7 +170,7 @@ describe('a rollout watched through the stream', () => {
     await client.opened;
 
     expect((await call('POST', `/namespaces/${ns}/webservices`, intent('ghcr.io/acme/web:1.0.0'))).status).toBe(201);
-    await eventually(async () => {
+    await eventually(() => {
       const v = current();
       expect(v?.reality).toMatchObject({ phase: 'Healthy', readyPods: { stable: 2, canary: 0 } });
       expect(v?.reality.stableRevision).toBe(v?.intent.revision);
@@ -179,7 +179,7 @@ describe('a rollout watched through the stream', () => {
 
     // A new image: the canary takes 10%, then waits at the pause step.
     expect((await call('PUT', `/namespaces/${ns}/webservices/web`, intent('ghcr.io/acme/web:2.0.0'))).status).toBe(200);
-    await eventually(async () => {
+    await eventually(() => {
       const v = current()!;
       expect(v.intent.image).toBe('ghcr.io/acme/web:2.0.0');
       expect(v.intent.revision).not.toBe(firstRevision);
@@ -190,10 +190,10 @@ describe('a rollout watched through the stream', () => {
     }, SLOW);
 
     expect((await call('POST', `/namespaces/${ns}/webservices/web/promote`, {})).status).toBe(202);
-    await eventually(async () => expect(current()!.reality).toMatchObject({ phase: 'Paused', routeWeights: { canary: 50 } }), SLOW);
+    await eventually(() => expect(current()!.reality).toMatchObject({ phase: 'Paused', routeWeights: { canary: 50 } }), SLOW);
 
     expect((await call('POST', `/namespaces/${ns}/webservices/web/promote`, { full: true })).status).toBe(202);
-    await eventually(async () => {
+    await eventually(() => {
       const v = current()!;
       expect(v.reality).toMatchObject({ phase: 'Healthy', stableRevision: v.intent.revision, routeWeights: { canary: 0 } });
       expect(v.reality.converged).toBe(true);

@@ -4,7 +4,7 @@
  */
 import WebSocket from 'ws';
 import type { StreamMessage } from '../../src/server/hub.js';
-import { applyJsonPatch } from '../../src/server/json-patch.js';
+import { applyDelta } from '../support/json-patch-oracle.js';
 
 export interface ClientOptions {
   url: string;
@@ -56,7 +56,7 @@ export class StreamClient {
     });
     this.opened.catch(() => undefined);
     this.ws.on('message', (data) => {
-      const m = JSON.parse(data.toString()) as StreamMessage;
+      const m = JSON.parse((Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString()) as StreamMessage;
       this.messages.push(m);
       try {
         this.apply(m);
@@ -75,7 +75,7 @@ export class StreamClient {
       this.state.clear();
       for (const v of m.services) this.state.set(v.key, v);
     } else if (m.type === 'service') this.state.set(m.key, m.view);
-    else if (m.type === 'delta') this.state.set(m.key, applyJsonPatch(this.state.get(m.key), m.ops));
+    else if (m.type === 'delta') this.state.set(m.key, applyDelta(this.state.get(m.key), m.ops));
     else if (m.type === 'removed') this.state.delete(m.key);
   }
 

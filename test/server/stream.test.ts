@@ -71,14 +71,14 @@ describe('stream', () => {
     h.webServices.upsert(withStatus('team-b-dev', 'secret', 1, 0));
     const c = h.client({ team: 'team-a' }, { bearer: await alice() });
     await c.opened;
-    await eventually(async () => expect(c.messages[0]?.type).toBe('snapshot'), { timeoutMs: 5_000 });
+    await eventually(() => expect(c.messages[0]?.type).toBe('snapshot'), { timeoutMs: 5_000 });
     for (let g = 1; g <= 5; g++) {
       h.webServices.upsert(withStatus('team-a', 'shop', g + 1, g));
       h.webServices.upsert(withStatus('team-b-dev', 'secret', g + 1, g));
     }
     h.webServices.upsert(webService('team-a', 'cart'));
     h.webServices.remove('cart', 'team-a');
-    await eventually(async () => expect(c.messages.at(-1)?.type).toBe('removed'), { timeoutMs: 5_000 });
+    await eventually(() => expect(c.messages.at(-1)?.type).toBe('removed'), { timeoutMs: 5_000 });
     expect(c.messages.map((m) => m.type)).toEqual(['snapshot', ...Array(5).fill('delta'), 'service', 'removed']);
     const seqs = c.messages.map((m) => m.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
@@ -105,7 +105,7 @@ describe('stream', () => {
     const { ticket } = (await res.json()) as { ticket: string };
     const withTicket = h.client({ team: 'team-b' }, { ticket });
     await withTicket.opened;
-    await eventually(async () => expect(withTicket.messages[0]?.type).toBe('snapshot'), { timeoutMs: 5_000 });
+    await eventually(() => expect(withTicket.messages[0]?.type).toBe('snapshot'), { timeoutMs: 5_000 });
     const reused = h.client({ team: 'team-b' }, { ticket });
     await expect(reused.opened).rejects.toThrow();
     expect(reused.rejected).toBe(401);
@@ -119,7 +119,7 @@ describe('stream', () => {
     const first = h.client({ team: 'team-a' }, { bearer: token });
     await first.opened;
     for (let g = 1; g <= 3; g++) h.webServices.upsert(withStatus('team-a', 'shop', g + 1, g));
-    await eventually(async () => expect(first.messages).toHaveLength(4), { timeoutMs: 5_000 });
+    await eventually(() => expect(first.messages).toHaveLength(4), { timeoutMs: 5_000 });
     await first.close();
     // Missed while disconnected: changes of both teams.
     for (let g = 4; g <= 6; g++) {
@@ -130,9 +130,9 @@ describe('stream', () => {
     const second = new StreamClient({ url: h.server.url, query: { team: 'team-a', epoch: first.epoch(), since: first.lastSeq() }, credential: { bearer: token }, state: first.state });
     cleanups.push(() => void second.ws.terminate());
     await second.opened;
-    await eventually(async () => expect(second.messages.at(-1)?.type).toBe('resumed'), { timeoutMs: 5_000 });
+    await eventually(() => expect(second.messages.at(-1)?.type).toBe('resumed'), { timeoutMs: 5_000 });
     h.webServices.upsert(withStatus('team-a', 'shop', 8, 7));
-    await eventually(async () => expect(second.messages.at(-1)?.type).toBe('delta'), { timeoutMs: 5_000 });
+    await eventually(() => expect(second.messages.at(-1)?.type).toBe('delta'), { timeoutMs: 5_000 });
     expect(second.messages.map((m) => m.type)).toEqual(['delta', 'delta', 'delta', 'service', 'resumed', 'delta']);
     const delivered = [...first.messages, ...second.messages].filter((m) => m.type === 'delta' || m.type === 'service').map((m) => m.seq);
     expect(new Set(delivered).size).toBe(delivered.length);
@@ -163,13 +163,13 @@ describe('stream', () => {
     expect(h.api.hub.stats().slowConsumersDropped).toBe(1);
     for (let i = 0; i < 5; i++) h.webServices.upsert(webService('team-a', 'shop', { generation: ++g, image: `ghcr.io/acme/app:${g}` }));
     const last = h.api.hub.stats().seq;
-    await eventually(async () => expect(fast.lastSeq()).toBe(last), { timeoutMs: 60_000 });
+    await eventually(() => expect(fast.lastSeq()).toBe(last), { timeoutMs: 60_000 });
     const seqs = fast.messages.map((m) => m.seq);
     expect(seqs).toEqual(Array.from({ length: last }, (_, i) => i + 1));
     expect(fast.closed).toBeUndefined();
     // Resumed, the slow client drains what was queued and reads the close frame.
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
-    await eventually(async () => expect(slow.closed?.code).toBe(4008), { timeoutMs: 60_000 });
+    await eventually(() => expect(slow.closed?.code).toBe(4008), { timeoutMs: 60_000 });
     expect(slow.closed?.reason).toMatch(/slow consumer/);
     expect(h.api.hub.stats().subscribers).toBe(1);
   });
@@ -180,7 +180,7 @@ describe('stream', () => {
     const short = await issuer.mint({ subject: 'alice', groups: ['team-a'], expiresInSeconds: 2 });
     const c = h.client({ team: 'team-a' }, { bearer: short });
     await c.opened;
-    await eventually(async () => expect(c.closed).toEqual({ code: 4001, reason: 'token expired' }), { timeoutMs: 10_000 });
+    await eventually(() => expect(c.closed).toEqual({ code: 4001, reason: 'token expired' }), { timeoutMs: 10_000 });
   });
 
   it('terminates a peer that stops answering pings', async () => {
@@ -190,10 +190,10 @@ describe('stream', () => {
     const dead = h.client({ team: 'team-a' }, { bearer: token }, false);
     const alive = h.client({ team: 'team-a' }, { bearer: token });
     await Promise.all([dead.opened, alive.opened]);
-    await eventually(async () => expect(dead.closed?.code).toBe(1006), { timeoutMs: 10_000 });
+    await eventually(() => expect(dead.closed?.code).toBe(1006), { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 1_000));
     expect(alive.closed).toBeUndefined();
-    await eventually(async () => expect(h.api.hub.stats().subscribers).toBe(1), { timeoutMs: 5_000 });
+    await eventually(() => expect(h.api.hub.stats().subscribers).toBe(1), { timeoutMs: 5_000 });
     const metrics = await h.api.registry.metrics();
     expect(metrics).toMatch(/paved_api_stream_dead_peers_total 1/);
   });

@@ -160,8 +160,8 @@ export function startControllerProcess(opts: ControllerProcessOptions): Controll
     logs.push(line);
     for (const l of listeners) l(line);
   };
-  createInterface({ input: child.stdout! }).on('line', (text) => push(parseLine(text)));
-  createInterface({ input: child.stderr! }).on('line', (text) => push({ level: 0, time: Date.now(), msg: text, stream: 'stderr' }));
+  createInterface({ input: child.stdout }).on('line', (text) => push(parseLine(text)));
+  createInterface({ input: child.stderr }).on('line', (text) => push({ level: 0, time: Date.now(), msg: text, stream: 'stderr' }));
 
   let exit: ProcessExit | undefined;
   const exited = new Promise<ProcessExit>((resolve) => {

@@ -28,10 +28,10 @@ export interface ContainerShape {
   readonly service: string;
   readonly pod: string;
   readonly container: string;
-  cpuRequest(hour: number): number;
-  cpuUsage(hour: number): number;
-  memoryRequest(hour: number): number;
-  memoryUsage(hour: number): number;
+  cpuRequest: (hour: number) => number;
+  cpuUsage: (hour: number) => number;
+  memoryRequest: (hour: number) => number;
+  memoryUsage: (hour: number) => number;
   /** Runs in [runsFrom, runsUntil) (unix seconds; whole 5-minute steps). Default: the whole history. */
   readonly runsFrom?: number;
   readonly runsUntil?: number;

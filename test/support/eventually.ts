@@ -1,6 +1,6 @@
 /** Polls until an assertion passes: the way integration tests wait on the state of the world. */
 export async function eventually<T>(
-  fn: () => Promise<T>,
+  fn: () => T | Promise<T>,
   opts: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);

@@ -288,7 +288,7 @@ describe('tenancy admission policies (real API server)', () => {
     expect(res.warnings.join('\n')).toContain(`paved-webservice-in-team-namespace-${run}`);
     const auditLog = clusterInfo().auditLog;
     if (clusterInfo().provider === 'local' && auditLog) {
-      await eventually(async () => {
+      await eventually(() => {
         const hit = readFileSync(auditLog, 'utf8')
           .split('\n')
           .filter((l) => l.includes(`audited-${run}`) && l.includes('validation.policy.admission.k8s.io/validation_failure'));

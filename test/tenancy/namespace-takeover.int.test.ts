@@ -144,7 +144,7 @@ describe('namespace takeover after a controller restart with empty status', () =
 
     const stream = new StreamClient({ url: server!.url, query: { team: teamX }, credential: { bearer: await issuer.mint({ subject: 'xavier', groups: ['team-x'] }) } });
     await stream.opened;
-    await eventually(async () => expect(stream.messages[0]?.type).toBe('snapshot'));
+    await eventually(() => expect(stream.messages[0]?.type).toBe('snapshot'));
     expect(JSON.stringify(stream.messages)).not.toContain('checkout');
     stream.ws.terminate();
 

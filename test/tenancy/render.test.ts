@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Team } from '../../src/api/index.js';
 import { DEPLOYER_RULES, TEAM_RULES, renderTenancy, subjectsOf, type TenancyPlatformConfig } from '../../src/tenancy/render.js';
-import { formatBytes, formatCpu, parseQuantity } from '../../src/tenancy/quantity.js';
+import { formatBytes, formatCpu, parseQuantity } from '../../src/kube/quantity.js';
 
 const config: TenancyPlatformConfig = { gatewayNamespace: 'gateway-system', monitoringNamespace: 'monitoring' };
 
@@ -25,7 +25,7 @@ type AnyObj = KubernetesObject & { spec?: any; rules?: any; subjects?: any; role
 const byName = (objs: KubernetesObject[], kind: string, name: string): AnyObj => {
   const found = objs.find((o) => o.kind === kind && o.metadata?.name === name);
   if (!found) throw new Error(`${kind}/${name} not rendered`);
-  return found as AnyObj;
+  return found;
 };
 
 describe('renderTenancy', () => {
@@ -56,7 +56,7 @@ describe('renderTenancy', () => {
   });
 
   it('copies the Team domains to the namespace annotation paved.dev/domains (sorted)', () => {
-    const out = renderTenancy(team({ domains: ['shop.example.com', 'api.example.com'] } as never), config);
+    const out = renderTenancy(team({ domains: ['shop.example.com', 'api.example.com'] }), config);
     expect(out[0]!.bootstrap[0]!.metadata?.annotations).toEqual({ 'paved.dev/domains': 'api.example.com,shop.example.com' });
   });
 
@@ -284,7 +284,7 @@ describe('quantities', () => {
 describe('renderTenancy over random valid Teams', () => {
   const label = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,8}[a-z0-9])?$/);
   const quota = fc.oneof(
-    fc.constantFrom('small', 'medium', 'large').map((tier) => ({ tier }) as Team['spec']['quota']),
+    fc.constantFrom('small', 'medium', 'large').map((tier) => ({ tier })),
     fc.record({
       cpu: fc.integer({ min: 1, max: 1_024_000 }).map((m) => `${m}m`),
       memory: fc.integer({ min: 64, max: 4 * 1024 * 1024 }).map((m) => `${m}Mi`),

@@ -326,12 +326,12 @@ describe('tenancy controller (real API server)', () => {
       expect(condition(t, 'Progressing')?.status).toBe('False');
     });
     // Give the controller's caches time to catch up with its own last writes, then resync everything.
-    await eventually(async () => expect(tc.controller.queue.len() + tc.controller.queue.processingCount() + tc.controller.queue.delayedCount()).toBe(0));
+    await eventually(() => expect(tc.controller.queue.len() + tc.controller.queue.processingCount() + tc.controller.queue.delayedCount()).toBe(0));
     await new Promise((r) => setTimeout(r, 1000));
     controllerClients.counter.reset();
     const since = Date.now();
     for (const informer of tc.informers) informer.resync();
-    await eventually(async () => {
+    await eventually(() => {
       expect(outcomes.some((o) => o.key === name && o.at >= since)).toBe(true);
       expect(tc.controller.queue.len() + tc.controller.queue.processingCount()).toBe(0);
     });
@@ -356,7 +356,7 @@ describe('tenancy controller (real API server)', () => {
       },
     });
     await createTeam(name, { environments: ['only'] });
-    await eventually(async () => expect(dead).toBe(true));
+    await eventually(() => expect(dead).toBe(true));
     await crashing.stop();
     // Half-way: the namespace and its deployer exist, the rest does not.
     const ns = `${name}-only`;

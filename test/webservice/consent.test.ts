@@ -6,7 +6,7 @@ import { calleeAllows, refusedDependencies } from '../../src/webservice/consent.
 import type { WebService } from '../../src/webservice/render/index.js';
 
 function ws(namespace: string, name: string, networking: Record<string, unknown> = {}): WebService {
-  return { apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { namespace, name }, spec: { image: 'x:1', networking } } as WebService;
+  return { apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { namespace, name }, spec: { image: 'x:1', networking } };
 }
 
 describe('calleeAllows', () => {

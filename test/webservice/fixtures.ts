@@ -75,7 +75,7 @@ export const GOLDEN_CASES: ReadonlyArray<{ file: string; ws: WebService; ctx: Re
       advanced: {
         patches: [
           { target: { kind: 'Deployment' }, mergePatch: { spec: { template: { spec: { containers: [{ name: 'app', workingDir: '/srv' }] } } } } },
-          { target: { kind: 'Service', name: 'legacy' }, jsonPatch: [{ op: 'add', path: '/metadata/annotations', value: { 'example.com/lb': 'internal' } as never }] },
+          { target: { kind: 'Service', name: 'legacy' }, jsonPatch: [{ op: 'add', path: '/metadata/annotations', value: { 'example.com/lb': 'internal' } }] },
         ],
         extraManifests: [
           { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'legacy-extra' }, data: { 'settings.ini': '[main]\nmode=legacy\n' } },

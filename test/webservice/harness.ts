@@ -25,7 +25,7 @@ export async function createTeamNamespace(prefix: string, team = 'team-int'): Pr
   const ns = await createTestNamespace(prefix, { 'paved.dev/team': team });
   const admin = adminClients();
   const meta = { name: 'paved-deployer', namespace: ns };
-  await applyObject(admin, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta } as KubernetesObject);
+  await applyObject(admin, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta });
   await applyObject(admin, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta, rules: DEPLOYER_RULES } as KubernetesObject);
   await applyObject(admin, {
     apiVersion: 'rbac.authorization.k8s.io/v1',

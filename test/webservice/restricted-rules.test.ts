@@ -37,8 +37,8 @@ describe('restricted profile and cross-tenant rules', () => {
     ['no-external-ips', () => { const s = byKind('Service'); s.spec.externalIPs = ['10.0.0.1']; return s; }, 'spec.externalIPs'],
     ['no-unrestricted-egress', () => { const n = byKind('NetworkPolicy'); n.spec.egress.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }); return n; }, 'spec.egress[1].to[0].ipBlock.cidr'],
     ['no-unrestricted-egress', () => { const n = byKind('NetworkPolicy'); n.spec.egress.push({ ports: [{ port: 443 }] }); return n; }, 'spec.egress[1].to'],
-    ['no-tenancy-objects', () => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'paved-default-deny-ingress', namespace: 'team-a', labels: byKind('Deployment').metadata.labels }, spec: { podSelector: {}, ingress: [{}] } }) as RenderedObject, 'metadata.name'],
-    ['no-tenancy-objects', () => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'paved-deployer', namespace: 'team-a', labels: byKind('Deployment').metadata.labels } }) as RenderedObject, 'metadata.name'],
+    ['no-tenancy-objects', () => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'paved-default-deny-ingress', namespace: 'team-a', labels: byKind('Deployment').metadata.labels }, spec: { podSelector: {}, ingress: [{}] } }), 'metadata.name'],
+    ['no-tenancy-objects', () => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'paved-deployer', namespace: 'team-a', labels: byKind('Deployment').metadata.labels } }), 'metadata.name'],
   ];
   it.each(cases)('%s refuses the patch at %s', (policy, make, field) => {
     const obj = make();

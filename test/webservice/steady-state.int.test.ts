@@ -64,12 +64,12 @@ describe('steady state (real API server)', () => {
       }
     }
     expect(problems).toEqual([]);
-    await eventually(async () => {
+    await eventually(() => {
       expect(ctrl.controller.queue.len() + ctrl.controller.queue.processingCount()).toBe(0);
     });
     const before = ctrl.clients.counter.snapshot();
     for (const inf of ctrl.informers) inf.resync();
-    await eventually(async () => {
+    await eventually(() => {
       expect(ctrl.controller.queue.len() + ctrl.controller.queue.processingCount()).toBe(0);
     });
     const after = ctrl.clients.counter.snapshot();

@@ -87,7 +87,7 @@ describe('WebService controller (real API server)', () => {
     // Steady state: a resync of every cache reconciles everything again and writes nothing.
     const before = ctrl.clients.counter.writes();
     for (const inf of ctrl.informers) inf.resync();
-    await eventually(async () => {
+    await eventually(() => {
       expect(ctrl.controller.queue.len()).toBe(0);
       expect(ctrl.controller.queue.processingCount()).toBe(0);
     });

@@ -12,8 +12,6 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type KubernetesObject,
-  type V1Deployment,
-  type V1Pod,
 } from '@kubernetes/client-node';
 import { PAVED_GROUP, PAVED_VERSION, type Team } from '../../api/index.js';
 import { canaryName } from '../../delivery/observe.js';
@@ -142,7 +140,7 @@ export class PavedKube {
           this.custom.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace, plural: 'httproutes', name }) as Promise<KubernetesObject>,
       ),
     ]);
-    return { webService, pods: pods as V1Pod[], ...(stable ? { stable: stable as V1Deployment } : {}), ...(canary ? { canary } : {}), ...(route ? { route } : {}) };
+    return { webService, pods: pods, ...(stable ? { stable: stable } : {}), ...(canary ? { canary } : {}), ...(route ? { route } : {}) };
   }
 
   /** A read that may be absent: 404 (or the kind not installed) is undefined, other errors throw. */

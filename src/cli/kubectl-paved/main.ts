@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'yaml';
-import { CONTROL_ACTIONS, type ControlAction } from '../../server/controls.js';
+import { CONTROL_ACTIONS } from '../../server/controls.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { PavedKube, loadKubeConfig, namespaceOf, type KubeFlags } from './kube.js';
 import { PavedApi, bearerToken } from './paved-api.js';
@@ -106,7 +106,7 @@ export function buildProgram(io: Io): Command {
     if (action === 'promote') cmd.option('--full', 'skip every remaining step and promote now');
     cmd.action(async (name: string, opts: { full?: boolean }, c: Command) => {
       const { client, namespace } = kube(c.optsWithGlobals<GlobalOpts>());
-      const value = await client.requestAction(namespace, name, action as ControlAction, opts.full === true);
+      const value = await client.requestAction(namespace, name, action, opts.full === true);
       io.out.write(`webservice.paved.dev/${name} ${action}${opts.full ? ' --full' : ''} requested (paved.dev/rollout-action=${value})\n`);
     });
   }

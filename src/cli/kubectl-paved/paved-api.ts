@@ -18,7 +18,7 @@ export const RECOMMENDATIONS_PATH = (team: string) => `${API_PREFIX}/teams/${enc
 export async function bearerToken(kc: KubeConfig, flag: string | undefined): Promise<string | undefined> {
   if (flag) return flag;
   const opts: { headers?: Record<string, string> } = { headers: {} };
-  await kc.applyToHTTPSOptions(opts as never);
+  await kc.applyToHTTPSOptions(opts);
   const auth = opts.headers?.Authorization ?? opts.headers?.authorization;
   return typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
 }
@@ -69,7 +69,7 @@ export class PavedApi {
   /** The team's cost this month so far (window from the start of the month, by day). */
   teamCost(team: string, monthStart: string, now: string): Promise<TeamReport> {
     const q = new URLSearchParams({ start: monthStart, end: now, step: '1d' });
-    return this.get(`${API_PREFIX}/cost/teams/${encodeURIComponent(team)}?${q}`);
+    return this.get(`${API_PREFIX}/cost/teams/${encodeURIComponent(team)}?${q.toString()}`);
   }
 
   recommendations(team: string): Promise<unknown> {

@@ -147,7 +147,7 @@ export function apiSource(kc: KubeConfig, kind: string, path: string, list: List
 }
 
 /** The four collections of a service's tree and how to assemble the view from them. */
-export function serviceSources(kc: KubeConfig, namespace: string, name: string): { sources: Source[]; view(collections: WatchedCollection[]): ServiceView | undefined } {
+export function serviceSources(kc: KubeConfig, namespace: string, name: string): { sources: Source[]; view: (collections: WatchedCollection[]) => ServiceView | undefined } {
   const ns = encodeURIComponent(namespace);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const apps = kc.makeApiClient(AppsV1Api);
@@ -175,7 +175,7 @@ export function serviceSources(kc: KubeConfig, namespace: string, name: string):
         ...(stable ? { stable } : {}),
         ...(canary ? { canary } : {}),
         ...(route ? { route } : {}),
-      } as ServiceView;
+      };
     },
   };
 }

@@ -73,9 +73,10 @@ const selinux: PolicyRule = {
       const se = obj(sc['seLinuxOptions']);
       if (!se) return [];
       const out: Finding[] = [];
-      const type = se['type'];
-      if (type !== undefined && type !== '' && !ALLOWED_SELINUX_TYPES.has(String(type))) {
-        out.push({ field: `${path}.seLinuxOptions.type`, message: `SELinux type ${String(type)} is not allowed (use one of ${[...ALLOWED_SELINUX_TYPES].join(', ')})` });
+      const raw = se['type'];
+      const type = typeof raw === 'string' ? raw : JSON.stringify(raw);
+      if (raw !== undefined && raw !== '' && !ALLOWED_SELINUX_TYPES.has(type)) {
+        out.push({ field: `${path}.seLinuxOptions.type`, message: `SELinux type ${type} is not allowed (use one of ${[...ALLOWED_SELINUX_TYPES].join(', ')})` });
       }
       for (const f of ['user', 'role'] as const) {
         if (se[f] !== undefined && se[f] !== '') out.push({ field: `${path}.seLinuxOptions.${f}`, message: `a custom SELinux ${f} is not allowed` });
@@ -125,7 +126,8 @@ const sysctls: PolicyRule = {
   defaultMode: 'enforce',
   check: perPod((pod) =>
     list(obj(pod.spec['securityContext'])?.['sysctls']).flatMap((s, i) => {
-      const name = String(obj(s)?.['name'] ?? '');
+      const raw = obj(s)?.['name'];
+      const name = typeof raw === 'string' ? raw : JSON.stringify(raw ?? '');
       return SAFE_SYSCTLS.has(name) ? [] : [{ field: `${pod.path}.securityContext.sysctls[${i}].name`, message: `sysctl ${name} is not in the safe set` }];
     }),
   ),

@@ -31,18 +31,26 @@ export function renderConfigMap(ws: WebService, id: Identity, spec: NormalizedSp
 export function referencedConfigMaps(objects: readonly RenderedObject[]): Set<string> {
   const out = new Set<string>();
   for (const o of objects) {
-    for (const pod of podLocations(o)) {
-      const spec = pod.spec as {
-        containers?: Array<{ envFrom?: Array<{ configMapRef?: { name?: string } }>; env?: Array<{ valueFrom?: { configMapKeyRef?: { name?: string } } }> }>;
-        initContainers?: Array<{ envFrom?: Array<{ configMapRef?: { name?: string } }>; env?: Array<{ valueFrom?: { configMapKeyRef?: { name?: string } } }> }>;
-        volumes?: Array<{ configMap?: { name?: string } }>;
-      };
-      for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
-        for (const e of c.envFrom ?? []) if (e.configMapRef?.name) out.add(e.configMapRef.name);
-        for (const e of c.env ?? []) if (e.valueFrom?.configMapKeyRef?.name) out.add(e.valueFrom.configMapKeyRef.name);
-      }
-      for (const v of spec.volumes ?? []) if (v.configMap?.name) out.add(v.configMap.name);
-    }
+    for (const pod of podLocations(o)) addPodConfigMaps(pod.spec, out);
   }
   return out;
+}
+
+interface ContainerConfigRefs {
+  envFrom?: Array<{ configMapRef?: { name?: string } }>;
+  env?: Array<{ valueFrom?: { configMapKeyRef?: { name?: string } } }>;
+}
+
+interface PodConfigRefs {
+  containers?: ContainerConfigRefs[];
+  initContainers?: ContainerConfigRefs[];
+  volumes?: Array<{ configMap?: { name?: string } }>;
+}
+
+function addPodConfigMaps(spec: PodConfigRefs, out: Set<string>): void {
+  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+    for (const e of c.envFrom ?? []) if (e.configMapRef?.name) out.add(e.configMapRef.name);
+    for (const e of c.env ?? []) if (e.valueFrom?.configMapKeyRef?.name) out.add(e.valueFrom.configMapKeyRef.name);
+  }
+  for (const v of spec.volumes ?? []) if (v.configMap?.name) out.add(v.configMap.name);
 }

@@ -87,7 +87,7 @@ export const DEFAULT_PLATFORM: PlatformConfig = Object.freeze({
   otelEndpoint: 'http://otel-collector.monitoring.svc:4317',
   dnsNamespace: 'kube-system',
   dnsPodLabels: Object.freeze({ 'k8s-app': 'kube-dns' }),
-  allowedRegistries: Object.freeze([]) as readonly string[],
+  allowedRegistries: Object.freeze([]),
   policyModes: Object.freeze({}),
 });
 

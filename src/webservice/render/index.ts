@@ -127,7 +127,7 @@ function adoptExtraManifest(raw: Record<string, unknown>, ws: WebService, id: Id
     ...(owners ? { ownerReferences: owners as unknown as Array<Record<string, unknown>> } : {}),
   };
   for (const pod of podLocations(obj)) {
-    if (pod.metadata) pod.metadata['labels'] = { ...((pod.metadata['labels'] as object) ?? {}), ...labels };
+    if (pod.metadata) pod.metadata['labels'] = { ...((pod.metadata['labels']) ?? {}), ...labels };
     else setPath(obj, pod.metadataPath, { labels });
   }
   if (obj.kind === 'CronJob') {

@@ -1,13 +1,15 @@
 /**
  * The escape hatch's patches on rendered objects (pure):
- * - JSON patch (RFC 6902: add, remove, replace, move, copy, test);
+ * - JSON patch (RFC 6902: add, remove, replace, move, copy, test), applied by the rfc6902 library;
  * - merge patch (RFC 7386: objects merge, `null` deletes) with one strategic rule: when both sides are
  *   lists of objects that all carry a `name` (containers, env, volumes, volumeMounts, ports, ...), items
  *   merge by name, new names append, and an item `{name, $patch: delete}` removes that name.
  * Patches never mutate their input. A patch that cannot apply (missing path, failed test) is an
  * InvalidSpecError naming the patch, so the WebService reports it instead of applying a guess.
  */
+import { applyPatch, type Operation as RfcOperation } from 'rfc6902';
 import { InvalidSpecError } from '../../errors.js';
+import { parsePointer } from '../../json/pointer.js';
 import type { Advanced } from './spec.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -22,104 +24,32 @@ function isObject(v: unknown): v is Record<string, Json> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Splits a JSON pointer into unescaped tokens. */
-export function parsePointer(pointer: string): string[] {
-  if (pointer === '') return [];
-  if (!pointer.startsWith('/')) throw new Error(`invalid JSON pointer "${pointer}"`);
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+/** Why one operation failed, in the words the WebService's condition shows. */
+function reasonOf(doc: unknown, op: Operation, err: Error): string {
+  if (err.name === 'TestError') return `test failed at "${op.path}"`;
+  if (err.name !== 'MissingError') return err.message;
+  const tokens = parsePointer(op.op === 'move' || op.op === 'copy' ? (op.from ?? '') : op.path);
+  const key = tokens.pop();
+  let parent: unknown = doc;
+  for (const t of tokens) parent = isObject(parent) || Array.isArray(parent) ? (parent as Record<string, unknown>)[t] : undefined;
+  if (Array.isArray(parent)) return `index ${key} is out of range`;
+  return `path "${op.op === 'move' || op.op === 'copy' ? op.from : op.path}" not found`;
 }
 
-function arrayIndex(arr: Json[], token: string, forAdd: boolean): number {
-  if (forAdd && token === '-') return arr.length;
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) throw new Error(`"${token}" is not an array index`);
-  const i = Number(token);
-  if (i > arr.length || (!forAdd && i === arr.length)) throw new Error(`index ${i} is out of range`);
-  return i;
-}
-
-function parentOf(doc: Json, tokens: string[]): { parent: Json; key: string } {
-  let node: Json = doc;
-  for (const t of tokens.slice(0, -1)) {
-    if (Array.isArray(node)) node = node[arrayIndex(node, t, false)] as Json;
-    else if (isObject(node) && t in node) node = node[t] as Json;
-    else throw new Error(`path not found at "${t}"`);
-  }
-  return { parent: node, key: tokens[tokens.length - 1] ?? '' };
-}
-
-function getAt(doc: Json, pointer: string): Json {
-  let node: Json = doc;
-  for (const t of parsePointer(pointer)) {
-    if (Array.isArray(node)) node = node[arrayIndex(node, t, false)] as Json;
-    else if (isObject(node) && t in node) node = node[t] as Json;
-    else throw new Error(`path "${pointer}" not found`);
-  }
-  return node;
-}
-
-function removeAt(doc: Json, pointer: string): Json {
-  const tokens = parsePointer(pointer);
-  if (!tokens.length) throw new Error('cannot remove the whole document');
-  const { parent, key } = parentOf(doc, tokens);
-  if (Array.isArray(parent)) return parent.splice(arrayIndex(parent, key, false), 1)[0] as Json;
-  if (isObject(parent) && key in parent) {
-    const old = parent[key] as Json;
-    delete parent[key];
-    return old;
-  }
-  throw new Error(`path "${pointer}" not found`);
-}
-
-function addAt(doc: Json, pointer: string, value: Json, replace: boolean): Json {
-  const tokens = parsePointer(pointer);
-  if (!tokens.length) return value;
-  const { parent, key } = parentOf(doc, tokens);
-  if (Array.isArray(parent)) {
-    const i = arrayIndex(parent, key, !replace);
-    parent.splice(i, replace ? 1 : 0, value);
-  } else if (isObject(parent)) {
-    if (replace && !(key in parent)) throw new Error(`path "${pointer}" not found`);
-    parent[key] = value;
-  } else throw new Error(`parent of "${pointer}" is not a container`);
-  return doc;
-}
-
-function applyOperation(doc: Json, op: Operation): Json {
-  const value = clone(op.value as Json);
-  switch (op.op) {
-    case 'add':
-      return addAt(doc, op.path, value, false);
-    case 'replace':
-      return addAt(doc, op.path, value, true);
-    case 'remove':
-      removeAt(doc, op.path);
-      return doc;
-    case 'move': {
-      const moved = removeAt(doc, op.from ?? '');
-      return addAt(doc, op.path, moved, false);
-    }
-    case 'copy':
-      return addAt(doc, op.path, clone(getAt(doc, op.from ?? '')), false);
-    case 'test':
-      if (JSON.stringify(getAt(doc, op.path)) !== JSON.stringify(value)) throw new Error(`test failed at "${op.path}"`);
-      return doc;
-  }
-}
-
-/** Applies RFC 6902 operations to a copy of `doc`. Throws Error with the failing operation's reason. */
+/**
+ * Applies RFC 6902 operations (through the rfc6902 library) to a copy of `doc`. Throws Error with the
+ * failing operation's reason; operations after it are not applied. The document sits under a wrapper
+ * key so that an operation on the whole document ('') replaces it like any other value.
+ */
 export function applyJsonPatch<T>(doc: T, ops: readonly Operation[]): T {
-  let out = clone(doc) as Json;
+  const box = { doc: clone(doc) as unknown };
+  const boxed = (path: string) => `/doc${path}`;
   ops.forEach((op, i) => {
-    try {
-      out = applyOperation(out, op);
-    } catch (err) {
-      throw new Error(`operation ${i} (${op.op} ${op.path}): ${(err as Error).message}`);
-    }
+    const lifted = { ...op, path: boxed(op.path), ...(op.from !== undefined ? { from: boxed(op.from) } : {}) } as RfcOperation;
+    const [err] = applyPatch(box, [lifted]);
+    if (err) throw new Error(`operation ${i} (${op.op} ${op.path}): ${reasonOf(box.doc, op, err)}`);
   });
-  return out as T;
+  return box.doc as T;
 }
 
 function isNamedList(v: unknown): v is Array<Record<string, Json>> {

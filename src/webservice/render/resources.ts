@@ -3,6 +3,7 @@
  * result always has requests <= limits for both CPU and memory (limits are never left unset).
  */
 import type { V1ResourceRequirements } from '@kubernetes/client-node';
+import { parseQuantity } from '../../kube/quantity.js';
 import type { Overrides, SizeTier } from './spec.js';
 
 interface Pair {
@@ -16,31 +17,6 @@ export const SIZE_TIERS: Readonly<Record<SizeTier, { requests: Pair; limits: Pai
   medium: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } },
   large: { requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '2', memory: '4Gi' } },
 });
-
-const SUFFIX: Readonly<Record<string, number>> = {
-  '': 1,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-/** The numeric value of a Kubernetes quantity (enough precision to compare sizes). */
-export function parseQuantity(q: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?|\.[0-9]+)([a-zA-Z]*)$/.exec(q.trim());
-  const factor = m ? SUFFIX[m[2] ?? ''] : undefined;
-  if (!m || factor === undefined) throw new Error(`invalid quantity: ${q}`);
-  return Number(m[1]) * factor;
-}
 
 function larger(a: string, b: string): string {
   return parseQuantity(a) >= parseQuantity(b) ? a : b;

@@ -132,18 +132,18 @@ describe('kubectl paved through the real kubectl', () => {
     tmux('new-session', '-d', '-s', 'watch', '-x', '200', '-y', '80', command);
     fx.cleanups.push(async () => void tmux('kill-server'));
     const screen = () => tmux('capture-pane', '-p', '-t', 'watch');
-    await eventually(async () => expect(screen()).toContain('stable 100%  canary 0%  (route)'), SLOW);
+    await eventually(() => expect(screen()).toContain('stable 100%  canary 0%  (route)'), SLOW);
 
     // every frame the terminal received, so that no redraw between two screen reads is missed
     const frames = join(mkdtempSync(join(tmpdir(), 'kubectl-paved-watch-')), 'pane.log');
     tmux('pipe-pane', '-t', 'watch', '-o', `cat >> '${frames}'`);
     await release(env, 'ghcr.io/acme/shop:2.0.0');
-    await eventually(async () => {
+    await eventually(() => {
       const text = screen();
       expect(text).toMatch(/Status: +Progressing/);
     }, SLOW);
     // Healthy comes with the WebService's event and the route's return to 0% with the HTTPRoute's: wait for both.
-    await eventually(async () => {
+    await eventually(() => {
       const text = screen();
       expect(text).toMatch(/Status: +Healthy/);
       expect(text).toContain('canary 0%  (route)');
@@ -154,6 +154,6 @@ describe('kubectl paved through the real kubectl', () => {
     const start = seen.indexOf(10);
     expect(seen.slice(0, start).every((w) => w === 0)).toBe(true);
     expect(seen.slice(start)).toEqual([10, 50, 100, 0]);
-    await eventually(async () => expect(env.weights).toEqual([0, 10, 50, 100, 0]), SLOW);
+    await eventually(() => expect(env.weights).toEqual([0, 10, 50, 100, 0]), SLOW);
   });
 });

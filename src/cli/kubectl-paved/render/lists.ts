@@ -50,7 +50,7 @@ export function renderWebServiceTable(items: readonly WebService[], now: Date, a
       ws.metadata?.name,
       ws.spec?.image,
       ready,
-      conditionStatus(st?.conditions as Condition[] | undefined, 'Available'),
+      conditionStatus(st?.conditions, 'Available'),
       rolloutCell(ws),
       formatAge(ws.metadata?.creationTimestamp, now),
     ];

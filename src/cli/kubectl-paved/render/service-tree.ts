@@ -10,7 +10,7 @@ import type { KubernetesObject, V1Deployment, V1Pod } from '@kubernetes/client-n
 import type { AnalysisRun, MetricRun } from '../../../analysis/types.js';
 import { describePosition } from '../../../delivery/conditions.js';
 import { REVISION_ANNOTATION, readRolloutState, routeCanaryWeight } from '../../../delivery/observe.js';
-import { normalizeDelivery, type DeliverySpecInput } from '../../../delivery/spec.js';
+import { normalizeDelivery } from '../../../delivery/spec.js';
 import type { RolloutState, Step } from '../../../delivery/types.js';
 import type { WebService } from '../../../webservice/render/index.js';
 import { plain, type Colors } from './colors.js';
@@ -76,7 +76,7 @@ export function renderServiceTree(view: ServiceView, now: Date, c: Colors = plai
 
 /** The steps of the WebService's delivery spec, normalized by src/delivery. */
 export function stepsOf(ws: WebService): readonly Step[] {
-  return normalizeDelivery(ws.spec?.delivery as DeliverySpecInput | undefined).steps;
+  return normalizeDelivery(ws.spec?.delivery).steps;
 }
 
 function phaseText(state: RolloutState, c: Colors): string {

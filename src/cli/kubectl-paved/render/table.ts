@@ -6,7 +6,7 @@
 
 /** One table: headers and rows of cells. Empty cells print `<none>`. */
 export function renderTable(headers: readonly string[], rows: ReadonlyArray<readonly (string | undefined)[]>): string {
-  const cells = [headers.map((h) => h.toUpperCase()), ...rows.map((r) => headers.map((_, i) => (r[i] === undefined || r[i] === '' ? '<none>' : r[i]!)))];
+  const cells = [headers.map((h) => h.toUpperCase()), ...rows.map((r) => headers.map((_, i) => (r[i] === undefined || r[i] === '' ? '<none>' : r[i])))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
   return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
 }

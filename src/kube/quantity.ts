@@ -1,7 +1,7 @@
 /**
- * Just enough of Kubernetes resource quantities (pure) to derive a namespace's limits from a Team's
- * quota: parse to base units (cores, bytes), compare, and format back in the API server's canonical
- * style so that what paved renders is what the server stores.
+ * Just enough of Kubernetes resource quantities (pure), the one parser of the tree: parse to base units
+ * (cores, bytes) to compare sizes (a WebService's requests and limits, a Team's quota), and format back
+ * in the API server's canonical style so that what paved renders is what the server stores.
  */
 
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
