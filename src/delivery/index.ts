@@ -17,3 +17,4 @@ export { REVISION_ANNOTATION, readRolloutState, routeCanaryWeight, trafficModeOf
 export { renderInputFor, rolloutRenderInput, observeFromCaches, type DeliveryCaches } from './render-input.js';
 export { deliveryMetrics, recordRollout, recordQuery } from './metrics.js';
 export { rolloutConditions } from './conditions.js';
+export { CONTROL_ACTIONS, controlAnnotation, type ControlAction } from './controls.js';

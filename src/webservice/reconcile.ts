@@ -26,7 +26,6 @@ import type { MetricsProvider } from '../analysis/prometheus-provider.js';
 import { TemplateSource } from '../analysis/template-source.js';
 import type { TemplateSpec } from '../analysis/types.js';
 import { recordRollout } from '../delivery/metrics.js';
-import { canaryName } from '../delivery/observe.js';
 import { ROLLOUT_ACTION_ANNOTATION, type RolloutState } from '../delivery/types.js';
 import type { DeliveryCaches } from '../delivery/render-input.js';
 import { InvalidSpecError, PolicyViolationError, describeError } from '../errors.js';
@@ -64,7 +63,6 @@ import {
   type RenderContext,
   type RenderResult,
   type RenderedObject,
-  type RolloutRenderInput,
   type ServiceRef,
   type WebService,
   tierOf,

@@ -56,6 +56,6 @@ describe('stripForCache', () => {
   it('removes an annotations map left empty and leaves objects without metadata alone', () => {
     const obj = { metadata: { name: 'a', annotations: { [LAST_APPLIED_ANNOTATION]: '{}' } } } as KubernetesObject;
     expect(stripForCache(obj).metadata).toEqual({ name: 'a' });
-    expect(stripForCache({ kind: 'X' } as KubernetesObject)).toEqual({ kind: 'X' });
+    expect(stripForCache({ kind: 'X' })).toEqual({ kind: 'X' });
   });
 });

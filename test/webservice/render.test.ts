@@ -236,7 +236,7 @@ describe('the revision is the hash of the final pod template (issue 18 item 2)',
   const envPatch = (value: string) => ({
     advanced: { patches: [{ target: { kind: 'Deployment', name: 'shop' }, mergePatch: { spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'FLAG', value }] }] } } } } }] },
   });
-  const ws = (value: string) => webService('shop', 'team-a', { image: 'ghcr.io/acme/shop:1.0.0', ...envPatch(value) } as never);
+  const ws = (value: string) => webService('shop', 'team-a', { image: 'ghcr.io/acme/shop:1.0.0', ...envPatch(value) });
 
   it('changes when only a patch on the pod template changes', () => {
     const ctx = contextFor(FULL);

@@ -207,7 +207,7 @@ function withTemplate(objects: RenderedObject[], name: string, template: V1PodTe
   return objects.map((o) => {
     const d = o as unknown as DeploymentShape;
     if (d.kind !== 'Deployment' || d.metadata.name !== name) return o;
-    return { ...o, spec: { ...(o['spec'] as object), template } } as RenderedObject;
+    return { ...o, spec: { ...(o['spec'] as object), template } };
   });
 }
 
