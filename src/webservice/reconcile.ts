@@ -198,7 +198,7 @@ export function dependencyKeys(ws: WebService): string[] {
 
 /** A WebService and the WebServices it depends on (their NetworkPolicies admit it). */
 function webServiceKeys(ws: WebService): ObjectKey[] {
-  return [keyOf(ws.metadata?.namespace, ws.metadata?.name ?? ''), ...dependencyKeys(ws).map((k) => k as ObjectKey)];
+  return [keyOf(ws.metadata?.namespace, ws.metadata?.name ?? ''), ...dependencyKeys(ws)];
 }
 
 /** A WebService's public host, lower-cased, as an index value. */
@@ -210,7 +210,7 @@ function hostOf(ws: WebService): string[] {
 /** The creation time as RFC 3339 (the cache may hold a Date or the API's string): comparable as text. */
 function createdAtOf(ws: WebService): string {
   const t: unknown = ws.metadata?.creationTimestamp;
-  return t instanceof Date ? t.toISOString() : String(t ?? '');
+  return t instanceof Date ? t.toISOString() : typeof t === 'string' ? t : '';
 }
 
 function splitKeyMeta(key: ObjectKey): { namespace?: string; name: string } {
@@ -218,10 +218,9 @@ function splitKeyMeta(key: ObjectKey): { namespace?: string; name: string } {
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-/** Builds the controller, its informers and its reconcile function. */
-export async function createWebServiceController(opts: WebServiceControllerOptions): Promise<WebServiceController> {
-  const { clients, platform } = opts;
-  const capabilities = opts.capabilities ?? (await detectCapabilities(clients));
+/** The informers of the controller, from the process's shared factory (or one of its own). */
+function sharedInformers(opts: WebServiceControllerOptions, capabilities: Capabilities) {
+  const { clients } = opts;
   const scope = opts.namespace ? { namespace: opts.namespace } : {};
   const factory =
     opts.informers ??
@@ -245,16 +244,24 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     if (c.capability && !capabilities[c.capability]) continue;
     children.set(`${c.apiVersion}|${c.kind}`, factory.informer<KubernetesObject>({ ...scope, apiVersion: c.apiVersion, kind: c.kind, labelSelector: MANAGED_SELECTOR }));
   }
-  const deployments = children.get('apps/v1|Deployment') as Informer<KubernetesObject>;
+  const deployments = factory.informer<V1Deployment & KubernetesObject>({ ...scope, apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: MANAGED_SELECTOR });
   const httpRoutes = children.get('gateway.networking.k8s.io/v1|HTTPRoute');
   // Pods of a revision are counted per ReplicaSet (a rolling update keeps the previous template's pods).
   const replicaSets = opts.delivery
-    ? factory.informer<KubernetesObject>({ ...scope, apiVersion: 'apps/v1', kind: 'ReplicaSet', labelSelector: MANAGED_SELECTOR })
+    ? factory.informer<V1ReplicaSet & KubernetesObject>({ ...scope, apiVersion: 'apps/v1', kind: 'ReplicaSet', labelSelector: MANAGED_SELECTOR })
     : undefined;
+  return { webServices, namespaces, children, deployments, httpRoutes, replicaSets };
+}
+
+/** Builds the controller, its informers and its reconcile function. */
+export async function createWebServiceController(opts: WebServiceControllerOptions): Promise<WebServiceController> {
+  const { clients, platform } = opts;
+  const capabilities = opts.capabilities ?? (await detectCapabilities(clients));
+  const { webServices, namespaces, children, deployments, httpRoutes, replicaSets } = sharedInformers(opts, capabilities);
   const stats = { statusWrites: 0, measurements: 0 };
   const deliveryCaches: DeliveryCaches = {
-    deployment: (ns, name) => deployments.getByName(name, ns) as V1Deployment | undefined,
-    replicaSets: (ns, service) => (replicaSets?.listByLabels({ 'paved.dev/service': service }, ns) ?? []) as V1ReplicaSet[],
+    deployment: (ns, name) => deployments.getByName(name, ns),
+    replicaSets: (ns, service) => replicaSets?.listByLabels({ 'paved.dev/service': service }, ns) ?? [],
     route: (ns, name) => httpRoutes?.getByName(name, ns),
   };
   const rolloutDeps: RolloutStepDeps | undefined = opts.delivery
@@ -325,7 +332,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
    * WebService (its controller owner reference) or the tenancy controller (its component label).
    */
   const foreignOwnerOf = (ws: WebService, o: RenderedObject): string | undefined => {
-    const live = cached(o as unknown as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } });
+    const live = cached(o);
     if (!live) return undefined;
     if (live.metadata?.labels?.[Labels.component] === TENANCY_COMPONENT) return 'the tenancy controller';
     const owner = live.metadata?.ownerReferences?.find((r) => r.controller);
@@ -346,7 +353,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
 
   async function finish(ws: WebService & KubernetesObject, input: Omit<StatusInput, 'ws' | 'now'>): Promise<WebServiceStatus> {
     const status = assessStatus({ ...input, ws, now: now() });
-    const written = await writeStatus(clients, ws as WebService & KubernetesObject & { status?: unknown }, status as Record<string, unknown>);
+    const written = await writeStatus(clients, ws, status as Record<string, unknown>);
     if (written.changed) {
       stats.statusWrites += 1;
       own.remember(written.object);
