@@ -1,7 +1,7 @@
 /**
  * Delivery figures of issue 5 measured end to end on a REAL local cluster (kube-apiserver, etcd,
- * controller-manager, scheduler, kwok) with a REAL Prometheus (1 s scrape): the WebService and delivery
- * controllers run in this process, wired as main.ts wires them (test/delivery/stack.ts does the same in
+ * controller-manager, scheduler, kwok) with a REAL Prometheus (1 s scrape): the WebService controller
+ * (delivery on) runs in this process, wired as main.ts wires it (test/delivery/stack.ts does the same in
  * the integration tests). bench/delivery.ts keeps the in-process figures (decision time, CPU per
  * evaluation, simulated Deployments).
  *
@@ -19,10 +19,9 @@
 import { pino } from 'pino';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { createPrometheusProvider } from '../src/analysis/prometheus-provider.js';
-import { createDeliveryController } from '../src/delivery/reconcile.js';
 import type { RolloutState } from '../src/delivery/types.js';
 import { installCrds } from '../src/install/crds.js';
-import { KubeClients, createInformer, createManager } from '../src/kube/index.js';
+import { KubeClients, createInformer, createInformerFactory, createManager } from '../src/kube/index.js';
 import { startLocalCluster } from '../src/localcluster/cluster.js';
 import { startPrometheus } from '../src/localcluster/prometheus.js';
 import { createWebServiceController, detectCapabilities } from '../src/webservice/reconcile.js';
@@ -100,26 +99,26 @@ try {
       },
     }) as KubernetesObject;
 
-  /** Both controllers on fresh clients (their own ApiCallCounter), scoped to one namespace, as main.ts wires them. */
+  /** The WebService controller (delivery on) on fresh clients (their own ApiCallCounter), scoped to one namespace, as main.ts wires it. */
   async function startControllers(ns: string, onQuery?: () => void) {
     const clients = KubeClients.fromKubeConfig(kc);
     const capabilities = await detectCapabilities(clients);
     if (!capabilities.gatewayApi) throw new Error('Gateway API not detected: the HTTPRoute weights would not exist');
     const provider = createPrometheusProvider({ url: prom.url, timeoutMs: 2000, ...(onQuery ? { onQuery } : {}) });
-    const delivery = await createDeliveryController({ clients, platform: DEFAULT_PLATFORM, capabilities, provider, logger, namespace: ns });
+    const informers = createInformerFactory({ clients, logger });
     const web = await createWebServiceController({
-      clients, platform: DEFAULT_PLATFORM, capabilities, logger, namespace: ns, deployerFor: () => clients, rolloutInput: delivery.rolloutInput,
+      clients, platform: DEFAULT_PLATFORM, capabilities, logger, namespace: ns, informers, deployerFor: () => clients, delivery: { provider },
     });
     const manager = createManager({ logger, leaderElection: false });
-    manager.addInformer(...delivery.informers, ...web.informers);
-    manager.addController(delivery.controller, web.controller);
+    manager.addInformer(...informers.informers());
+    manager.addController(web.controller);
     await manager.start();
     const stop = async () => {
       await manager.stop();
       web.dispose();
     };
     stops.push(stop);
-    return { clients, delivery, stop };
+    return { clients, web, stop };
   }
 
   // ---------------- 1. fault -> traffic back on stable ----------------
@@ -212,7 +211,7 @@ try {
     }, 300_000, 5000);
     const before = new Map((await list()).map((w) => [w.metadata?.name ?? '', w.status?.rollout?.stableRevision ?? '']));
     ctl.clients.counter.reset();
-    const statusWrites0 = ctl.delivery.stats.statusWrites;
+    const statusWrites0 = ctl.web.stats.statusWrites;
     queries = 0;
     perSecond.clear();
     let peakRss = 0;
@@ -237,7 +236,7 @@ try {
     for (const f of failed.slice(0, 5)) out(`   not promoted: ${f}`);
     const peak = Math.max(0, ...perSecond.values());
     out(`   Prometheus: ${queries} queries, mean ${(queries / elapsed).toFixed(1)}/s, peak ${peak}/s (one per running analysis per ${INTERVAL_S} s)`);
-    out(`   API writes by the controllers: ${writes} = ${(writes / steps).toFixed(2)} per rollout step (${gateSteps.length} steps per rollout, promotion included) = ${(writes / ROLLOUTS).toFixed(1)} per rollout; status writes of the delivery controller ${ctl.delivery.stats.statusWrites - statusWrites0}`);
+    out(`   API writes by the controllers: ${writes} = ${(writes / steps).toFixed(2)} per rollout step (${gateSteps.length} steps per rollout, promotion included) = ${(writes / ROLLOUTS).toFixed(1)} per rollout; status writes of the WebService controller ${ctl.web.stats.statusWrites - statusWrites0}`);
     const snap = ctl.clients.counter.snapshot();
     const events = ctl.clients.counter.writes({ resource: 'events.events.k8s.io' });
     out(`   of which Events ${events}; without Events ${((writes - events) / steps).toFixed(2)} per rollout step`);

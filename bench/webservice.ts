@@ -1,12 +1,17 @@
 /**
- * Figures of the WebService golden path (issue 4):
+ * Figures of the WebService golden path (issues 4 and 18):
  * 1. render throughput (pure): specs per second for render, and for render + policy;
- * 2. on a fresh local cluster: N WebServices over M namespaces from scratch to Available: wall time, API
- *    writes per WebService, steady-state writes after a full resync (must be 0), controller resident memory;
- *    and the ratio to a minimal apply loop (the same objects, server-side applied by a plain loop with the
- *    same concurrency, no cache, no status) measured in the same run.
+ * 2. on a fresh local cluster (kwok nodes sized so every pod schedules), N WebServices over M namespaces,
+ *    the WebService controller wired as main.ts wires it (shared informer factory, delivery on):
+ *    - from scratch (default): a minimal server-side-apply loop of the same objects first (into twin
+ *      namespaces, same concurrency, no cache, no status), then the controller creates them: time to all
+ *      applied and Available, API writes per WebService, controller RSS after sync and after a full
+ *      resync, writes in the steady-state resync (must be 0), watches opened, ratios to the minimal loop;
+ *    - `--precreate`: the minimal loop creates the WebServices and their objects, then the controller
+ *      starts over them: start (informer sync), first pass (every key reconciled once), writes of that
+ *      pass, steady-state resync writes (must be 0), RSS after sync and after the resync, watches opened.
  *
- *   node --import tsx bench/webservice.ts [--services 2000] [--namespaces 200] [--workers 8] [--render-only]
+ *   node --import tsx bench/webservice.ts [--services 2000] [--namespaces 1000] [--workers 8] [--precreate] [--render-only]
  *
  * The controller runs in this process (RSS is the process's, which also holds the bench's own clients).
  * Specs use minReplicas 1 so that the simulated pods (kwok) do not dominate the figure.
@@ -15,7 +20,7 @@ import fc from 'fast-check';
 import PQueue from 'p-queue';
 import { pino } from 'pino';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeClients, applyObject } from '../src/kube/index.js';
+import { APPLIED_HASH_ANNOTATION, FieldManagers, KubeClients, applyObject, createInformerFactory, hashIntent } from '../src/kube/index.js';
 import { startLocalCluster } from '../src/localcluster/cluster.js';
 import { installCrds } from '../src/install/crds.js';
 import { DEPLOYER_RULES } from '../src/tenancy/render.js';
@@ -23,8 +28,10 @@ import {
   DEFAULT_PLATFORM,
   createWebServiceController,
   evaluatePolicies,
+  renderDesiredPodTemplate,
   renderWebService,
   type WebService,
+  type WebServiceController,
 } from '../src/webservice/index.js';
 import { projectCrdFiles, thirdPartyCrdFiles } from '../test/support/crds.js';
 import { contextFor, specArb, webService, FULL } from '../test/webservice/fixtures.js';
@@ -36,7 +43,8 @@ const flag = (name: string, def: number): number => {
   return i >= 0 ? Number(args[i + 1]) : def;
 };
 const SERVICES = flag('services', 2000);
-const NAMESPACES = flag('namespaces', 200);
+const NAMESPACES = flag('namespaces', 1000);
+const PRECREATE = args.includes('--precreate');
 const WORKERS = flag('workers', 8);
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const progress = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
@@ -85,10 +93,203 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs: number, rep
   }
 }
 
+/** The objects of a new WebService as the controller renders them (its first pass: the stable template stamped). */
+function renderNew(ws: WebService): ReturnType<typeof renderWebService>['objects'] {
+  const ctx = contextFor(FULL, { team: 'bench' });
+  return renderWebService(ws, { ...ctx, rollout: { stableTemplate: renderDesiredPodTemplate(ws, ctx).template } }).objects;
+}
+
+type Clients = KubeClients;
+const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
+
+/**
+ * The minimal loop: server-side apply of every object, one WebService at a time per worker. It stamps the
+ * intent's hash as applyObject does, so objects it pre-creates are ones the controller finds up to date.
+ */
+async function minimalLoop(client: Clients, items: ReadonlyArray<() => Promise<WebService>>): Promise<{ sec: number; objects: number; cpu: NodeJS.CpuUsage }> {
+  const loop = new PQueue({ concurrency: WORKERS });
+  const cpu0 = process.cpuUsage();
+  const t = performance.now();
+  let objects = 0;
+  await Promise.all(
+    items.map((item) =>
+      loop.add(async () => {
+        for (const obj of renderNew(await item())) {
+          await client.request({
+            method: 'PATCH',
+            path: await client.resourcePath({ apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace!, name: obj.metadata.name }),
+            query: { fieldManager: FieldManagers.webService, force: true },
+            body: { ...obj, metadata: { ...obj.metadata, annotations: { ...obj.metadata.annotations, [APPLIED_HASH_ANNOTATION]: hashIntent(obj) } } },
+            contentType: 'application/apply-patch+yaml',
+          });
+          objects++;
+        }
+      }),
+    ),
+  );
+  return { sec: (performance.now() - t) / 1000, objects, cpu: process.cpuUsage(cpu0) };
+}
+
+/** Namespaces labelled for the team, each with the deployer tenancy would create. */
+async function createNamespaces(admin: Clients, names: readonly string[]): Promise<void> {
+  const setup = new PQueue({ concurrency: 16 });
+  const o = (x: object) => x as KubernetesObject;
+  await Promise.all(
+    names.map((ns) =>
+      setup.add(async () => {
+        await applyObject(admin, o({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'paved.dev/team': 'bench' } } }));
+        const meta = { name: 'paved-deployer', namespace: ns };
+        await applyObject(admin, o({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta }));
+        await applyObject(admin, o({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta, rules: DEPLOYER_RULES }));
+        await applyObject(admin, o({
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: meta,
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'paved-deployer' },
+          subjects: [{ kind: 'ServiceAccount', name: 'paved-deployer', namespace: ns }],
+        }));
+      }),
+    ),
+  );
+}
+
+async function postWebService(admin: Clients, ws: WebService): Promise<WebService> {
+  return admin.request<WebService>({
+    method: 'POST',
+    path: `/apis/paved.dev/v1alpha1/namespaces/${ws.metadata!.namespace}/webservices`,
+    body: { apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { name: ws.metadata!.name, namespace: ws.metadata!.namespace }, spec: ws.spec },
+  });
+}
+
+/** The controller as main.ts wires it: shared informers, delivery on (no Prometheus: no rollout here needs one). */
+async function startController(kc: KubeConfig): Promise<{ wc: WebServiceController; clients: Clients; watches: number; startSec: number; stop(): Promise<void> }> {
+  const clients = KubeClients.fromKubeConfig(kc);
+  const logger = pino({ level: 'warn' });
+  const informers = createInformerFactory({ clients, logger, resyncPeriodMs: 0 });
+  const wc = await createWebServiceController({
+    clients, platform: DEFAULT_PLATFORM, workers: WORKERS, logger, informers,
+    delivery: { provider: { query: () => Promise.resolve({ kind: 'noData' as const }) } },
+  });
+  const t = performance.now();
+  await informers.start(10 * 60_000);
+  const startSec = (performance.now() - t) / 1000;
+  wc.controller.start();
+  return {
+    wc, clients, startSec, watches: informers.scopes().length,
+    async stop() {
+      await wc.controller.stop({ drainTimeoutMs: 5_000 });
+      await informers.stop();
+      wc.dispose();
+    },
+  };
+}
+
+/** Resyncs every cache (every key reconciles again) and counts the writes it caused. */
+async function steadyResync(c: { wc: WebServiceController; clients: Clients }, idle: () => boolean): Promise<{ writes: number; diff: string }> {
+  await new Promise((r) => setTimeout(r, 2_000));
+  await waitFor('queue idle', idle, 10 * 60_000);
+  const before = c.clients.counter.writes();
+  const snapBefore = c.clients.counter.snapshot();
+  for (const inf of c.wc.informers) inf.resync();
+  await waitFor('resync idle', idle, 10 * 60_000);
+  const snapAfter = c.clients.counter.snapshot();
+  const diff = Object.entries(snapAfter)
+    .map(([k, v]) => [k, v - (snapBefore[k] ?? 0)] as const)
+    .filter(([k, d]) => d > 0 && !/^(get|list|watch) /.test(k));
+  return { writes: c.clients.counter.writes() - before, diff: diff.length ? ` (${diff.map(([k, d]) => `${k}: ${d}`).join(', ')})` : '' };
+}
+
+const writesByVerb = (clients: Clients): string =>
+  Object.entries(clients.counter.snapshot())
+    .filter(([k]) => /^(create|update|patch|apply|delete)/.test(k))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+
+const watchesOf = (clients: Clients): number =>
+  Object.entries(clients.counter.snapshot()).filter(([k]) => k.startsWith('watch ')).reduce((s, [, v]) => s + v, 0);
+
+async function fromScratch(kc: KubeConfig, admin: Clients, nsNames: string[], minNs: string[]): Promise<void> {
+  const services = Array.from({ length: SERVICES }, (_, i) => webService(`svc-${i}`, nsNames[i % NAMESPACES]!, benchSpec(i)));
+  const minimal = await minimalLoop(
+    KubeClients.fromKubeConfig(kc),
+    services.map((ws, i) => () => {
+      const twin = webService(ws.metadata!.name!, minNs[i % NAMESPACES]!, ws.spec);
+      delete twin.metadata!.uid;
+      return Promise.resolve(twin);
+    }),
+  );
+  progress(`minimal apply loop: ${minimal.objects} objects in ${minimal.sec.toFixed(1)} s`);
+  const rssBefore = process.memoryUsage().rss;
+  const ctl = await startController(kc);
+  const { wc, clients } = ctl;
+  const creator = new PQueue({ concurrency: 16 });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(services.map((ws) => creator.add(() => postWebService(admin, ws))));
+  const countWith = (type: string) => wc.webServices.list().filter((w) => w.status?.conditions?.some((c) => c.type === type && c.status === 'True')).length;
+  const countApplied = () => wc.webServices.list().filter((w) => (w.status?.inventory?.length ?? 0) > 0).length;
+  await waitFor('all applied', () => countApplied() >= SERVICES, 60 * 60_000, () => `${countApplied()}/${SERVICES}`);
+  const appliedSec = (performance.now() - t0) / 1000;
+  await waitFor('all Available', () => countWith('Available') >= SERVICES, 60 * 60_000, () => `${countWith('Available')}/${SERVICES}`);
+  const availableSec = (performance.now() - t0) / 1000;
+  const controllerCpu = process.cpuUsage(cpu0);
+  const idle = () => wc.controller.queue.len() === 0 && wc.controller.queue.processingCount() === 0;
+  await waitFor('queue idle', idle, 10 * 60_000);
+  const writesToConverge = clients.counter.writes();
+  const byVerb = writesByVerb(clients);
+  const rssSync = process.memoryUsage().rss;
+  const steady = await steadyResync(ctl, idle);
+  const rssResync = process.memoryUsage().rss;
+  const cpuSec = (u: NodeJS.CpuUsage): string => ((u.user + u.system) / 1e6).toFixed(0);
+  const objectsPerWs = minimal.objects / SERVICES;
+  out(`cluster: ${SERVICES} WebServices over ${NAMESPACES} namespaces, ${WORKERS} workers, from scratch`);
+  out(`  from scratch to all applied:   ${appliedSec.toFixed(1)} s`);
+  out(`  from scratch to all Available: ${availableSec.toFixed(1)} s`);
+  out(`  API writes per WebService:     ${(writesToConverge / SERVICES).toFixed(1)} for ${objectsPerWs.toFixed(1)} owned objects (applies, status, events; total ${writesToConverge}; target <= objects + 2)`);
+  out(`  writes by verb/resource:       ${byVerb}`);
+  out(`  steady-state writes (resync):  ${steady.writes}${steady.diff}`);
+  out(`  resident memory:               ${mib(rssSync)} MiB after sync, ${mib(rssResync)} MiB after a full resync (process; ${mib(rssSync - rssBefore)} MiB more than before the controller; heap used ${mib(process.memoryUsage().heapUsed)} MiB)`);
+  out(`  watches opened:                ${watchesOf(clients)} (${ctl.watches} informer scopes; informers synced in ${ctl.startSec.toFixed(1)} s)`);
+  out(`  minimal apply loop:            ${minimal.sec.toFixed(1)} s for ${minimal.objects} objects (${(minimal.objects / minimal.sec).toFixed(0)} applies/s)`);
+  out(`  ratio controller/minimal:      ${(appliedSec / minimal.sec).toFixed(2)} (time to applied), ${(availableSec / minimal.sec).toFixed(2)} (to Available), ${(writesToConverge / minimal.objects).toFixed(2)} (writes)`);
+  out(`  CPU of this process:           controller phase ${cpuSec(controllerCpu)} s (incl. creating the WebServices), minimal loop ${cpuSec(minimal.cpu)} s`);
+  await ctl.stop();
+}
+
+async function precreated(kc: KubeConfig, admin: Clients, nsNames: string[]): Promise<void> {
+  const services = Array.from({ length: SERVICES }, (_, i) => webService(`svc-${i}`, nsNames[i % NAMESPACES]!, benchSpec(i)));
+  // The minimal loop creates each WebService and applies its objects (owned by it: the created uid).
+  const minimal = await minimalLoop(admin, services.map((ws) => () => postWebService(admin, ws)));
+  progress(`minimal loop: ${SERVICES} WebServices and ${minimal.objects} objects in ${minimal.sec.toFixed(1)} s`);
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const ctl = await startController(kc);
+  const { wc, clients } = ctl;
+  const idle = () => wc.controller.queue.len() === 0 && wc.controller.queue.processingCount() === 0;
+  const withStatus = () => wc.webServices.list().filter((w) => (w.status?.inventory?.length ?? 0) > 0).length;
+  await waitFor('first pass', () => withStatus() >= SERVICES && idle(), 60 * 60_000, () => `${withStatus()}/${SERVICES}`);
+  const syncSec = (performance.now() - t0) / 1000;
+  const firstPassWrites = clients.counter.writes();
+  const byVerb = writesByVerb(clients);
+  const rssSync = process.memoryUsage().rss;
+  const steady = await steadyResync(ctl, idle);
+  const rssResync = process.memoryUsage().rss;
+  out(`cluster: ${SERVICES} WebServices over ${NAMESPACES} namespaces, ${WORKERS} workers, pre-created by the minimal loop`);
+  out(`  controller start (informers synced): ${ctl.startSec.toFixed(1)} s`);
+  out(`  start to every key reconciled once:  ${syncSec.toFixed(1)} s (${(syncSec / minimal.sec).toFixed(2)} x the minimal loop's ${minimal.sec.toFixed(1)} s)`);
+  out(`  writes of that first pass:           ${firstPassWrites} (${(firstPassWrites / SERVICES).toFixed(2)} per WebService)`);
+  out(`  writes by verb/resource:             ${byVerb}`);
+  out(`  steady-state writes (resync):        ${steady.writes}${steady.diff}`);
+  out(`  resident memory:                     ${mib(rssSync)} MiB after sync, ${mib(rssResync)} MiB after a full resync (${mib(rssSync - rssBefore)} MiB more than before the controller; heap used ${mib(process.memoryUsage().heapUsed)} MiB)`);
+  out(`  watches opened:                      ${watchesOf(clients)} (${ctl.watches} informer scopes)`);
+  await ctl.stop();
+}
+
 async function clusterFigures(): Promise<void> {
-  // Simulated nodes have 64 CPUs: room for the pods of both the controller's and the minimal loop's
-  // services (small tier: 100m per pod, one pod each).
-  const nodes = Math.max(2, Math.ceil((SERVICES * 2 * 0.1) / 56) + 1);
+  // Simulated nodes: 64 CPUs and 1000 pods each. Every service runs one pod (small tier, 100m); from
+  // scratch the minimal loop's twins run theirs too. Sized by CPU and by pod count, plus one spare.
+  const pods = SERVICES * (PRECREATE ? 1 : 2);
+  const nodes = Math.max(2, Math.ceil((pods * 0.1) / 56), Math.ceil(pods / 900)) + 1;
   const cluster = await startLocalCluster({ nodes, onProgress: (l) => process.stderr.write(`[cluster] ${l}\n`) });
   const onSignal = (): void => void cluster.stop().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
@@ -98,123 +299,12 @@ async function clusterFigures(): Promise<void> {
     kc.loadFromFile(cluster.kubeconfigPath);
     await installCrds(kc, [...(await thirdPartyCrdFiles()), ...projectCrdFiles()], 'paved-bench');
     const admin = KubeClients.fromKubeConfig(kc);
-    const setup = new PQueue({ concurrency: 16 });
     const nsNames = Array.from({ length: NAMESPACES }, (_, i) => `bench-${i}`);
-    const minNs = Array.from({ length: NAMESPACES }, (_, i) => `bench-min-${i}`);
-    await Promise.all(
-      [...nsNames, ...minNs].map((ns) =>
-        setup.add(async () => {
-          const o = (x: object) => x as KubernetesObject;
-          await applyObject(admin, o({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'paved.dev/team': 'bench' } } }));
-          const meta = { name: 'paved-deployer', namespace: ns };
-          await applyObject(admin, o({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta }));
-          await applyObject(admin, o({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta, rules: DEPLOYER_RULES }));
-          await applyObject(admin, o({
-            apiVersion: 'rbac.authorization.k8s.io/v1',
-            kind: 'RoleBinding',
-            metadata: meta,
-            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'paved-deployer' },
-            subjects: [{ kind: 'ServiceAccount', name: 'paved-deployer', namespace: ns }],
-          }));
-        }),
-      ),
-    );
-    progress(`${nsNames.length + minNs.length} namespaces with their deployer ready`);
-    const services = Array.from({ length: SERVICES }, (_, i) => webService(`svc-${i}`, nsNames[i % NAMESPACES]!, benchSpec(i)));
-
-    // --- minimal apply loop: the same objects, into the twin namespaces, plain SSA, same concurrency.
-    const minimal = KubeClients.fromKubeConfig(kc);
-    const loop = new PQueue({ concurrency: WORKERS });
-    const cpuMin = process.cpuUsage();
-    const tMin = performance.now();
-    let minimalObjects = 0;
-    await Promise.all(
-      services.map((ws, i) =>
-        loop.add(async () => {
-          const twin = webService(ws.metadata!.name!, minNs[i % NAMESPACES]!, ws.spec);
-          delete twin.metadata!.uid;
-          for (const obj of renderWebService(twin, contextFor(FULL, { team: 'bench' })).objects) {
-            await minimal.request({
-              method: 'PATCH',
-              path: await minimal.resourcePath({ apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace!, name: obj.metadata.name }),
-              query: { fieldManager: 'bench', force: true },
-              body: obj,
-              contentType: 'application/apply-patch+yaml',
-            });
-            minimalObjects++;
-          }
-        }),
-      ),
-    );
-    const minimalSec = (performance.now() - tMin) / 1000;
-    const minimalCpu = process.cpuUsage(cpuMin);
-    progress(`minimal apply loop: ${minimalObjects} objects in ${minimalSec.toFixed(1)} s`);
-
-    // --- the controller, from scratch.
-    const clients = KubeClients.fromKubeConfig(kc);
-    const rssBefore = process.memoryUsage().rss;
-    const wc = await createWebServiceController({
-      clients,
-      platform: DEFAULT_PLATFORM,
-      workers: WORKERS,
-      logger: pino({ level: 'warn' }),
-    });
-    await Promise.all(wc.informers.map((i) => i.start()));
-    await Promise.all(wc.informers.map((i) => i.waitForSync(120_000)));
-    wc.controller.start();
-    const creator = new PQueue({ concurrency: 16 });
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    await Promise.all(
-      services.map((ws) =>
-        creator.add(() =>
-          admin.request({
-            method: 'POST',
-            path: `/apis/paved.dev/v1alpha1/namespaces/${ws.metadata!.namespace}/webservices`,
-            body: { apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { name: ws.metadata!.name, namespace: ws.metadata!.namespace }, spec: ws.spec },
-          }),
-        ),
-      ),
-    );
-    const countWith = (type: string) =>
-      wc.webServices.list().filter((w) => w.status?.conditions?.some((c) => c.type === type && c.status === 'True')).length;
-    const countApplied = () => wc.webServices.list().filter((w) => (w.status?.inventory?.length ?? 0) > 0).length;
-    await waitFor('all applied', () => countApplied() >= SERVICES, 60 * 60_000, () => `${countApplied()}/${SERVICES}`);
-    const appliedSec = (performance.now() - t0) / 1000;
-    await waitFor('all Available', () => countWith('Available') >= SERVICES, 60 * 60_000, () => `${countWith('Available')}/${SERVICES}`);
-    const availableSec = (performance.now() - t0) / 1000;
-    const controllerCpu = process.cpuUsage(cpu0);
-    const cpuSec = (u: NodeJS.CpuUsage): string => ((u.user + u.system) / 1e6).toFixed(0);
-    const idle = () => wc.controller.queue.len() === 0 && wc.controller.queue.processingCount() === 0;
-    await waitFor('queue idle', idle, 10 * 60_000);
-    const writesToConverge = clients.counter.writes();
-    const rss = process.memoryUsage().rss;
-
-    // --- steady state: resync every cache; every key reconciles again.
-    await new Promise((r) => setTimeout(r, 2_000));
-    await waitFor('queue idle', idle, 10 * 60_000);
-    const before = clients.counter.writes();
-    const snapBefore = clients.counter.snapshot();
-    for (const inf of wc.informers) inf.resync();
-    await waitFor('resync idle', idle, 10 * 60_000);
-    const steadyWrites = clients.counter.writes() - before;
-    const snapAfter = clients.counter.snapshot();
-    const diff = Object.entries(snapAfter)
-      .map(([k, v]) => [k, v - (snapBefore[k] ?? 0)] as const)
-      .filter(([k, d]) => d > 0 && !/^(get|list|watch) /.test(k));
-
-    out(`cluster: ${SERVICES} WebServices over ${NAMESPACES} namespaces, ${WORKERS} workers, ${nodes} simulated nodes`);
-    out(`  from scratch to all applied:   ${appliedSec.toFixed(1)} s`);
-    out(`  from scratch to all Available: ${availableSec.toFixed(1)} s`);
-    out(`  API writes per WebService:     ${(writesToConverge / SERVICES).toFixed(1)} (applies, status, events; total ${writesToConverge})`);
-    out(`  steady-state writes (resync):  ${steadyWrites}${diff.length ? ` (${diff.map(([k, d]) => `${k}: ${d}`).join(', ')})` : ''}`);
-    out(`  resident memory:               ${(rss / 2 ** 20).toFixed(0)} MiB (process; ${((rss - rssBefore) / 2 ** 20).toFixed(0)} MiB more than before the controller)`);
-    out(`  minimal apply loop:            ${minimalSec.toFixed(1)} s for ${minimalObjects} objects (${(minimalObjects / minimalSec).toFixed(0)} applies/s)`);
-    out(`  ratio controller/minimal:      ${(appliedSec / minimalSec).toFixed(2)} (to applied), ${(availableSec / minimalSec).toFixed(2)} (to Available)`);
-    out(`  CPU of this process:           controller phase ${cpuSec(controllerCpu)} s (incl. creating the WebServices), minimal loop ${cpuSec(minimalCpu)} s`);
-    await wc.controller.stop({ drainTimeoutMs: 5_000 });
-    await Promise.all(wc.informers.map((i) => i.stop()));
-    wc.dispose();
+    const minNs = PRECREATE ? [] : Array.from({ length: NAMESPACES }, (_, i) => `bench-min-${i}`);
+    await createNamespaces(admin, [...nsNames, ...minNs]);
+    progress(`${nsNames.length + minNs.length} namespaces with their deployer ready; ${nodes} simulated nodes`);
+    if (PRECREATE) await precreated(kc, admin, nsNames);
+    else await fromScratch(kc, admin, nsNames, minNs);
   } finally {
     await cluster.stop();
   }

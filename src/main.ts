@@ -1,6 +1,7 @@
 /**
  * paved's entry point: wiring only. config -> cluster (KUBECONFIG, in-cluster, or a local stack it
- * starts) -> CRDs -> informers and controllers under leader election -> HTTP API and a separate
+ * starts) -> CRDs -> one shared informer factory -> controllers (one per kind: Team, WebService) under
+ * leader election -> HTTP API over the same caches, and a separate
  * health/metrics listener. Stops cleanly on SIGINT/SIGTERM; exits when leadership is lost so the
  * process restarts clean.
  */
@@ -11,11 +12,10 @@ import { Hono } from 'hono';
 import { metricsProviderFor } from './analysis/index.js';
 import { loadConfig } from './config.js';
 import { budgetMetrics, createCost, loadPricing, startBudgetLoop, startCostWarmer } from './cost/index.js';
-import { createDeliveryController } from './delivery/reconcile.js';
 import { recordQuery } from './delivery/metrics.js';
 import { describeError } from './errors.js';
 import { CRD_DIR, installCrds, yamlFiles } from './install/crds.js';
-import { EventRecorder, KubeClients, createManager, isAlreadyExists, metricsRegistry, type Informer } from './kube/index.js';
+import { EventRecorder, KubeClients, createInformerFactory, createManager, isAlreadyExists, metricsRegistry } from './kube/index.js';
 import { createLogger } from './log.js';
 import { demoTrafficRoutes, startDemoTraffic } from './localcluster/demo-traffic.js';
 import { startLocalStack, type LocalStack } from './localcluster/stack.js';
@@ -107,7 +107,8 @@ try {
       .catch((err: unknown) => { if (!isAlreadyExists(err)) throw err; });
   }
 
-  // 4. Controllers: tenancy, delivery (the canary) and the WebService golden path it feeds.
+  // 4. Controllers, one per kind: Team (tenancy) and WebService (golden path and its rollouts), over one
+  //    informer factory: one list+watch per kind for the whole process, the API server's included.
   const clients = KubeClients.fromKubeConfig(kc);
   const events = new EventRecorder(clients, { instance: identity, logger: log });
   const manager = createManager({
@@ -125,14 +126,12 @@ try {
   const provider = metricsProviderFor(prometheusUrl, { timeoutMs: 5_000, onQuery: recordQuery });
 
   const selector = config.PAVED_SELECTOR;
-  const tenancy = createTenancyController({ clients, config, logger: log, events, ...(selector ? { teamSelector: selector } : {}) });
-  const delivery = await createDeliveryController({ clients, platform, capabilities, provider, logger: log,
-    workers: config.PAVED_WORKERS, resyncPeriodMs, ...(selector ? { selector } : {}) });
-  const webServices = await createWebServiceController({ clients, platform, capabilities, logger: log,
-    workers: config.PAVED_WORKERS, resyncPeriodMs, rolloutInput: delivery.rolloutInput, ...(selector ? { selector } : {}),
+  const informers = createInformerFactory({ clients, logger: log, resyncPeriodMs });
+  const tenancy = createTenancyController({ clients, config, logger: log, events, informers, ...(selector ? { teamSelector: selector } : {}) });
+  const webServices = await createWebServiceController({ clients, platform, capabilities, logger: log, informers,
+    workers: config.PAVED_WORKERS, resyncPeriodMs, delivery: { provider }, ...(selector ? { selector } : {}),
     ...(hostMapName ? { hostMap: { namespace: hostMapNamespace, name: hostMapName } } : {}) });
-  manager.addInformer(...tenancy.informers, ...delivery.informers, ...webServices.informers);
-  manager.addController(tenancy.controller, delivery.controller, webServices.controller, ...webServices.extraControllers);
+  manager.addController(tenancy.controller, webServices.controller, ...webServices.extraControllers);
   cleanups.push(() => manager.stop(), () => tenancy.dispose(), () => webServices.dispose());
 
   // 5. Cost: endpoints for everyone, budget evaluation on the leader only.
@@ -148,13 +147,11 @@ try {
   );
   cleanups.push(() => budgets.stop());
 
-  // 6. The live API over the same caches.
-  const byKind = (informers: Array<Informer<KubernetesObject>>, kind: string) => informers.find((i) => i.kind === kind);
-  const deployments = byKind(delivery.informers, 'Deployment');
-  const httpRoutes = byKind(delivery.informers, 'HTTPRoute');
-  // Namespace ownership comes from the tenancy controller's Namespace informer (labels it wrote).
+  // 6. The live API over the same caches (the factory's shared informers).
+  // Namespace ownership comes from the team Namespace informer (labels the tenancy controller wrote).
+  const { deployments, httpRoutes } = webServices;
   const sources = { teams, namespaces: tenancy.caches.namespaces, webServices: webServices.webServices,
-    ...(deployments ? { deployments } : {}), ...(httpRoutes ? { httpRoutes } : {}) };
+    deployments, ...(httpRoutes ? { httpRoutes } : {}) };
   const hub = new StreamHub();
   const feed = startFeed({ sources, hub, logger: log });
   const authMode = authModeFromConfig(config);
@@ -179,6 +176,9 @@ try {
     cleanups.push(() => demo.stop());
   }
 
+  // Every informer any consumer asked for, each once: one watch per kind.
+  manager.addInformer(...informers.informers());
+  log.info({ watches: informers.scopes().length, scopes: informers.scopes() }, 'shared informers');
   await manager.start();
   // With the caches synced: keep the month and week reports warm (a cold 30-day query takes seconds).
   if (prometheusUrl) {

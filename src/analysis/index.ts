@@ -4,7 +4,8 @@
  * - render-query.ts, condition.ts, duration.ts: pure helpers;
  * - assess.ts: pure judgement and Argo/Flagger run semantics (no data is inconclusive);
  * - prometheus-provider.ts: the provider (never throws); measure.ts: the one I/O step;
- * - templates.ts: parsing, the built-in templates of analysis-templates/, resolution.
+ * - templates.ts: parsing, the built-in templates of analysis-templates/, resolution;
+ * - template-source.ts: the lookup of a spec's templates in the cluster (cached), for the WebService reconcile.
  * See docs/delivery.md.
  */
 import { createPrometheusProvider, type MetricsProvider } from './prometheus-provider.js';
@@ -16,6 +17,7 @@ export { parseDuration, formatPromDuration } from './duration.js';
 export { judge, assess, newMetricRun, summarizeRun, applyMeasurements, dueMetrics, nextMeasurementAt, describeCriterion } from './assess.js';
 export { createPrometheusProvider, interpretResult, type MetricsProvider, type PrometheusProviderOptions } from './prometheus-provider.js';
 export { measureMetric, queryVars, type MeasureTarget } from './measure.js';
+export { TemplateSource, type ResolvedAnalysis, type StepsWithAnalysis } from './template-source.js';
 export { loadBuiltinTemplates, parseTemplateSpec, resolveMetrics, DEFAULT_TEMPLATE_REFS, BUILTIN_TEMPLATES_DIR, ANALYSIS_API_VERSION } from './templates.js';
 
 /**

@@ -2,10 +2,9 @@
  * The rollout as WebService conditions (pure): `Progressing` (True while a rollout moves, with the step
  * and the weight; False when paused or done, with the reason and message of status.rollout) and
  * `Degraded` (True after a rollback, naming the metric and its value, or when an analysis cannot be
- * measured). Both writers of the WebService status set them from the `status.rollout` they write, so
- * `kubectl get ws` / `kubectl wait --for=condition=Degraded` always agree with the rollout state:
- * the delivery controller with every rollout write, the WebService controller from the rollout it
- * carries over. Reasons come from src/kube/reasons.ts.
+ * measured). The WebService reconcile sets them from the rollout state it writes in the same status
+ * write, so `kubectl get ws` / `kubectl wait --for=condition=Degraded` always agree with the rollout
+ * state. Reasons come from src/kube/reasons.ts.
  */
 import { degradedCondition, progressingCondition, setCondition, type Condition, type ConditionInput } from '../kube/conditions.js';
 import { Reasons } from '../kube/reasons.js';

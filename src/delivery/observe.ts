@@ -5,20 +5,16 @@
  */
 import type { KubernetesObject, V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 import {
+  REVISION_ANNOTATION,
   normalizeSpec,
-  podTemplateRevision,
-  renderPodTemplate,
+  renderDesiredPodTemplate,
   serviceNames,
   type RenderContext,
   type WebService,
 } from '../webservice/render/index.js';
 import type { DeploymentObservation, RolloutState, TrafficMode } from './types.js';
 
-/**
- * Pod-template annotation carrying the revision (the hash of the rendered template). The live template
- * carries API-server defaults, so hashing it again would not give the same value: the stamp does.
- */
-export const REVISION_ANNOTATION = 'paved.dev/revision';
+export { REVISION_ANNOTATION, stampRevision } from '../webservice/render/index.js';
 
 /** The canary Deployment's name. */
 export function canaryName(service: string): string {
@@ -69,19 +65,12 @@ export function routeCanaryWeight(route: KubernetesObject | undefined, service: 
   return total === 0 ? 0 : Math.round((100 * canary) / total);
 }
 
-/** Adds the revision stamp to a pod template (a copy). */
-export function stampRevision(template: V1PodTemplateSpec, revision: string): V1PodTemplateSpec {
-  return {
-    ...template,
-    metadata: { ...template.metadata, annotations: { ...(template.metadata?.annotations ?? {}), [REVISION_ANNOTATION]: revision } },
-  };
-}
-
-/** The pod template the spec asks for now (stamped) and its revision. Throws InvalidSpecError like the renderer. */
+/**
+ * The pod template the spec asks for now, after every patch (stamped), and its revision: the hash of the
+ * final template. Throws InvalidSpecError like the renderer.
+ */
 export function desiredPodTemplate(ws: WebService, ctx: RenderContext): { template: V1PodTemplateSpec; revision: string } {
-  const template = renderPodTemplate(ws, ctx, 'canary');
-  const revision = podTemplateRevision(template);
-  return { template: stampRevision(template, revision), revision };
+  return renderDesiredPodTemplate(ws, ctx);
 }
 
 /** Weights on an HTTPRoute when the service is public and Gateway API is present; replica ratio otherwise. */

@@ -1,19 +1,19 @@
 /**
- * The delivery seam of the WebService renderer: `rolloutRenderInput` turns the rollout state in
- * `status.rollout` (written by the delivery controller) and the live Deployments and HTTPRoute into
- * the renderer's RolloutRenderInput: the template the stable Deployment keeps (or takes, when
- * promoting), the canary Deployment's template and replicas, and the HTTPRoute weights. It is pure and
- * synchronous (caches only), so the WebService reconciler calls it before every render. The writes
- * are exactly `desiredWrites` of the planner, so the renderer and the planner never disagree.
+ * The rollout's part of a render (pure): `renderInputFor` turns a rollout state (the one the planner
+ * just decided, in the WebService reconcile) and the live Deployments into the renderer's
+ * RolloutRenderInput: the template the stable Deployment keeps (or takes, when promoting), the canary
+ * Deployment's template and replicas, and the HTTPRoute weights. The writes are exactly `desiredWrites`
+ * of the planner, so the renderer and the planner never disagree. `rolloutRenderInput` does the same
+ * from the state recorded in `status.rollout` (previews, tests).
  *
- * Before the delivery controller has written any state, a live stable Deployment keeps its template:
- * a spec change is never applied to the stable track directly, only through a rollout.
+ * Before any rollout state exists, a live stable Deployment keeps its template: a spec change is never
+ * applied to the stable track directly, only through a rollout.
  */
 import type { KubernetesObject, V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 import type { RenderContext, RolloutRenderInput, WebService } from '../webservice/render/index.js';
 import { desiredWrites } from './plan.js';
 import { normalizeDelivery } from './spec.js';
-import type { Observations } from './types.js';
+import type { DeliverySpec, Observations, RolloutState } from './types.js';
 import {
   canaryName,
   desiredPodTemplate,
@@ -54,7 +54,31 @@ export function observeFromCaches(ws: WebService, ctx: RenderContext, caches: De
   };
 }
 
-/** The render input for a WebService (see the module header). */
+/** The live templates a render input may keep, and the desired one. */
+interface Templates {
+  desired: V1PodTemplateSpec;
+  liveStable?: V1PodTemplateSpec | undefined;
+  liveCanary?: V1PodTemplateSpec | undefined;
+}
+
+/** The render input of a decided rollout state (see the module header). */
+export function renderInputFor(state: RolloutState, obs: Observations, spec: DeliverySpec, t: Templates): RolloutRenderInput {
+  const out: RolloutRenderInput = {};
+  for (const action of desiredWrites(state, obs, spec)) {
+    if (action.type === 'setWeight') {
+      out.weights = { stable: 100 - action.weight, canary: action.weight };
+    } else if (action.type === 'applyStable') {
+      const template = action.template === 'desired' ? t.desired : action.template === 'canary' ? t.liveCanary : t.liveStable;
+      out.stableTemplate = template ?? t.desired;
+    } else {
+      const template = action.template === 'desired' ? t.desired : (t.liveCanary ?? t.desired);
+      out.canary = { template, replicas: action.replicas };
+    }
+  }
+  return out;
+}
+
+/** The render input for a WebService from its recorded rollout state (see the module header). */
 export function rolloutRenderInput(ws: WebService, ctx: RenderContext, caches: DeliveryCaches): RolloutRenderInput | undefined {
   const namespace = ws.metadata?.namespace ?? '';
   const service = ws.metadata?.name ?? '';
@@ -84,22 +108,5 @@ export function rolloutRenderInput(ws: WebService, ctx: RenderContext, caches: D
     spec = normalizeDelivery(undefined);
   }
   const obs = observeFromCaches(ws, ctx, caches, desired.revision);
-  const out: RolloutRenderInput = {};
-  for (const action of desiredWrites(state, obs, spec)) {
-    if (action.type === 'setWeight') {
-      out.weights = { stable: 100 - action.weight, canary: action.weight };
-    } else if (action.type === 'applyStable') {
-      const template =
-        action.template === 'desired'
-          ? desired.template
-          : action.template === 'canary'
-            ? liveCanary?.spec?.template
-            : liveStable?.spec?.template;
-      out.stableTemplate = template ?? desired.template;
-    } else {
-      const template = action.template === 'desired' ? desired.template : (liveCanary?.spec?.template ?? desired.template);
-      out.canary = { template, replicas: action.replicas };
-    }
-  }
-  return out;
+  return renderInputFor(state, obs, spec, { desired: desired.template, liveStable: liveStable?.spec?.template, liveCanary: liveCanary?.spec?.template });
 }

@@ -6,15 +6,16 @@
  * Typical wiring (see docs/controller-runtime.md for the full walk-through):
  * ```ts
  * const clients = KubeClients.fromKubeConfig(kc);                  // counted, keep-alive, field manager `paved`
- * const teams = createInformer<Team>({ clients, apiVersion: 'paved.dev/v1alpha1', kind: 'Team', resyncPeriodMs });
- * const namespaces = createInformer<V1Namespace>({ clients, apiVersion: 'v1', kind: 'Namespace',
+ * const informers = createInformerFactory({ clients, resyncPeriodMs });   // ONE per process, shared
+ * const teams = informers.informer<Team>({ apiVersion: 'paved.dev/v1alpha1', kind: 'Team', resync: true });
+ * const namespaces = informers.informer<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace',
  *   labelSelector: 'paved.dev/team' });
  * const ctrl = createController({ name: 'team', workers: 4, logger,
  *   reconcile: async (key, ctx) => { ...; return { requeueAfter: 30_000 }; } });
  * ctrl.watch(teams);                                               // own objects -> own key
  * ctrl.watch(namespaces, mapToLabel('paved.dev/team'));            // children -> owner key
  * const manager = createManager({ logger, clients, leaderElection: { namespace, name: 'paved', identity } });
- * manager.addInformer(teams, namespaces); manager.addController(ctrl);
+ * manager.addInformer(...informers.informers()); manager.addController(ctrl);
  * await manager.start();   // informers sync; controllers run only while this replica leads
  * ...; await manager.stop(); // stop controllers (drain), stop informers, release the lease
  * ```
@@ -79,7 +80,17 @@ export {
   type InformerEvent,
   type InformerHandler,
   type Indexers,
+  stripForCache,
+  LAST_APPLIED_ANNOTATION,
 } from './informer.js';
+export {
+  InformerFactory,
+  createInformerFactory,
+  informerScopeKey,
+  type InformerScope,
+  type InformerRequest,
+  type InformerFactoryOptions,
+} from './informer-factory.js';
 
 // Work queue, backoff and rate limiting
 export { backoffDelay, TokenBucket, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';

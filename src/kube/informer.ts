@@ -6,7 +6,8 @@
  * - exposes `hasSynced()` (true once the first list is in the cache) and `waitForSync()`;
  * - emits `resync` for every cached object every `resyncPeriodMs` (a safety net for missed events);
  * - keeps an indexed cache: by key, by namespace, by label selector, and by custom indexers;
- * - strips `metadata.managedFields` by default (they dominate object size; nothing here reads them);
+ * - strips `metadata.managedFields` and the kubectl last-applied annotation by default (`stripForCache`:
+ *   they dominate object size and nothing here reads them);
  * - asks for watch bookmarks and a 5-10 min server-side watch timeout (then resumes from the last
  *   resourceVersion), like client-go's reflector.
  * Objects are raw JSON as the API server sends them (see client.ts).
@@ -52,7 +53,7 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Period of `resync` events; 0 or unset disables. */
   resyncPeriodMs?: number;
   indexers?: Indexers<T>;
-  /** Applied to every object before it is cached. Default: drop managedFields. */
+  /** Applied to every object before it is cached. Default: `stripForCache`. */
   transform?: (obj: T) => T;
   /** Restart backoff. Default 500 ms doubling to 30 s, +0-50% jitter. */
   backoff?: Partial<BackoffOptions>;
@@ -63,8 +64,22 @@ export interface InformerOptions<T extends KubernetesObject> {
   logger?: Logger;
 }
 
-function stripManagedFields<T extends KubernetesObject>(obj: T): T {
-  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+/** The kubectl annotation holding the whole last-applied object (as large as the object itself). */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * The transform on the way into every cache: drops `metadata.managedFields` and the kubectl last-applied
+ * annotation (in place; the object is fresh from the wire). Nothing in paved reads either, and together
+ * they are most of a small object's size, so the caches hold what the reconcilers read.
+ */
+export function stripForCache<T extends KubernetesObject>(obj: T): T {
+  const meta = obj.metadata;
+  if (!meta) return obj;
+  if (meta.managedFields) delete meta.managedFields;
+  if (meta.annotations && LAST_APPLIED_ANNOTATION in meta.annotations) {
+    delete meta.annotations[LAST_APPLIED_ANNOTATION];
+    if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
+  }
   return obj;
 }
 
@@ -81,6 +96,7 @@ export class Informer<T extends KubernetesObject> {
   private readonly store = new Map<ObjectKey, T>();
   private readonly byNamespace = new Map<string, Set<ObjectKey>>();
   private readonly indexes = new Map<string, Map<string, Set<ObjectKey>>>();
+  private readonly indexers: Indexers<T> = {};
   private readonly handlers: Record<InformerEvent, Set<InformerHandler<T>>> = {
     add: new Set(),
     update: new Set(),
@@ -97,6 +113,7 @@ export class Informer<T extends KubernetesObject> {
   private resyncTimer?: TimerHandle;
   private currentDone?: (err: unknown) => void;
   private syncWaiters: Array<() => void> = [];
+  private resyncPeriodMs: number;
   /** Restarts after errors since creation (410 re-lists excluded). */
   restarts = 0;
 
@@ -108,8 +125,36 @@ export class Informer<T extends KubernetesObject> {
     this.random = opts.random ?? Math.random;
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ informer: `${opts.kind}.${opts.apiVersion}` });
     this.backoff = { baseDelayMs: 500, maxDelayMs: 30_000, jitter: 0.5, ...opts.backoff };
-    this.transform = opts.transform ?? stripManagedFields;
-    for (const name of Object.keys(opts.indexers ?? {})) this.indexes.set(name, new Map());
+    this.transform = opts.transform ?? stripForCache;
+    this.resyncPeriodMs = opts.resyncPeriodMs ?? 0;
+    this.addIndexers(opts.indexers ?? {});
+  }
+
+  /**
+   * Turns on periodic `resync` (a shared informer: when any consumer asks for it; the shortest period
+   * asked for wins). Takes effect at start, or at once when already running without one.
+   */
+  enableResync(periodMs: number): void {
+    if (periodMs <= 0 || (this.resyncPeriodMs > 0 && this.resyncPeriodMs <= periodMs)) return;
+    const wasOff = this.resyncPeriodMs <= 0;
+    this.resyncPeriodMs = periodMs;
+    if (wasOff && !this.stopped && this.resyncTimer === undefined) this.scheduleResync();
+  }
+
+  /**
+   * Adds indexes (a shared informer gets those of every consumer). Objects already cached are indexed at
+   * once. Re-adding a name with the same function is a no-op; a different function under a taken name throws.
+   */
+  addIndexers(indexers: Indexers<T>): void {
+    for (const [name, fn] of Object.entries(indexers)) {
+      const existing = this.indexers[name];
+      if (existing === fn) continue;
+      if (existing) throw new Error(`${this.kind} informer: index ${name} is already defined`);
+      this.indexers[name] = fn;
+      const index = new Map<string, Set<ObjectKey>>();
+      this.indexes.set(name, index);
+      for (const [key, obj] of this.store) addToIndex(index, fn(obj), key);
+    }
   }
 
   /** Subscribes to an event; returns an unsubscribe function. */
@@ -320,7 +365,7 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private scheduleResync(): void {
-    const period = this.opts.resyncPeriodMs ?? 0;
+    const period = this.resyncPeriodMs;
     if (period <= 0 || this.stopped) return;
     this.resyncTimer = this.clock.setTimeout(() => {
       this.resyncTimer = undefined;
@@ -352,14 +397,7 @@ export class Informer<T extends KubernetesObject> {
     let set = this.byNamespace.get(ns);
     if (!set) this.byNamespace.set(ns, (set = new Set()));
     set.add(key);
-    for (const [name, fn] of Object.entries(this.opts.indexers ?? {})) {
-      const index = this.indexes.get(name) as Map<string, Set<ObjectKey>>;
-      for (const value of fn(obj)) {
-        let keys = index.get(value);
-        if (!keys) index.set(value, (keys = new Set()));
-        keys.add(key);
-      }
-    }
+    for (const [name, fn] of Object.entries(this.indexers)) addToIndex(this.indexes.get(name) as Map<string, Set<ObjectKey>>, fn(obj), key);
   }
 
   private unindex(key: ObjectKey, obj: T): void {
@@ -367,7 +405,7 @@ export class Informer<T extends KubernetesObject> {
     const set = this.byNamespace.get(ns);
     set?.delete(key);
     if (set?.size === 0) this.byNamespace.delete(ns);
-    for (const [name, fn] of Object.entries(this.opts.indexers ?? {})) {
+    for (const [name, fn] of Object.entries(this.indexers)) {
       const index = this.indexes.get(name) as Map<string, Set<ObjectKey>>;
       for (const value of fn(obj)) {
         const keys = index.get(value);
@@ -385,6 +423,14 @@ export class Informer<T extends KubernetesObject> {
         this.log.error({ err: describeError(err), event }, 'informer handler threw');
       }
     }
+  }
+}
+
+function addToIndex(index: Map<string, Set<ObjectKey>>, values: readonly string[], key: ObjectKey): void {
+  for (const value of values) {
+    let keys = index.get(value);
+    if (!keys) index.set(value, (keys = new Set()));
+    keys.add(key);
   }
 }
 

@@ -85,7 +85,8 @@ export function createManager(opts: ManagerOptions = {}): Manager {
     elector,
     done,
     addInformer(...more) {
-      informers.push(...more);
+      // Shared informers may be handed in by several consumers: each runs once.
+      for (const i of more) if (!informers.includes(i)) informers.push(i);
     },
     addController(...more) {
       controllers.push(...more);

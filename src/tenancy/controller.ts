@@ -10,11 +10,12 @@ import { Labels, MANAGED_BY, PAVED_API_VERSION, type Team } from '../api/index.j
 import type { PavedConfig } from '../config.js';
 import {
   createController,
-  createInformer,
+  createInformerFactory,
   mapToLabel,
   type Controller,
   type EventRecorder,
   type Informer,
+  type InformerFactory,
   type RunnableInformer,
   type KubeClients,
   type ReconcileOutcome,
@@ -44,6 +45,8 @@ export interface TenancyControllerOptions {
   /** Which Teams this controller handles (default all): see TenancyDeps.ownsTeam. */
   ownsTeam?: (name: string) => boolean;
   onOutcome?: (key: string, outcome: ReconcileOutcome, err?: unknown) => void;
+  /** The process's shared informers (default: a factory of this controller's own). */
+  informers?: InformerFactory;
 }
 
 /** The controller and what it needs running. */
@@ -62,27 +65,19 @@ export interface TenancyController {
 export function createTenancyController(opts: TenancyControllerOptions): TenancyController {
   const logger = opts.logger ?? pino({ level: 'silent' });
   const resyncPeriodMs = opts.config.PAVED_RESYNC_SECONDS * 1000;
-  const common = { clients: opts.clients, logger, resyncPeriodMs };
-  const teams = createInformer<Team>({
-    ...common,
+  const factory = opts.informers ?? createInformerFactory({ clients: opts.clients, logger, resyncPeriodMs });
+  const teams = factory.informer<Team>({
     apiVersion: PAVED_API_VERSION,
     kind: 'Team',
     ...(opts.teamSelector ? { labelSelector: opts.teamSelector } : {}),
+    resync: true,
   });
-  const namespaces = createInformer<V1Namespace>({ ...common, apiVersion: 'v1', kind: 'Namespace', labelSelector: Labels.team });
+  const namespaces = factory.informer<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', labelSelector: Labels.team, resync: true });
   const objects = new Map<string, Informer<KubernetesObject>>();
   for (const { apiVersion, kind } of TENANCY_OBJECT_KINDS) {
-    objects.set(
-      kind,
-      createInformer<KubernetesObject>({
-        ...common,
-        // Children only need a resync through their Team.
-        resyncPeriodMs: 0,
-        apiVersion,
-        kind,
-        labelSelector: `${Labels.managedBy}=${MANAGED_BY},${Labels.component}=${TENANCY_COMPONENT}`,
-      }),
-    );
+    // Every paved object of the kind: one watch shared with the WebService controller (which renders
+    // ServiceAccounts and NetworkPolicies too). Children only need a resync through their Team.
+    objects.set(kind, factory.informer<KubernetesObject>({ apiVersion, kind, labelSelector: `${Labels.managedBy}=${MANAGED_BY}` }));
   }
   const caches: TenancyCaches = { teams, namespaces, objects };
   const orphans = new Map<string, string>();
@@ -110,7 +105,9 @@ export function createTenancyController(opts: TenancyControllerOptions): Tenancy
   controller.watch(teams);
   const toTeam = mapToLabel(Labels.team);
   controller.watch(namespaces, toTeam);
-  for (const informer of objects.values()) controller.watch(informer, toTeam);
+  // Only tenancy's own objects map to a Team (the shared caches also hold the WebServices' children).
+  const ownToTeam = (o: KubernetesObject) => (o.metadata?.labels?.[Labels.component] === TENANCY_COMPONENT ? toTeam(o) : []);
+  for (const informer of objects.values()) controller.watch(informer, ownToTeam);
 
   // Orphans are confirmed by the reconciler (Team absent from the API server, not just the cache).
   const orphanCount = () => orphans.size;

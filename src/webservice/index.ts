@@ -9,6 +9,7 @@
 export {
   renderWebService,
   renderPodTemplate,
+  renderDesiredPodTemplate,
   identityOf,
   podTemplateRevision,
   serviceNames,

@@ -1,25 +1,40 @@
 /**
- * The WebService controller. For each WebService key, in this order:
- * get (cache) -> gone or deleting: nothing to do (children carry owner references; the garbage collector
- * removes them) -> observe (team, dependents, rollout input) -> render (pure) -> policy (pure; any
- * enforced violation: status PolicyViolation, nothing applied: fail closed) -> apply every object with
- * server-side apply as the namespace's impersonated `paved-deployer` (skipped when the live object already
- * matches, so a steady state writes nothing) -> prune what the previous render applied and this one does
- * not (the inventory in status) -> status (only when changed) and Events on condition transitions.
+ * The WebService controller: the one controller, and the one queue, of WebServices. For each key, in
+ * this order: get (cache, or our own newer write) -> gone or deleting: nothing to do (children carry
+ * owner references; the garbage collector removes them) -> observe (team, dependents) -> the rollout
+ * step (rollout-step.ts: live Deployments, route, analysis measurements, then the pure delivery plan)
+ * -> render (pure) with that decision -> policy (pure; any enforced violation: status PolicyViolation,
+ * nothing applied: fail closed) -> apply every object with server-side apply as the namespace's
+ * impersonated `paved-deployer` (skipped when the live object already matches, so a steady state
+ * writes nothing) -> prune what the previous render applied and this one does not (the inventory in
+ * status) -> ONE status write (only when changed) carrying conditions, inventory and `rollout` ->
+ * Events on condition transitions and the plan's Events -> requeue when the plan waits on time.
+ *
+ * The rollout state is written after the apply, in the same write as the rest: a crash in between
+ * replans from the previous state and the same live objects, which gives the same decision (the plan is
+ * level-triggered on observations). One tracker of our own writes (own-writes.ts) sees through a cache
+ * older than them, for the WebService and its children alike.
  *
  * Drift repair: the child informers map every change of a managed object to its WebService; the apply
  * sees the live object differ from the intent and re-applies it with `force`, taking back the fields paved
  * owns. Fields paved does not set (the HPA's `replicas`) stay with their owners, so nobody fights.
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { loadBuiltinTemplates } from '../analysis/templates.js';
+import type { MetricsProvider } from '../analysis/prometheus-provider.js';
+import { TemplateSource } from '../analysis/template-source.js';
+import type { TemplateSpec } from '../analysis/types.js';
+import { recordRollout } from '../delivery/metrics.js';
+import { ROLLOUT_ACTION_ANNOTATION, type RolloutState } from '../delivery/types.js';
+import type { DeliveryCaches } from '../delivery/render-input.js';
 import { InvalidSpecError, PolicyViolationError, describeError } from '../errors.js';
 import {
   EventRecorder,
   applyObject,
   FieldManagers,
   createController,
-  createInformer,
+  createInformerFactory,
   isForbidden,
   isNotFound,
   keyOf,
@@ -29,6 +44,7 @@ import {
   writeStatus,
   type Controller,
   type Informer,
+  type InformerFactory,
   type KubeClients,
   type ObjectKey,
   type ReconcileContext,
@@ -38,7 +54,7 @@ import { Reasons } from '../kube/reasons.js';
 import { evaluatePolicies, formatViolations, type PolicyResult } from './policy/evaluate.js';
 import type { PolicyContext } from './policy/types.js';
 import { DOMAINS_ANNOTATION, TENANCY_COMPONENT } from '../tenancy/render.js';
-import { Labels } from '../api/index.js';
+import { Labels, MANAGED_BY } from '../api/index.js';
 import { addWebServiceSource, newViolations, recordNewViolations } from './metrics.js';
 import {
   renderWebService,
@@ -47,12 +63,12 @@ import {
   type RenderContext,
   type RenderResult,
   type RenderedObject,
-  type RolloutRenderInput,
   type ServiceRef,
   type WebService,
   tierOf,
 } from './render/index.js';
 import { OwnWrites } from './own-writes.js';
+import { decideRollout, type RolloutDecision, type RolloutStepDeps } from './rollout-step.js';
 import { claimOrder, planHostMap, type HostClaim } from './host-map.js';
 import { calleeAllows, refusedDependencies, type RefusedDependency } from './consent.js';
 import {
@@ -67,11 +83,19 @@ import {
 /** The ServiceAccount impersonated for writes into a team namespace. */
 export const DEPLOYER_SERVICE_ACCOUNT = 'paved-deployer';
 const WS_API_VERSION = 'paved.dev/v1alpha1';
-const MANAGED_SELECTOR = 'app.kubernetes.io/managed-by=paved,paved.dev/service';
+/**
+ * The selector of every child informer: all of paved's objects, so the tenancy controller and this one
+ * share one watch per kind (the factory keys by selector); each filters by owner or label on read.
+ */
+export const MANAGED_SELECTOR = `${Labels.managedBy}=${MANAGED_BY}`;
+/** The Namespaces both controllers read: those of a team (their labels and annotations feed renders). */
+export const TEAM_NAMESPACE_SELECTOR = Labels.team;
 const DEPENDS_ON_INDEX = 'dependsOn';
 const HOST_INDEX = 'host';
 /** The one key of the host map controller: it rewrites the whole map from the cache. */
 const HOST_MAP_KEY = 'host-map';
+/** Host-map rebuilds are debounced: a burst of WebService events (start-up, a resync) is one rebuild. */
+const HOST_MAP_DEBOUNCE_MS = 1_000;
 
 /** The child kinds paved renders, watched so that drift and readiness changes requeue the owner. */
 const CHILD_KINDS: ReadonlyArray<{ apiVersion: string; kind: string; capability?: keyof Capabilities }> = [
@@ -103,8 +127,18 @@ export interface WebServiceControllerOptions {
   resyncPeriodMs?: number;
   /** Clients for writes into a namespace. Default: impersonate `system:serviceaccount:<ns>:paved-deployer`. */
   deployerFor?: (namespace: string) => KubeClients;
-  /** The delivery seam: the rollout the delivery controller is driving for a WebService, if any. */
-  rolloutInput?: (ws: WebService) => RolloutRenderInput | undefined;
+  /** The process's shared informers (default: a factory of this controller's own, for tests). */
+  informers?: InformerFactory;
+  /**
+   * Progressive delivery: canary rollouts planned in the same reconcile, gated on analysis measured
+   * through `provider`. Absent (tests of the golden path alone): a spec change goes straight to the
+   * stable Deployment and nothing is written to `status.rollout`.
+   */
+  delivery?: {
+    provider: MetricsProvider;
+    /** Default: the YAML files of analysis-templates/. */
+    builtinTemplates?: ReadonlyMap<string, TemplateSpec>;
+  };
   /**
    * Safety-net requeue while a WebService is not yet Available. Readiness changes arrive by watch (the
    * Deployment informer requeues the owner), so this is only a backstop. Default 5 minutes: short delays
@@ -127,7 +161,12 @@ export interface WebServiceController {
   /** Informers to run (add them to the manager with the controller). */
   informers: Array<Informer<KubernetesObject>>;
   webServices: Informer<WebService & KubernetesObject>;
+  /** The shared Deployment and HTTPRoute informers (the API server's live view reads them). */
+  deployments: Informer<KubernetesObject>;
+  httpRoutes?: Informer<KubernetesObject>;
   capabilities: Capabilities;
+  /** Status writes and analysis measurements since start (benchmarks). */
+  stats: { statusWrites: number; measurements: number };
   /** Stops counting this controller's cache in the gauges. */
   dispose(): void;
 }
@@ -159,7 +198,7 @@ export function dependencyKeys(ws: WebService): string[] {
 
 /** A WebService and the WebServices it depends on (their NetworkPolicies admit it). */
 function webServiceKeys(ws: WebService): ObjectKey[] {
-  return [keyOf(ws.metadata?.namespace, ws.metadata?.name ?? ''), ...dependencyKeys(ws).map((k) => k as ObjectKey)];
+  return [keyOf(ws.metadata?.namespace, ws.metadata?.name ?? ''), ...dependencyKeys(ws)];
 }
 
 /** A WebService's public host, lower-cased, as an index value. */
@@ -171,7 +210,7 @@ function hostOf(ws: WebService): string[] {
 /** The creation time as RFC 3339 (the cache may hold a Date or the API's string): comparable as text. */
 function createdAtOf(ws: WebService): string {
   const t: unknown = ws.metadata?.creationTimestamp;
-  return t instanceof Date ? t.toISOString() : String(t ?? '');
+  return t instanceof Date ? t.toISOString() : typeof t === 'string' ? t : '';
 }
 
 function splitKeyMeta(key: ObjectKey): { namespace?: string; name: string } {
@@ -179,31 +218,60 @@ function splitKeyMeta(key: ObjectKey): { namespace?: string; name: string } {
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
+/** The informers of the controller, from the process's shared factory (or one of its own). */
+function sharedInformers(opts: WebServiceControllerOptions, capabilities: Capabilities) {
+  const { clients } = opts;
+  const scope = opts.namespace ? { namespace: opts.namespace } : {};
+  const factory =
+    opts.informers ??
+    createInformerFactory({ clients, ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.resyncPeriodMs ? { resyncPeriodMs: opts.resyncPeriodMs } : {}) });
+  const webServices = factory.informer<WebService & KubernetesObject>({
+    ...scope,
+    apiVersion: WS_API_VERSION,
+    kind: 'WebService',
+    ...(opts.selector ? { labelSelector: opts.selector } : {}),
+    indexers: { [DEPENDS_ON_INDEX]: dependencyKeys, [HOST_INDEX]: hostOf },
+    resync: true,
+  });
+  // Scoped to one namespace (tests): that namespace, labelled or not. Else the team namespaces, shared with tenancy.
+  const namespaces = factory.informer<KubernetesObject>(
+    opts.namespace
+      ? { apiVersion: 'v1', kind: 'Namespace', fieldSelector: `metadata.name=${opts.namespace}` }
+      : { apiVersion: 'v1', kind: 'Namespace', labelSelector: TEAM_NAMESPACE_SELECTOR },
+  );
+  const children = new Map<string, Informer<KubernetesObject>>();
+  for (const c of CHILD_KINDS) {
+    if (c.capability && !capabilities[c.capability]) continue;
+    children.set(`${c.apiVersion}|${c.kind}`, factory.informer<KubernetesObject>({ ...scope, apiVersion: c.apiVersion, kind: c.kind, labelSelector: MANAGED_SELECTOR }));
+  }
+  const deployments = factory.informer<V1Deployment & KubernetesObject>({ ...scope, apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: MANAGED_SELECTOR });
+  const httpRoutes = children.get('gateway.networking.k8s.io/v1|HTTPRoute');
+  // Pods of a revision are counted per ReplicaSet (a rolling update keeps the previous template's pods).
+  const replicaSets = opts.delivery
+    ? factory.informer<V1ReplicaSet & KubernetesObject>({ ...scope, apiVersion: 'apps/v1', kind: 'ReplicaSet', labelSelector: MANAGED_SELECTOR })
+    : undefined;
+  return { webServices, namespaces, children, deployments, httpRoutes, replicaSets };
+}
+
 /** Builds the controller, its informers and its reconcile function. */
 export async function createWebServiceController(opts: WebServiceControllerOptions): Promise<WebServiceController> {
   const { clients, platform } = opts;
   const capabilities = opts.capabilities ?? (await detectCapabilities(clients));
-  const scope = opts.namespace ? { namespace: opts.namespace } : {};
-  const common = { clients, logger: opts.logger, ...scope, ...(opts.resyncPeriodMs ? { resyncPeriodMs: opts.resyncPeriodMs } : {}) };
-  const webServices = createInformer<WebService & KubernetesObject>({
-    ...common,
-    apiVersion: WS_API_VERSION,
-    kind: 'WebService',
-    ...(opts.selector ? { labelSelector: opts.selector } : {}),
-    indexers: { [DEPENDS_ON_INDEX]: (ws) => dependencyKeys(ws), [HOST_INDEX]: (ws) => hostOf(ws) },
-  });
-  const namespaces = createInformer<KubernetesObject>({
-    clients,
-    logger: opts.logger,
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    ...(opts.namespace ? { fieldSelector: `metadata.name=${opts.namespace}` } : {}),
-  });
-  const children = new Map<string, Informer<KubernetesObject>>();
-  for (const c of CHILD_KINDS) {
-    if (c.capability && !capabilities[c.capability]) continue;
-    children.set(`${c.apiVersion}|${c.kind}`, createInformer<KubernetesObject>({ ...common, apiVersion: c.apiVersion, kind: c.kind, labelSelector: MANAGED_SELECTOR }));
-  }
+  const { webServices, namespaces, children, deployments, httpRoutes, replicaSets } = sharedInformers(opts, capabilities);
+  const stats = { statusWrites: 0, measurements: 0 };
+  const deliveryCaches: DeliveryCaches = {
+    deployment: (ns, name) => deployments.getByName(name, ns),
+    replicaSets: (ns, service) => replicaSets?.listByLabels({ 'paved.dev/service': service }, ns) ?? [],
+    route: (ns, name) => httpRoutes?.getByName(name, ns),
+  };
+  const rolloutDeps: RolloutStepDeps | undefined = opts.delivery
+    ? {
+        provider: opts.delivery.provider,
+        templates: new TemplateSource(clients, opts.delivery.builtinTemplates ?? (await loadBuiltinTemplates())),
+        caches: deliveryCaches,
+        stats,
+      }
+    : undefined;
   const deployers = new Map<string, KubeClients>();
   const deployerFor =
     opts.deployerFor ??
@@ -215,8 +283,8 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
       }
       return d;
     });
-  const events = new EventRecorder(clients, { ...(opts.logger ? { logger: opts.logger } : {}) });
   const now = opts.now ?? (() => new Date());
+  const events = new EventRecorder(clients, { ...(opts.logger ? { logger: opts.logger } : {}), now });
 
   const own = new OwnWrites();
   const cached = (obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): KubernetesObject | null | undefined => {
@@ -264,7 +332,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
    * WebService (its controller owner reference) or the tenancy controller (its component label).
    */
   const foreignOwnerOf = (ws: WebService, o: RenderedObject): string | undefined => {
-    const live = cached(o as unknown as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } });
+    const live = cached(o);
     if (!live) return undefined;
     if (live.metadata?.labels?.[Labels.component] === TENANCY_COMPONENT) return 'the tenancy controller';
     const owner = live.metadata?.ownerReferences?.find((r) => r.controller);
@@ -280,14 +348,14 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
       .byIndex(DEPENDS_ON_INDEX, `${ns}/${ws.metadata?.name}`)
       .filter((d) => calleeAllows(ws, team, { namespace: d.metadata?.namespace ?? '', team: teamOfNamespace(d.metadata?.namespace ?? '') }))
       .map((d) => ({ service: d.metadata?.name ?? '', namespace: d.metadata?.namespace ?? '' }));
-    const rollout = opts.rolloutInput?.(ws);
-    return { capabilities, platform, ...(team ? { team } : {}), dependents, ...(rollout ? { rollout } : {}) };
+    return { capabilities, platform, ...(team ? { team } : {}), dependents };
   };
 
   async function finish(ws: WebService & KubernetesObject, input: Omit<StatusInput, 'ws' | 'now'>): Promise<WebServiceStatus> {
     const status = assessStatus({ ...input, ws, now: now() });
-    const written = await writeStatus(clients, ws as WebService & KubernetesObject & { status?: unknown }, status as Record<string, unknown>);
+    const written = await writeStatus(clients, ws, status as Record<string, unknown>);
     if (written.changed) {
+      stats.statusWrites += 1;
       own.remember(written.object);
       // Counted once: `ws` is our own last write when the cache lags, so a violation is new only once.
       recordNewViolations(newViolations(ws.status?.policy?.violations, input.violations));
@@ -354,6 +422,59 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     return results;
   }
 
+  /** Clears a handled rollout-action annotation (a JSON patch that tests the value first). */
+  async function clearAction(ws: WebService & KubernetesObject, value: string, log: Logger): Promise<void> {
+    const path = await clients.resourcePath({ apiVersion: WS_API_VERSION, kind: 'WebService', namespace: ws.metadata?.namespace ?? '', name: ws.metadata?.name ?? '' });
+    const pointer = `/metadata/annotations/${ROLLOUT_ACTION_ANNOTATION.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    try {
+      own.remember(
+        await clients.request<KubernetesObject>({
+          method: 'PATCH',
+          path,
+          body: [{ op: 'test', path: pointer, value }, { op: 'remove', path: pointer }],
+          contentType: 'application/json-patch+json',
+        }),
+      );
+    } catch (err) {
+      // Changed or removed meanwhile: the next reconcile sees the new value.
+      log.debug({ err: describeError(err) }, 'rollout-action annotation not cleared');
+    }
+  }
+
+  /** After the status write: the plan's Events and metrics, the handled action cleared. */
+  async function announceRollout(ws: WebService & KubernetesObject, decision: RolloutDecision, log: Logger): Promise<void> {
+    const p = decision.plan;
+    for (const e of p.events) await events.event(ws, { type: e.type, reason: e.reason, note: e.message });
+    recordRollout(ws.metadata?.namespace ?? '', ws.metadata?.name ?? '', p.records);
+    const action = ws.metadata?.annotations?.[ROLLOUT_ACTION_ANNOTATION];
+    if (action !== undefined && p.state.handledAction === action) await clearAction(ws, action, log);
+    if (p.events.length) log.info({ phase: p.state.phase, step: p.state.stepIndex, weight: p.state.weight, events: p.events.map((e) => e.reason) }, p.state.message ?? 'rollout');
+  }
+
+  /** Observe, decide the rollout (when delivery is on) and render; an invalid spec is reported in status. */
+  async function decideAndRender(ws: WebService & KubernetesObject, at: Date): Promise<{ rendered: RenderResult; decision?: RolloutDecision }> {
+    const rctx = renderContextFor(ws);
+    try {
+      const decision = rolloutDeps ? await decideRollout(rolloutDeps, ws, rctx, at) : undefined;
+      const rendered = renderWebService(ws, decision ? { ...rctx, rollout: decision.input } : rctx);
+      return { rendered, ...(decision ? { decision } : {}) };
+    } catch (err) {
+      if (!(err instanceof InvalidSpecError)) throw err;
+      await finish(ws, { tier: tierOf(ws.spec), revision: ws.status?.revision ?? '', violations: [], outcome: { kind: 'invalid-spec', message: err.message } });
+      throw err;
+    }
+  }
+
+  /** The next reconcile: the plan's wake-up (analysis interval, pause) or the not-ready backstop. */
+  function requeueOf(status: WebServiceStatus, decision: RolloutDecision | undefined): ReconcileResult {
+    const available = status.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
+    const waits = [
+      ...(available ? [] : [opts.notReadyRequeueMs ?? 300_000]),
+      ...(decision?.plan.requeueAfterMs !== undefined ? [Math.max(100, decision.plan.requeueAfterMs)] : []),
+    ];
+    return waits.length ? { requeueAfter: Math.min(...waits) } : undefined;
+  }
+
   async function reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult> {
     const fromCache = webServices.get(key);
     if (!fromCache) {
@@ -362,20 +483,13 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     }
     const ws = own.fresher(fromCache, fromCache) ?? fromCache;
     if (ws.metadata?.deletionTimestamp) return;
-    const rctx = renderContextFor(ws);
-    let rendered: RenderResult;
-    try {
-      rendered = renderWebService(ws, rctx);
-    } catch (err) {
-      if (!(err instanceof InvalidSpecError)) throw err;
-      await finish(ws, { tier: tierOf(ws.spec), revision: ws.status?.revision ?? '', violations: [], outcome: { kind: 'invalid-spec', message: err.message } });
-      throw err;
-    }
+    const { rendered, decision } = await decideAndRender(ws, now());
     const policy: PolicyResult = evaluatePolicies(
       rendered.objects,
       { namespace: ws.metadata?.namespace ?? '', allowedRegistries: platform.allowedRegistries, hosts: hostsContext(ws), foreignOwner: (o) => foreignOwnerOf(ws, o) },
       platform.policyModes,
     );
+    // Nothing applied (policy, failure): the rollout state stays what it was, and so do its Events.
     const base = { tier: rendered.tier, revision: rendered.revision, ...(rendered.url ? { url: rendered.url } : {}), violations: policy.violations };
     if (!policy.allowed) {
       await finish(ws, { ...base, outcome: { kind: 'policy-violation' } });
@@ -390,9 +504,10 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
       await finish(ws, { ...base, outcome: { kind: 'apply-failed', reason, message: describeError(err).slice(0, 1000) } });
       throw err;
     }
-    const status = await finish(ws, { ...base, refusedDependencies: refusedOf(ws), outcome: { kind: 'applied', objects } });
-    const available = status.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
-    return available ? undefined : { requeueAfter: opts.notReadyRequeueMs ?? 300_000 };
+    const rollout: RolloutState | undefined = decision?.plan.state;
+    const status = await finish(ws, { ...base, refusedDependencies: refusedOf(ws), outcome: { kind: 'applied', objects }, ...(rollout ? { rollout } : {}) });
+    if (decision) await announceRollout(ws, decision, ctx.log);
+    return requeueOf(status, decision);
   }
 
   /** Every WebService's claim on its host, from the cache (WebServices outside a team namespace claim nothing). */
@@ -408,6 +523,9 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
    * The host map writer: one key, the whole map planned from the cache (planHostMap) and applied with
    * server-side apply under the WebService controller's field manager when it differs from the last
    * write (at start, from the live object). Keys this manager stops sending are removed by the apply.
+   * Only events that can change a claim wake it (a host, a creation or deletion, a namespace's team),
+   * and a wake-up waits HOST_MAP_DEBOUNCE_MS, so a burst of them (start-up, resyncs, a thousand new
+   * services) is one rebuild, not one per event.
    */
   function hostMapController(ref: { namespace: string; name: string }): Controller {
     let lastData: string | undefined;
@@ -426,8 +544,16 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
         if (res.sent) ctx.log.info({ hosts: Object.keys(plan.data).length }, 'host map written');
       },
     });
-    c.watch(webServices, () => [HOST_MAP_KEY]);
-    c.watch(namespaces, () => [HOST_MAP_KEY]); // a namespace's team label decides whose host it is
+    const wake = (): void => c.queue.addAfter(HOST_MAP_KEY, HOST_MAP_DEBOUNCE_MS);
+    const claimOf = (ws: WebService | undefined): string => (ws ? `${ws.spec?.networking?.host ?? ''}|${createdAtOf(ws)}|${ws.metadata?.deletionTimestamp ? 'd' : ''}` : '');
+    webServices.on('add', (ws) => { if (hostOf(ws).length) wake(); });
+    webServices.on('delete', (ws) => { if (hostOf(ws).length) wake(); });
+    webServices.on('update', (ws, old) => { if (claimOf(ws) !== claimOf(old)) wake(); });
+    // A namespace's team label decides whose host it is.
+    const teamOf = (ns: KubernetesObject | undefined): string | undefined => ns?.metadata?.labels?.['paved.dev/team'];
+    namespaces.on('add', wake);
+    namespaces.on('delete', wake);
+    namespaces.on('update', (ns, old) => { if (teamOf(ns) !== teamOf(old)) wake(); });
     c.enqueue(HOST_MAP_KEY);
     return c;
   }
@@ -445,6 +571,13 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
   ]);
   const toOwner = mapToOwner({ kind: 'WebService', apiVersion: WS_API_VERSION });
   for (const inf of children.values()) controller.watch(inf, toOwner);
+  // A ReplicaSet's owner is its Deployment: map it to the WebService by the service label.
+  if (replicaSets) {
+    controller.watch(replicaSets, (rs) => {
+      const service = rs.metadata?.labels?.['paved.dev/service'];
+      return service ? [keyOf(rs.metadata?.namespace, service)] : [];
+    });
+  }
   // A namespace's team label feeds every object's labels.
   controller.watch(namespaces, (ns) => webServices.list(ns.metadata?.name).map((ws) => keyOf(ws.metadata?.namespace, ws.metadata?.name ?? '')));
   // Releasing a host (the winner deleted, or moved to another host) lets a refused claimant through:
@@ -457,9 +590,12 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
   return {
     controller,
     extraControllers,
-    informers: [webServices as unknown as Informer<KubernetesObject>, namespaces, ...children.values()],
+    informers: [webServices as unknown as Informer<KubernetesObject>, namespaces, ...children.values(), ...(replicaSets ? [replicaSets] : [])],
     webServices,
+    deployments,
+    ...(httpRoutes ? { httpRoutes } : {}),
     capabilities,
+    stats,
     dispose,
   };
 }

@@ -1,14 +1,15 @@
 /**
  * The WebService status (pure): per-object readiness from the live objects, the inventory that pruning
- * uses next time, the tier in use, policy results and conditions. `assessStatus` keeps fields it does not
- * own (status.rollout belongs to the delivery controller) and leaves condition transition times alone when
- * nothing changed, so a steady-state reconcile computes an identical status and writes nothing.
+ * uses next time, the tier in use, policy results, conditions and the rollout state the reconcile's
+ * rollout step decided (`rollout`; absent: the recorded one is kept). It leaves condition transition times
+ * alone when nothing changed, so a steady-state reconcile computes an identical status and writes nothing.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { setCondition, type Condition, type ConditionInput } from '../kube/conditions.js';
 import { Reasons } from '../kube/reasons.js';
 import { withRolloutConditions } from '../delivery/conditions.js';
 import { readRolloutState } from '../delivery/observe.js';
+import type { RolloutState } from '../delivery/types.js';
 import { referencedConfigMaps, type RenderedObject, type WebService } from './render/index.js';
 import type { GoldenPathTier } from './render/spec.js';
 import { formatViolations } from './policy/evaluate.js';
@@ -105,6 +106,8 @@ export interface StatusInput {
   violations: readonly Violation[];
   /** Dependencies whose callee does not admit this service (consent.ts). */
   refusedDependencies?: ReadonlyArray<{ message: string }>;
+  /** The rollout state decided in this pass (written as `status.rollout`); absent: keep the recorded one. */
+  rollout?: RolloutState;
   /** The outcome of this reconcile. */
   outcome:
     | { kind: 'applied'; objects: ReadonlyArray<{ desired: RenderedObject; live: KubernetesObject | undefined }> }
@@ -190,8 +193,9 @@ export function assessStatus(input: StatusInput): WebServiceStatus {
       now,
     );
   }
-  // Progressing and Degraded belong to the rollout (written with it by the delivery controller): set
-  // here from the status.rollout carried over, so this write agrees with it too.
-  status.conditions = withRolloutConditions(conditions, readRolloutState(ws), gen, now);
+  // Progressing and Degraded belong to the rollout: set from the state written with them, so the one
+  // status write never disagrees with itself.
+  if (input.rollout) status.rollout = input.rollout as unknown as WebServiceStatus['rollout'];
+  status.conditions = withRolloutConditions(conditions, input.rollout ?? readRolloutState(ws), gen, now);
   return status;
 }

@@ -1,7 +1,8 @@
 /**
  * A very long pause ("600h", above what a Node timer can hold) on the real API server: the controller
  * waits like it does for a short pause, instead of requeueing in a tight loop (setTimeout past
- * 2^31-1 ms fires after 1 ms). Counted with paved_reconcile_total of the delivery controller.
+ * 2^31-1 ms fires after 1 ms). Counted with paved_reconcile_total of the WebService controller, which
+ * plans rollouts in its reconcile.
  */
 import { describe, expect, it } from 'vitest';
 import { kubeMetrics } from '../../src/kube/metrics.js';
@@ -9,12 +10,12 @@ import { createTestNamespace } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { Kubectl, SLOW, prometheusProvider, startStack, webServiceManifest } from './stack.js';
 
-async function deliveryReconciles(): Promise<number> {
+async function webServiceReconciles(): Promise<number> {
   const { values } = await kubeMetrics.reconcileTotal.get();
-  return values.filter((v) => v.labels.controller === 'delivery').reduce((sum, v) => sum + v.value, 0);
+  return values.filter((v) => v.labels.controller === 'webservice').reduce((sum, v) => sum + v.value, 0);
 }
 
-/** Reconciles of the delivery controller while a rollout sits in its pause step for `observeMs`. */
+/** Reconciles of the WebService controller while a rollout sits in its pause step for `observeMs`. */
 async function reconcilesDuringPause(duration: string, observeMs: number): Promise<{ count: number; message: string }> {
   const ns = await createTestNamespace(`pause-${duration}`);
   const k = new Kubectl(ns);
@@ -30,9 +31,9 @@ async function reconcilesDuringPause(duration: string, observeMs: number): Promi
       expect(r.message).toContain('pausing for');
       return r;
     }, SLOW);
-    const before = await deliveryReconciles();
+    const before = await webServiceReconciles();
     await new Promise((r) => setTimeout(r, observeMs));
-    const count = (await deliveryReconciles()) - before;
+    const count = (await webServiceReconciles()) - before;
     expect((await k.rollout('shop')).stepIndex).toBe(1);
     return { count, message: paused.message ?? '' };
   } finally {

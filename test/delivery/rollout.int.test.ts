@@ -1,7 +1,7 @@
 /**
  * End-to-end rollouts on the real API server (kwok runs the pods) with a real Prometheus scraping a
- * traffic emitter every second: the WebService controller applies what the delivery controller's
- * state asks for, exactly as in production. Each test has its own namespace, emitter and controllers.
+ * traffic emitter every second: the WebService controller plans each rollout step and applies it in
+ * the same reconcile, exactly as in production. Each test has its own namespace, emitter and controllers.
  * Promotion and rollback here; pauses, deadline, spec changes and manual controls in
  * rollout-controls.int.test.ts (two files so that they run side by side).
  */

@@ -1,7 +1,7 @@
 /**
  * A tiny simulated world for the rollout planner: two Deployments whose pods become Ready one tick
  * after a change (or never, for a crash-looping canary), a route weight, a metrics source and the
- * WebService status. `reconcile()` does what src/delivery/reconcile.ts does (measure due metrics,
+ * WebService status. `reconcile()` does what the rollout step of the WebService reconcile does (src/webservice/rollout-step.ts) (measure due metrics,
  * plan, write status, apply the actions in order) and checks the safety invariants at every write.
  */
 import { expect } from 'vitest';

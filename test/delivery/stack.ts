@@ -1,16 +1,16 @@
 /**
- * An integration stack for rollout tests: the WebService controller and the delivery controller,
- * wired through the delivery seam exactly as main.ts wires them, scoped to one test namespace, on
+ * An integration stack for rollout tests: the WebService controller with delivery on (its rollout step
+ * plans each rollout in the same reconcile), over a shared informer factory as main.ts wires it, scoped
+ * to one test namespace, on
  * the shared real cluster and a real Prometheus scraping a traffic emitter that plays the service's
  * pods (one series per track).
  */
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { createPrometheusProvider, type MetricsProvider } from '../../src/analysis/prometheus-provider.js';
-import { createDeliveryController, type DeliveryController } from '../../src/delivery/reconcile.js';
 import type { RolloutState } from '../../src/delivery/types.js';
-import { KubeClients, createInformer, createManager, type Informer, type Manager } from '../../src/kube/index.js';
-import { createWebServiceController, detectCapabilities } from '../../src/webservice/reconcile.js';
+import { KubeClients, createInformer, createInformerFactory, createManager, type Informer, type Manager } from '../../src/kube/index.js';
+import { createWebServiceController, detectCapabilities, type WebServiceController } from '../../src/webservice/reconcile.js';
 import { DEFAULT_PLATFORM, type WebService } from '../../src/webservice/render/index.js';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
@@ -22,33 +22,34 @@ export const WS_API = 'paved.dev/v1alpha1';
 
 export interface Stack {
   manager: Manager;
-  delivery: DeliveryController;
+  web: WebServiceController;
   stop(): Promise<void>;
 }
 
-/** Starts both controllers for one namespace. */
+/** Starts the WebService controller (delivery on) for one namespace. */
 export async function startStack(namespace: string, provider: MetricsProvider): Promise<Stack> {
   const clients = KubeClients.fromKubeConfig(adminKubeConfig());
   const logger = pino({ level: 'silent' });
   const capabilities = await detectCapabilities(clients);
-  const delivery = await createDeliveryController({ clients, platform: DEFAULT_PLATFORM, capabilities, provider, logger, namespace });
+  const informers = createInformerFactory({ clients, logger });
   const web = await createWebServiceController({
     clients,
     platform: DEFAULT_PLATFORM,
     capabilities,
     logger,
     namespace,
+    informers,
     deployerFor: () => clients,
-    rolloutInput: delivery.rolloutInput,
+    delivery: { provider },
     notReadyRequeueMs: 2000,
   });
   const manager = createManager({ logger, leaderElection: false });
-  manager.addInformer(...delivery.informers, ...web.informers);
-  manager.addController(delivery.controller, web.controller);
+  manager.addInformer(...informers.informers());
+  manager.addController(web.controller);
   await manager.start();
   return {
     manager,
-    delivery,
+    web,
     async stop() {
       await manager.stop();
       web.dispose();

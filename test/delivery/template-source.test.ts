@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadBuiltinTemplates } from '../../src/analysis/templates.js';
-import { TemplateSource } from '../../src/delivery/reconcile.js';
+import { TemplateSource } from '../../src/analysis/template-source.js';
 import { normalizeDelivery } from '../../src/delivery/spec.js';
 import { KubeApiError } from '../../src/kube/index.js';
 import type { KubeClients } from '../../src/kube/index.js';

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   renderPodTemplate,
+  renderDesiredPodTemplate,
   renderWebService,
   podTemplateRevision,
   type RenderedObject,
@@ -228,5 +229,34 @@ describe('spec helpers', () => {
     const n = normalizeSpec({ image: 'a:1' });
     expect(n.scaling).toEqual({ minReplicas: 2, maxReplicas: 5, targetCPUUtilization: 70 });
     expect(n.networking.paths).toEqual(['/']);
+  });
+});
+
+describe('the revision is the hash of the final pod template (issue 18 item 2)', () => {
+  const envPatch = (value: string) => ({
+    advanced: { patches: [{ target: { kind: 'Deployment', name: 'shop' }, mergePatch: { spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'FLAG', value }] }] } } } } }] },
+  });
+  const ws = (value: string) => webService('shop', 'team-a', { image: 'ghcr.io/acme/shop:1.0.0', ...envPatch(value) });
+
+  it('changes when only a patch on the pod template changes', () => {
+    const ctx = contextFor(FULL);
+    const a = renderDesiredPodTemplate(ws('a'), ctx);
+    const b = renderDesiredPodTemplate(ws('b'), ctx);
+    expect(a.revision).not.toBe(b.revision);
+    expect(renderWebService(ws('a'), ctx).revision).toBe(a.revision);
+    expect(a.template.spec?.containers[0]?.env).toContainEqual({ name: 'FLAG', value: 'a' });
+    expect(a.template.metadata?.annotations?.['paved.dev/revision']).toBe(a.revision);
+  });
+
+  it('puts the rollout templates in as they are, without patching them twice', () => {
+    const ctx = contextFor(FULL);
+    const old = renderDesiredPodTemplate(ws('a'), ctx);
+    const next = renderDesiredPodTemplate(ws('b'), ctx);
+    const r = renderWebService(ws('b'), { ...ctx, rollout: { stableTemplate: old.template, canary: { template: next.template, replicas: 1 } } });
+    const stable = find(r.objects, 'Deployment', 'shop') as any;
+    const canary = find(r.objects, 'Deployment', 'shop-canary') as any;
+    expect(stable.spec.template.spec.containers[0].env.filter((e: any) => e.name === 'FLAG')).toEqual([{ name: 'FLAG', value: 'a' }]);
+    expect(canary.spec.template.spec.containers[0].env.filter((e: any) => e.name === 'FLAG')).toEqual([{ name: 'FLAG', value: 'b' }]);
+    expect(canary.spec.template.metadata.annotations['paved.dev/revision']).toBe(r.revision);
   });
 });

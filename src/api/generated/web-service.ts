@@ -340,7 +340,7 @@ export interface WebService {
       }[];
     };
     /**
-     * Rollout state, written by the delivery controller.
+     * Rollout state, written by the WebService controller with the rest of the status (src/delivery plans it).
      */
     rollout?: {
       [k: string]: unknown | undefined;

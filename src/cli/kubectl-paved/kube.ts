@@ -15,7 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import { PAVED_GROUP, PAVED_VERSION, type Team } from '../../api/index.js';
 import { canaryName } from '../../delivery/observe.js';
-import { controlAnnotation, type ControlAction } from '../../server/controls.js';
+import { controlAnnotation, type ControlAction } from '../../delivery/controls.js';
 import type { WebService } from '../../webservice/render/index.js';
 import { CliError, ExitCode, exitCodeOfStatus } from './exit-codes.js';
 import type { ServiceView } from './render/service-tree.js';

@@ -209,6 +209,20 @@ export function renderPodTemplateFor(
   };
 }
 
+/**
+ * Pod-template annotation carrying the revision (the hash of the final template). The live template
+ * carries API-server defaults, so hashing it again would not give the same value: the stamp does.
+ */
+export const REVISION_ANNOTATION = 'paved.dev/revision';
+
+/** Adds the revision stamp to a pod template (a copy). */
+export function stampRevision(template: V1PodTemplateSpec, revision: string): V1PodTemplateSpec {
+  return {
+    ...template,
+    metadata: { ...template.metadata, annotations: { ...(template.metadata?.annotations ?? {}), [REVISION_ANNOTATION]: revision } },
+  };
+}
+
 /** The revision of a pod template: a hash of everything but the track label (same code, same revision). */
 export function podTemplateRevision(template: V1PodTemplateSpec): string {
   const labels = { ...(template.metadata?.labels ?? {}) };

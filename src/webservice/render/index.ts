@@ -19,6 +19,7 @@ import {
   podTemplateRevision,
   renderDeployment,
   renderPodTemplateFor,
+  stampRevision,
 } from './deployment.js';
 import { renderDisruptionBudget } from './disruption-budget.js';
 import { commonLabels, ownerReferences, type Identity, type Track } from './labels.js';
@@ -34,7 +35,7 @@ import { podLocations, type RenderedObject } from './workloads.js';
 export type { RenderedObject } from './workloads.js';
 export type { Capabilities, PlatformConfig, RenderContext, RolloutRenderInput, ServiceRef } from './context.js';
 export { DEFAULT_PLATFORM, platformFromConfig, parsePolicyModes } from './context.js';
-export { podTemplateRevision } from './deployment.js';
+export { podTemplateRevision, REVISION_ANNOTATION, stampRevision } from './deployment.js';
 export { referencedConfigMaps } from './config-map.js';
 export { serviceNames } from './service.js';
 export { normalizeSpec, tierOf, type GoldenPathTier, type WebService, type WebServiceSpec } from './spec.js';
@@ -45,7 +46,10 @@ export interface RenderResult {
   objects: RenderedObject[];
   /** The golden-path tier the spec uses. */
   tier: GoldenPathTier;
-  /** Revision of the current spec's pod template (what the stable track runs once promoted). */
+  /**
+   * Revision of the current spec's final pod template (after `spec.advanced.patches`): what the stable
+   * track runs once promoted.
+   */
   revision: string;
   /** The public URL, for public services. */
   url?: string;
@@ -62,8 +66,8 @@ export function identityOf(ws: WebService, ctx: Pick<RenderContext, 'team'>): Id
 }
 
 /**
- * The pod template the current spec gives a track. The delivery controller calls this with `'canary'`
- * to build the canary template it passes back in `ctx.rollout.canary`.
+ * The pod template the current spec gives a track, before patches (the managed and configured tiers).
+ * The rollout's templates come from `renderDesiredPodTemplate`, which includes the patches.
  */
 export function renderPodTemplate(ws: WebService, ctx: RenderContext, track: Track): V1PodTemplateSpec {
   return renderPodTemplateFor(identityOf(ws, ctx), normalizeSpec(ws.spec), ctx, track);
@@ -78,14 +82,17 @@ function withTrack(template: V1PodTemplateSpec, track: Track): V1PodTemplateSpec
   return { ...template, metadata: { ...template.metadata, labels } };
 }
 
+/**
+ * The Deployments, with the spec's own template (`current`) on both tracks: patches then apply to what
+ * the spec says, and `renderWebService` puts the rollout's final templates in afterwards.
+ */
 function renderWorkloads(ws: WebService, id: Identity, spec: NormalizedSpec, ctx: RenderContext): RenderedObject[] {
   const current = renderPodTemplateFor(id, spec, ctx, 'stable');
-  const stableTemplate = ctx.rollout?.stableTemplate ? withTrack(ctx.rollout.stableTemplate, 'stable') : current;
   const replicas = hasAutoscaler(spec) ? undefined : spec.scaling.minReplicas;
-  const out = [asObject(renderDeployment(ws, id, spec, 'stable', stableTemplate, replicas))];
+  const out = [asObject(renderDeployment(ws, id, spec, 'stable', current, replicas))];
   const canary = ctx.rollout?.canary;
   if (canary) {
-    out.push(asObject(renderDeployment(ws, id, spec, 'canary', withTrack(canary.template, 'canary'), canary.replicas)));
+    out.push(asObject(renderDeployment(ws, id, spec, 'canary', withTrack(current, 'canary'), canary.replicas)));
   }
   return out;
 }
@@ -158,22 +165,75 @@ function urlOf(spec: NormalizedSpec): string | undefined {
   return `${spec.networking.tls.enabled ? 'https' : 'http'}://${spec.networking.host}${spec.networking.paths[0] ?? '/'}`;
 }
 
+/** The base objects with the escape hatch's patches applied (Deployments carry the spec's own template). */
+function renderPatched(ws: WebService, id: Identity, spec: NormalizedSpec, ctx: RenderContext): RenderedObject[] {
+  const objects = renderBase(ws, id, spec, ctx);
+  const patches = spec.advanced?.patches ?? [];
+  return patches.length ? applyPatches(objects, patches) : objects;
+}
+
+interface DeploymentShape {
+  kind: string;
+  metadata: { name: string };
+  spec?: { template?: V1PodTemplateSpec };
+}
+
+function deploymentNamed(objects: readonly RenderedObject[], name: string): DeploymentShape | undefined {
+  return (objects as unknown as DeploymentShape[]).find((o) => o.kind === 'Deployment' && o.metadata.name === name);
+}
+
+/** The final template of the stable Deployment among patched objects, stamped with its revision. */
+function desiredFrom(objects: readonly RenderedObject[], id: Identity, fallback: () => V1PodTemplateSpec): { template: V1PodTemplateSpec; revision: string } {
+  const template = deploymentNamed(objects, id.name)?.spec?.template ?? fallback();
+  const revision = podTemplateRevision(template);
+  return { template: stampRevision(template, revision), revision };
+}
+
+/**
+ * The pod template the spec asks for now: the stable Deployment's after every patch (everything that
+ * reaches the Deployment), stamped with its revision, the hash of that final template. A change made
+ * only through `spec.advanced.patches` is a new revision, so it rolls out as a canary like any other.
+ * Throws InvalidSpecError like `renderWebService`.
+ */
+export function renderDesiredPodTemplate(ws: WebService, ctx: RenderContext): { template: V1PodTemplateSpec; revision: string } {
+  const id = identityOf(ws, ctx);
+  const spec = normalizeSpec(ws.spec);
+  const { rollout: _ignored, ...withoutRollout } = ctx;
+  return desiredFrom(renderPatched(ws, id, spec, withoutRollout), id, () => renderPodTemplateFor(id, spec, ctx, 'stable'));
+}
+
+/** Puts a track's final template into its Deployment (a copy of the object). */
+function withTemplate(objects: RenderedObject[], name: string, template: V1PodTemplateSpec): RenderedObject[] {
+  return objects.map((o) => {
+    const d = o as unknown as DeploymentShape;
+    if (d.kind !== 'Deployment' || d.metadata.name !== name) return o;
+    return { ...o, spec: { ...(o['spec'] as object), template } };
+  });
+}
+
 /**
  * Renders a WebService (pure). Throws InvalidSpecError when the spec cannot be rendered (no name or
  * namespace, a patch that does not apply); never for a spec the CRD schema accepts without patches.
+ *
+ * Patches apply to the objects rendered from the spec; then each Deployment gets its track's final
+ * template when a rollout drives it (`ctx.rollout`, already final: it came from `renderDesiredPodTemplate`
+ * or from the live Deployment). So a template is never patched twice.
  */
 export function renderWebService(ws: WebService, ctx: RenderContext): RenderResult {
   const id = identityOf(ws, ctx);
   const spec = normalizeSpec(ws.spec);
-  let objects = renderBase(ws, id, spec, ctx);
-  const patches = spec.advanced?.patches ?? [];
-  if (patches.length) objects = applyPatches(objects, patches);
+  let objects = renderPatched(ws, id, spec, ctx);
+  const desired = desiredFrom(objects, id, () => renderPodTemplateFor(id, spec, ctx, 'stable'));
+  // Without a rollout (preview, a controller without delivery) the patched template stays as it is.
+  if (ctx.rollout?.stableTemplate) objects = withTemplate(objects, id.name, withTrack(ctx.rollout.stableTemplate, 'stable'));
+  const canary = ctx.rollout?.canary;
+  if (canary) objects = withTemplate(objects, `${id.name}-canary`, withTrack(canary.template, 'canary'));
   const extras = (spec.advanced?.extraManifests ?? []).map((m) => adoptExtraManifest(m as Record<string, unknown>, ws, id));
   const url = urlOf(spec);
   return {
     objects: [...objects, ...extras],
     tier: tierOf(ws.spec),
-    revision: podTemplateRevision(renderPodTemplateFor(id, spec, ctx, 'stable')),
+    revision: desired.revision,
     ...(url ? { url } : {}),
   };
 }

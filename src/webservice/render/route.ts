@@ -1,7 +1,7 @@
 /**
  * The public entry of a public service: a Gateway API HTTPRoute when the CRDs are installed, else a
  * networking.k8s.io Ingress, with TLS. The HTTPRoute's backendRefs weight `<name>-stable` and
- * `<name>-canary` (100/0 in the steady state; the delivery controller passes other weights through the
+ * `<name>-canary` (100/0 in the steady state; a rollout passes other weights through the
  * render context); the Ingress cannot weight, so it points at `<name>` (split by replica ratio).
  * Private services get neither, so switching public to private prunes the route.
  */

@@ -1,0 +1,115 @@
+/**
+ * The shared informer factory against the real API server (issue 18 item 3): wired as main.ts wires it
+ * (the tenancy and WebService controllers, delivery on, the API server's sources from the same caches),
+ * the process opens exactly one watch per kind it reads, which the API server's own gauge of open WATCH
+ * requests confirms; and the cache holds objects without managedFields or the last-applied annotation.
+ * Only the informers run here (no reconcile touches the shared cluster's other objects).
+ */
+import https from 'node:https';
+import { pino } from 'pino';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KubeClients, LAST_APPLIED_ANNOTATION, applyObject, createInformerFactory, type InformerFactory } from '../../src/kube/index.js';
+import { createTenancyController } from '../../src/tenancy/controller.js';
+import { createWebServiceController, detectCapabilities } from '../../src/webservice/reconcile.js';
+import { DEFAULT_PLATFORM } from '../../src/webservice/render/index.js';
+import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
+import { eventually } from '../support/eventually.js';
+
+const TENANCY_CONFIG = {
+  PAVED_GATEWAY_NAMESPACE: 'gateway',
+  PAVED_MONITORING_NAMESPACE: 'monitoring',
+  PAVED_ORPHAN_GRACE_SECONDS: 3600,
+  PAVED_RESYNC_SECONDS: 600,
+  PAVED_WORKERS: 2,
+};
+
+/** The API server's /metrics as text (admin credentials). */
+async function apiServerMetrics(kc: KubeConfig): Promise<string> {
+  const opts: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts);
+  const url = new URL('/metrics', kc.getCurrentCluster()?.server);
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, opts, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET /metrics: ${res.statusCode}`))));
+      })
+      .on('error', reject);
+  });
+}
+
+/** Open WATCH requests by `resource.group` (apiserver_longrunning_requests, a gauge). */
+function openWatches(metrics: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith('apiserver_longrunning_requests{') || !line.includes('verb="WATCH"')) continue;
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const key = labels['group'] ? `${labels['resource']}.${labels['group']}` : (labels['resource'] ?? '');
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+let factory: InformerFactory | undefined;
+afterAll(async () => {
+  await factory?.stop();
+});
+
+describe('one list+watch per kind for the whole process', () => {
+  it('opens as many watches as kinds it reads, as the API server counts them, with slim cached objects', async () => {
+    const kc = adminKubeConfig();
+    const clients = KubeClients.fromKubeConfig(kc);
+    const logger = pino({ level: 'silent' });
+    const before = openWatches(await apiServerMetrics(kc));
+    const f = (factory = createInformerFactory({ clients, logger, resyncPeriodMs: 600_000 }));
+    const capabilities = await detectCapabilities(clients);
+    const tenancy = createTenancyController({ clients, config: TENANCY_CONFIG, logger, informers: f });
+    const web = await createWebServiceController({
+      clients, platform: DEFAULT_PLATFORM, capabilities, logger, informers: f,
+      delivery: { provider: { query: () => Promise.resolve({ kind: 'noData' as const }) } },
+      hostMap: { namespace: 'paved-system', name: 'paved-hosts' },
+    });
+    // The API server's sources are the same informers (main.ts): asking again creates nothing.
+    expect(f.informer({ apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: 'app.kubernetes.io/managed-by=paved' })).toBe(web.deployments);
+    expect(web.informers.includes(tenancy.caches.namespaces as never)).toBe(true);
+    await f.start(120_000);
+
+    const informers = f.informers();
+    const kinds = new Set(informers.map((i) => `${i.apiVersion}/${i.kind}`));
+    expect(informers.length).toBe(kinds.size);
+    const ours = new Map<string, number>();
+    for (const i of informers) ours.set(i.resourceName, (ours.get(i.resourceName) ?? 0) + 1);
+    await eventually(async () => {
+      const after = openWatches(await apiServerMetrics(kc));
+      const delta = [...ours.keys()].map((r) => [r, (after.get(r) ?? 0) - (before.get(r) ?? 0)] as const);
+      expect(Object.fromEntries(delta)).toEqual(Object.fromEntries([...ours.keys()].map((r) => [r, 1])));
+      expect(delta.reduce((s, [, n]) => s + n, 0)).toBe(kinds.size);
+    }, { timeoutMs: 30_000, intervalMs: 1000 });
+
+    // The transform on the way in: server-side apply records managedFields; kubectl's annotation is set by hand.
+    const ns = await createTestNamespace('informer-slim');
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'slim', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'paved' }, annotations: { [LAST_APPLIED_ANNOTATION]: '{"a":"b"}', keep: 'yes' } },
+      data: { a: 'b' },
+    } as KubernetesObject;
+    await applyObject(clients, cm, { fieldManager: 'test' });
+    const configMaps = f.informer({ apiVersion: 'v1', kind: 'ConfigMap', labelSelector: 'app.kubernetes.io/managed-by=paved' });
+    const cached = await eventually(() => {
+      const o = configMaps.getByName('slim', ns);
+      expect(o).toBeDefined();
+      return Promise.resolve(o as KubernetesObject);
+    }, { timeoutMs: 30_000, intervalMs: 200 });
+    expect(cached.metadata?.managedFields).toBeUndefined();
+    expect(cached.metadata?.annotations?.[LAST_APPLIED_ANNOTATION]).toBeUndefined();
+    expect(cached.metadata?.annotations?.['keep']).toBe('yes');
+    const live = await clients.get<KubernetesObject>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'slim' });
+    expect(live?.metadata?.managedFields?.length).toBeGreaterThan(0);
+    expect(live?.metadata?.annotations?.[LAST_APPLIED_ANNOTATION]).toBe('{"a":"b"}');
+    expect(informers.length).toBe(f.informers().length); // the ConfigMap informer was one of them already
+  });
+});

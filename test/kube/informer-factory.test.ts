@@ -1,0 +1,61 @@
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { KubeClients, LAST_APPLIED_ANNOTATION, createInformerFactory, informerScopeKey, stripForCache } from '../../src/kube/index.js';
+
+function clients(): KubeClients {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return KubeClients.fromKubeConfig(kc);
+}
+
+describe('the shared informer factory', () => {
+  it('hands out one informer per (apiVersion, kind, namespace, selectors)', () => {
+    const f = createInformerFactory({ clients: clients() });
+    const a = f.informer({ apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: 'app.kubernetes.io/managed-by=paved' });
+    const b = f.informer({ apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: 'app.kubernetes.io/managed-by=paved' });
+    const c = f.informer({ apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: 'other' });
+    const d = f.informer({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'ns', labelSelector: 'app.kubernetes.io/managed-by=paved' });
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+    expect(d).not.toBe(a);
+    expect(f.informers()).toHaveLength(3);
+    expect(f.scopes()).toContain(informerScopeKey({ apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: 'other' }));
+  });
+
+  it('merges the indexes of every consumer and refuses a second definition of one name', () => {
+    const f = createInformerFactory({ clients: clients() });
+    const byHost = (o: KubernetesObject) => [o.metadata?.name ?? ''];
+    const inf = f.informer({ apiVersion: 'v1', kind: 'ConfigMap', indexers: { host: byHost } });
+    f.informer({ apiVersion: 'v1', kind: 'ConfigMap', indexers: { host: byHost, other: () => ['x'] } });
+    expect(inf.byIndex('host', 'nothing')).toEqual([]);
+    expect(inf.byIndex('other', 'x')).toEqual([]);
+    expect(() => f.informer({ apiVersion: 'v1', kind: 'ConfigMap', indexers: { host: () => [] } })).toThrow(/already defined/);
+  });
+});
+
+describe('stripForCache', () => {
+  it('drops managedFields and the last-applied annotation, keeping other annotations', () => {
+    const obj = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'a',
+        managedFields: [{ manager: 'kubectl' }],
+        annotations: { [LAST_APPLIED_ANNOTATION]: '{"big":"json"}', keep: 'me' },
+      },
+    } as KubernetesObject;
+    const out = stripForCache(obj);
+    expect(out.metadata).toEqual({ name: 'a', annotations: { keep: 'me' } });
+  });
+
+  it('removes an annotations map left empty and leaves objects without metadata alone', () => {
+    const obj = { metadata: { name: 'a', annotations: { [LAST_APPLIED_ANNOTATION]: '{}' } } } as KubernetesObject;
+    expect(stripForCache(obj).metadata).toEqual({ name: 'a' });
+    expect(stripForCache({ kind: 'X' })).toEqual({ kind: 'X' });
+  });
+});
