@@ -111,16 +111,9 @@ const RBAC_REQUEUE_MS = 200;
 /** Creates the Team reconciler. */
 export function createTenancyReconciler(deps: TenancyDeps): Reconciler {
   const now = deps.now ?? (() => new Date());
-  const deployers = new Map<string, KubeClients>();
-  const deployerFor = (namespace: string): KubeClients => {
-    let c = deployers.get(namespace);
-    if (!c) {
-      c = deps.clients.impersonate(serviceAccountUser(namespace, TenancyNames.deployer));
-      deployers.set(namespace, c);
-    }
-    return c;
-  };
-  const forgetDeployer = (namespace: string) => deployers.delete(namespace);
+  // Impersonating clients are cached by src/kube's identity module (one bounded LRU).
+  const deployerFor = (namespace: string): KubeClients => deps.clients.impersonate(serviceAccountUser(namespace, TenancyNames.deployer));
+  const forgetDeployer = (namespace: string): void => deps.clients.forgetImpersonation(serviceAccountUser(namespace, TenancyNames.deployer));
 
   const cached = (obj: KubernetesObject): KubernetesObject | undefined => {
     const name = obj.metadata?.name ?? '';

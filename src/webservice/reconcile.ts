@@ -204,17 +204,8 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     if (c.capability && !capabilities[c.capability]) continue;
     children.set(`${c.apiVersion}|${c.kind}`, createInformer<KubernetesObject>({ ...common, apiVersion: c.apiVersion, kind: c.kind, labelSelector: MANAGED_SELECTOR }));
   }
-  const deployers = new Map<string, KubeClients>();
-  const deployerFor =
-    opts.deployerFor ??
-    ((ns: string): KubeClients => {
-      let d = deployers.get(ns);
-      if (!d) {
-        d = clients.impersonate(serviceAccountUser(ns, DEPLOYER_SERVICE_ACCOUNT));
-        deployers.set(ns, d);
-      }
-      return d;
-    });
+  // Impersonating clients are cached by src/kube's identity module (one bounded LRU).
+  const deployerFor = opts.deployerFor ?? ((ns: string): KubeClients => clients.impersonate(serviceAccountUser(ns, DEPLOYER_SERVICE_ACCOUNT)));
   const events = new EventRecorder(clients, { ...(opts.logger ? { logger: opts.logger } : {}) });
   const now = opts.now ?? (() => new Date());
 

@@ -14,7 +14,7 @@ import { createCostService } from '../../src/cost/service.js';
 import { createCostPrometheus, type CostPrometheus } from '../../src/cost/prometheus.js';
 import { costRangeQuery } from '../../src/cost/queries.js';
 import { staticTeamDirectory } from '../../src/cost/teams.js';
-import type { ApiEnv, Caller } from '../../src/server/caller.js';
+import type { ApiEnv, Caller } from '../../src/access/index.js';
 import { costHistoryOpenMetrics, STANDARD_END, type ContainerShape, type CostHistory } from '../support/cost-history.js';
 import { startPrometheus } from '../support/prometheus.js';
 import { handCost, handQuantities, sumHand, zero, type HandQuantities } from './hand-computation.js';
