@@ -23,8 +23,8 @@ export interface TeamDirectory {
 export function staticTeamDirectory(teams: readonly TeamInfo[]): TeamDirectory {
   const byName = new Map(teams.map((t) => [t.name, t]));
   return {
-    get: async (name) => byName.get(name),
-    list: async () => [...byName.values()],
+    get: (name) => Promise.resolve(byName.get(name)),
+    list: () => Promise.resolve([...byName.values()]),
   };
 }
 

@@ -168,7 +168,7 @@ function readRouteWeights(route: KubernetesObject | undefined): { stable: number
   for (const r of refs) {
     const ref = rec(r);
     const weight = num(ref['weight']) ?? 1;
-    if (String(ref['name'] ?? '').endsWith('-canary')) out.canary += weight;
+    if ((str(ref['name']) ?? '').endsWith('-canary')) out.canary += weight;
     else out.stable += weight;
   }
   return out;

@@ -5,8 +5,8 @@
  * what to do with an orphan namespace. Also assembles the Team status. No I/O, no clock (time is an
  * argument).
  */
-import type { KubernetesObject, V1Namespace, V1ResourceQuota } from '@kubernetes/client-node';
-import { Labels, MANAGED_BY, type Team, type TeamNamespaceStatus, type TeamStatus } from '../api/index.js';
+import type { V1Namespace, V1ResourceQuota } from '@kubernetes/client-node';
+import { Labels, type Team, type TeamNamespaceStatus, type TeamStatus } from '../api/index.js';
 import {
   ConditionType,
   Reasons,

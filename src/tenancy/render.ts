@@ -23,7 +23,7 @@ import type {
   V1ServiceAccount,
   RbacV1Subject,
 } from '@kubernetes/client-node';
-import { DEFAULT_ENVIRONMENT, Labels, MANAGED_BY, type Team, type TeamSubjects } from '../api/index.js';
+import { Labels, MANAGED_BY, type Team, type TeamSubjects } from '../api/index.js';
 import { teamEnvironments } from './namespaces.js';
 import { containerLimits, envelopeOf, quotaHard } from './tiers.js';
 
