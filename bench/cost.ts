@@ -27,7 +27,7 @@ import { createCostService } from '../src/cost/service.js';
 import { createCostPrometheus, withCache, type QueryStats } from '../src/cost/prometheus.js';
 import { staticTeamDirectory } from '../src/cost/teams.js';
 import { startPrometheus } from '../src/localcluster/prometheus.js';
-import type { ApiEnv, Caller } from '../src/server/caller.js';
+import type { ApiEnv, Caller } from '../src/access/index.js';
 import { costHistoryOpenMetricsChunks, type CostHistory, type ContainerShape } from '../test/support/cost-history.js';
 
 const GIB = 1024 ** 3;

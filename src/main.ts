@@ -157,7 +157,7 @@ try {
   const authMode = authModeFromConfig(config);
   const api = createApp({
     sources, hub, logger: log, auth: authMode, roles: rolesFromConfig(config), registry: metrics,
-    writer: createResourceWriter({ kubeConfig: kc, impersonate: authMode.kind === 'oidc' }),
+    writer: createResourceWriter({ kubeConfig: kc, clients, impersonate: authMode.kind === 'oidc' }),
     routes: [{ path: '/cost', app: cost.routes }],
     preview: rendererPreview((team) => ({ capabilities, platform, team })),
     projectMonthlyCost: requestsCostProjection(pricing),

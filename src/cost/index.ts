@@ -14,7 +14,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Hono } from 'hono';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
-import type { ApiEnv } from '../server/caller.js';
+import type { ApiEnv } from '../access/index.js';
 import type { Pricing } from './pricing.js';
 import { createCostPrometheus, withCache, type CostCacheOptions } from './prometheus.js';
 import { createCostRoutes } from './routes.js';

@@ -19,7 +19,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { PavedError, PrometheusUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { canReadTeam, type ApiEnv, type Caller } from '../server/caller.js';
+import { canReadTeam, type ApiEnv, type Caller } from '../access/index.js';
 import { COST_LINE_COLUMNS, lineValues, toCsv, type CsvValue } from './csv.js';
 import { CostForbiddenError, CostInputError, CostQueryError, TeamNotFoundError } from './errors.js';
 import type { CostService, IdleService } from './service.js';

@@ -3,6 +3,7 @@
  * a team exists, so an unknown team is a 404 even if stale series still carry its label.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Team } from '../api/index.js';
 import type { BudgetThresholds } from './model.js';
 
 export interface TeamInfo {
@@ -22,45 +23,23 @@ export interface TeamDirectory {
 export function staticTeamDirectory(teams: readonly TeamInfo[]): TeamDirectory {
   const byName = new Map(teams.map((t) => [t.name, t]));
   return {
-    get: async (name) => byName.get(name),
-    list: async () => [...byName.values()],
+    get: (name) => Promise.resolve(byName.get(name)),
+    list: () => Promise.resolve([...byName.values()]),
   };
 }
 
-type Loose = Record<string, unknown>;
-const rec = (v: unknown): Loose | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Loose) : undefined);
-
-/** Reads a money amount given as a number or a decimal string ("1500", "1500.50"). */
-function amount(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && /^\d+(\.\d+)?$/.test(v.trim())) return Number(v);
-  return undefined;
-}
-
 /**
- * Reads the budget of a Team object: `spec.monthlyBudget.amount` (the CRD's shape; number or decimal
- * string). Also tolerated: `spec.budget.{amount|monthly}` or a plain amount. Optional per-team
- * thresholds: `warningPercent`/`overPercent` (or `warningRatio`/`overRatio`) beside the amount.
+ * Reads the budget of a Team: the CRD's `spec.monthlyBudget.amount` (a number; the API server refuses
+ * anything else and prunes fields the schema does not define, so there is no other field to read).
+ * Per-team thresholds are not part of the Team schema: they come from the pricing config (or a static
+ * directory).
  */
-export function teamInfoFromObject(team: KubernetesObject): TeamInfo {
-  const name = team.metadata?.name ?? '';
-  const spec = rec((team as { spec?: unknown }).spec);
-  const budget = spec?.['monthlyBudget'] ?? spec?.['budget'];
-  const b = rec(budget);
-  const monthly = b ? (amount(b['monthly']) ?? amount(b['monthlyUSD']) ?? amount(b['amount']) ?? amount(b['limit'])) : amount(budget);
-  const thresholds: { warningRatio?: number; overRatio?: number } = {};
-  const warn = b ? (amount(b['warningPercent']) ?? amount(b['warnPercent'])) : undefined;
-  const over = b ? amount(b['overPercent']) : undefined;
-  if (warn !== undefined) thresholds.warningRatio = warn / 100;
-  if (over !== undefined) thresholds.overRatio = over / 100;
-  const warnRatio = b ? amount(b['warningRatio']) : undefined;
-  const overRatio = b ? amount(b['overRatio']) : undefined;
-  if (warnRatio !== undefined) thresholds.warningRatio = warnRatio;
-  if (overRatio !== undefined) thresholds.overRatio = overRatio;
+export function teamInfoFromObject(obj: Team | KubernetesObject): TeamInfo {
+  const team = obj as Team;
+  const amount = (team.spec as Team['spec'] | undefined)?.monthlyBudget?.amount;
   return {
-    name,
-    ...(monthly !== undefined ? { monthlyBudget: monthly } : {}),
-    ...(Object.keys(thresholds).length > 0 ? { thresholds } : {}),
+    name: team.metadata?.name ?? '',
+    ...(typeof amount === 'number' && Number.isFinite(amount) ? { monthlyBudget: amount } : {}),
   };
 }
 

@@ -6,8 +6,8 @@
  *   these so objects stay exactly as the API server sends them (client-node's typed deserialisation turns
  *   timestamps into Date objects, which would differ between a list and a watch event);
  * - `counter`: every request by verb and resource;
- * - `impersonate(user)`: the same, acting as another identity (Impersonate-User header, which
- *   client-node 1.4 sends for a kubeconfig user's `impersonateUser`, i.e. kubeconfig `as:`).
+ * - `impersonate(identity)`: the same, acting as another user and groups (src/kube/identity.ts), cached
+ *   in one bounded LRU per root bundle.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -26,7 +26,9 @@ import {
 } from '@kubernetes/client-node';
 import { ApiCallCounter, classifyRequest } from './api-counter.js';
 import { kubeApiErrorFrom, isNotFound } from './api-errors.js';
-import type { User } from '@kubernetes/client-node';
+import { IdentityCache, ImpersonatingKubeConfig, httpLibraryFor, type Identity } from './identity.js';
+
+export { impersonatingKubeConfig, serviceAccountUser } from './identity.js';
 
 /** The field manager of paved's own writes that belong to no controller (status, finalizers, installs). */
 export const FIELD_MANAGER = 'paved';
@@ -48,6 +50,8 @@ export interface KubeClientsOptions {
   counter?: ApiCallCounter;
   /** Reuse TLS connections across requests (client-node makes a new agent per request). Default true. */
   keepAlive?: boolean;
+  /** Most impersonating bundles kept (least recently used evicted). Default 2048. */
+  maxIdentities?: number;
 }
 
 /** A raw JSON request. `path` starts with `/api` or `/apis`. */
@@ -89,29 +93,6 @@ export interface ListOptions {
   resourceVersion?: string;
 }
 
-/** The Kubernetes username of a ServiceAccount: `system:serviceaccount:NS:NAME`. */
-export function serviceAccountUser(namespace: string, name: string): string {
-  return `system:serviceaccount:${namespace}:${name}`;
-}
-
-/**
- * A copy of `kc` whose current user impersonates `user` (client-node sends `Impersonate-User` for
- * `impersonateUser`, on typed clients, KubernetesObjectApi and watches alike). For a ServiceAccount
- * username the API server adds its groups (`system:serviceaccounts`, `system:serviceaccounts:NS`).
- */
-export function impersonatingKubeConfig(kc: KubeConfig, user: string): KubeConfig {
-  const current = kc.getCurrentUser();
-  if (!current) throw new Error('kubeconfig has no current user to impersonate from');
-  const copy = new KubeConfig();
-  copy.loadFromOptions({
-    clusters: kc.clusters,
-    contexts: kc.contexts,
-    currentContext: kc.getCurrentContext(),
-    users: kc.users.map((u): User => (u.name === current.name ? { ...u, impersonateUser: user } : u)),
-  });
-  return copy;
-}
-
 function apiVersionPath(apiVersion: string): string {
   return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
 }
@@ -131,15 +112,21 @@ interface SharedState {
   keepAlive: boolean;
   agent?: http.Agent;
   discovery: Map<string, Promise<DiscoveryList>>;
-  impersonated: Map<string, KubeClients>;
+  impersonated: IdentityCache<KubeClients>;
 }
 
-/** At most this many impersonating bundles are cached per root bundle. */
-const MAX_IMPERSONATED = 512;
+/**
+ * At most this many impersonating bundles are cached per root bundle (default of `maxIdentities`). One per
+ * team namespace's deployer plus one per recent API caller; a bundle is about 2.3 KB of heap (measured with
+ * 2,000 identities), so 2,048 is under 5 MiB and keeps 1,000 namespaces' deployers from evicting each other.
+ */
+const MAX_IMPERSONATED = 2048;
 
-/** A transport wrapper: counts each request with its status code and reuses one keep-alive agent. */
-function countingHttpLibrary(shared: SharedState): HttpLibrary {
-  const inner = createConfiguration().httpApi;
+/**
+ * A transport wrapper: counts each request with its status code and reuses one keep-alive agent.
+ * `inner` sends (and impersonates, for an impersonating kubeconfig).
+ */
+function countingHttpLibrary(shared: SharedState, inner: HttpLibrary): HttpLibrary {
   const counter = shared.counter;
   const reuseAgent = (ctx: RequestContext): void => {
     if (!shared.keepAlive) return;
@@ -181,7 +168,7 @@ export class KubeClients {
   private constructor(
     readonly kubeConfig: KubeConfig,
     private readonly shared: SharedState,
-    /** The impersonated identity, if any. */
+    /** The impersonated user, if any. */
     readonly identity?: string,
   ) {
     this.counter = shared.counter;
@@ -191,7 +178,7 @@ export class KubeClients {
     this.configuration = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: kubeConfig },
-      httpApi: countingHttpLibrary(shared),
+      httpApi: countingHttpLibrary(shared, httpLibraryFor(kubeConfig)),
     });
     this.objects = new KubernetesObjectApi(this.configuration);
   }
@@ -202,25 +189,31 @@ export class KubeClients {
       counter: options.counter ?? new ApiCallCounter(),
       keepAlive: options.keepAlive ?? true,
       discovery: new Map(),
-      impersonated: new Map(),
+      impersonated: new IdentityCache({ max: options.maxIdentities ?? MAX_IMPERSONATED }),
     });
   }
 
   /**
-   * The same clients acting as `user` (e.g. `serviceAccountUser(ns, 'paved-deployer')`). Cheap to call per
-   * reconcile: copies are cached per user and share the counter, the connection pool and discovery.
-   * The caller's own credentials must be allowed to `impersonate` that user.
+   * The same clients acting as `identity`: a user (e.g. `serviceAccountUser(ns, 'paved-deployer')`) or a
+   * user with groups. Cheap to call per request: copies are cached per identity (one bounded LRU per root
+   * bundle) and share the counter, the connection pool and discovery. The root's own credentials must be
+   * allowed to `impersonate` that user and those groups.
    */
-  impersonate(user: string): KubeClients {
-    const cached = this.shared.impersonated.get(user);
-    if (cached) return cached;
-    const copy = new KubeClients(impersonatingKubeConfig(this.kubeConfig, user), this.shared, user);
-    if (this.shared.impersonated.size >= MAX_IMPERSONATED) {
-      const oldest = this.shared.impersonated.keys().next().value;
-      if (oldest !== undefined) this.shared.impersonated.delete(oldest);
-    }
-    this.shared.impersonated.set(user, copy);
-    return copy;
+  impersonate(identity: Identity | string): KubeClients {
+    return this.shared.impersonated.get(
+      identity,
+      (id) => new KubeClients(new ImpersonatingKubeConfig(this.kubeConfig, id), this.shared, id.user),
+    );
+  }
+
+  /** Drops the cached copy for `identity` (e.g. its namespace is gone); the next `impersonate` builds a new one. */
+  forgetImpersonation(identity: Identity | string): void {
+    this.shared.impersonated.delete(identity);
+  }
+
+  /** The impersonated user and groups of this bundle (undefined for the root). */
+  get impersonation(): Required<Identity> | undefined {
+    return this.kubeConfig instanceof ImpersonatingKubeConfig ? this.kubeConfig.identity : undefined;
   }
 
   /** A typed client (CoreV1Api, CoordinationV1Api, ...) on the counted transport. */

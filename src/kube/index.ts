@@ -45,8 +45,6 @@ export {
 // Clients, impersonation and the API-call counter
 export {
   KubeClients,
-  impersonatingKubeConfig,
-  serviceAccountUser,
   FIELD_MANAGER,
   FieldManagers,
   type KubeClientsOptions,
@@ -55,6 +53,19 @@ export {
   type ObjectRef,
   type ListOptions,
 } from './client.js';
+export {
+  IdentityCache,
+  ImpersonatingKubeConfig,
+  httpLibraryFor,
+  identityKey,
+  impersonatingKubeConfig,
+  impersonationHeaders,
+  kubeHttpLibrary,
+  normalizeIdentity,
+  serviceAccountUser,
+  type Identity,
+  type IdentityCacheOptions,
+} from './identity.js';
 export {
   ApiCallCounter,
   classifyRequest,

@@ -17,7 +17,7 @@ import { register as defaultRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import { ApiError, ErrorBodySchema, ErrorCode, errorResponse, notFound, toApiError } from './api-error.js';
 import { authMiddleware, TicketStore, type AuthMode } from './auth.js';
-import type { ApiEnv } from './caller.js';
+import type { ApiEnv } from '../access/index.js';
 import type { StreamHub } from './hub.js';
 import { apiMetrics } from './metrics.js';
 import { createRouter, type CostFn, type PreviewFn, type RouteContext } from './routes/context.js';
@@ -26,7 +26,7 @@ import { registerWebServiceRoutes } from './routes/webservices.js';
 import { CallerSchema } from './schemas.js';
 import { sourcesSynced, type ServerSources } from './sources.js';
 import { createStreamEndpoint, type StreamEndpoint } from './stream.js';
-import type { RoleGroups } from './teams.js';
+import type { RoleGroups } from '../access/index.js';
 import type { ResourceWriter } from './writer.js';
 
 /** A route module of another capability, mounted under /api/v1 behind auth. */

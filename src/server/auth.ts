@@ -15,9 +15,8 @@ import type { MiddlewareHandler } from 'hono';
 import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import { ApiError, ErrorCode, unauthenticated } from './api-error.js';
-import type { ApiEnv, Caller } from './caller.js';
+import { resolveCaller, type ApiEnv, type Caller, type RoleGroups } from '../access/index.js';
 import type { WatchedCache } from './sources.js';
-import { resolveCaller, type RoleGroups } from './teams.js';
 
 /** The identity in a verified token. */
 export interface Identity {

@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { describeError } from '../errors.js';
 import type { StreamHub } from './hub.js';
 import type { ServerSources } from './sources.js';
-import { namespaceIndex } from './teams.js';
+import { namespaceIndex } from '../tenancy/namespaces.js';
 import { projectView, type ServiceView } from './view.js';
 
 const SERVICE_LABEL = 'paved.dev/service';

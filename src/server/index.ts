@@ -19,11 +19,11 @@ export { createApp, type AppDeps, type ApiApp, type RouteModule } from './app.js
 export { startServer, authModeFromConfig, rolesFromConfig, selectProtocol, type RunningServer, type ServeOptions } from './serve.js';
 export { StreamHub, CLOSE_SLOW_CONSUMER, type StreamMessage, type StreamScope, type HubOptions, type HubStats } from './hub.js';
 export { startFeed, buildView, type Feed } from './feed.js';
-export { createResourceWriter, ImpersonatingKubeConfig, API_FIELD_MANAGER, type ResourceWriter } from './writer.js';
+export { createResourceWriter, API_FIELD_MANAGER, type ResourceWriter } from './writer.js';
 export { createOidcVerifier, TicketStore, STREAM_PROTOCOL, type AuthMode, type TokenVerifier } from './auth.js';
 export { MemoryCache, sourcesSynced, type ServerSources, type WatchedCache } from './sources.js';
 export type { PreviewFn, PreviewResult, CostFn, CostProjection } from './routes/context.js';
 export type { ServiceView, Intent, Reality } from './view.js';
-export type { Caller, ApiEnv } from './caller.js';
-export { canReadTeam, canWriteTeam } from './caller.js';
+export type { Caller, ApiEnv } from '../access/index.js';
+export { canReadTeam, canWriteTeam } from '../access/index.js';
 export { rendererPreview, requestsCostProjection } from './preview.js';

@@ -15,7 +15,7 @@ import type { PavedConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { ApiApp } from './app.js';
 import { STREAM_PROTOCOL, createOidcVerifier, type AuthMode } from './auth.js';
-import type { RoleGroups } from './teams.js';
+import type { RoleGroups } from '../access/index.js';
 
 /** The auth mode the configuration asks for: OIDC when an issuer is set (the audience is then required). */
 export function authModeFromConfig(config: PavedConfig): AuthMode {

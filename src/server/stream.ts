@@ -21,7 +21,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
 import { ApiError, ErrorCode, forbidden } from './api-error.js';
 import { STREAM_PROTOCOL, callerExpiry } from './auth.js';
-import { canReadTeam, type ApiEnv } from './caller.js';
+import { canReadTeam, type ApiEnv } from '../access/index.js';
 import type { ResumeFrom, StreamHub, StreamScope, Subscription } from './hub.js';
 import type { ApiMetrics } from './metrics.js';
 

@@ -7,10 +7,13 @@
  * observedGeneration, revisions, the weights actually on the route, ready pods per track, the latest
  * analysis measurements, conditions, and whether the two agree (`converged`) and since when not.
  *
- * `status.rollout` is src/delivery's RolloutState; it is read defensively (a field missing or of another
- * type reads as null, never as a throw) because an old controller may have written an older shape.
+ * `status.rollout` and the delivery steps are read through src/delivery's rollout reader (the typed
+ * RolloutState, the steps with spec.ts's defaults): this module applies no rollout defaults of its own.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { AnalysisRun } from '../analysis/types.js';
+import { latestAnalysisRun, readRollout as readRolloutState, readRolloutOf } from '../delivery/rollout-reader.js';
+import type { RolloutState } from '../delivery/types.js';
 
 /** What was asked. */
 export interface Intent {
@@ -106,50 +109,36 @@ function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-/** `status.rollout` (src/delivery's RolloutState), read tolerantly. */
-export function readRollout(ws: KubernetesObject): Loose {
-  return rec(rec((ws as Loose)['status'])['rollout']);
+/** `status.rollout` as src/delivery's RolloutState, or `{}` when there is none (the REST detail). */
+export function readRollout(ws: KubernetesObject): RolloutState | Record<string, never> {
+  return readRolloutState(ws) ?? {};
 }
 
 /** The rollout history (bounded by the controller) for the REST view. */
 export function readRolloutHistory(ws: KubernetesObject): unknown[] {
-  return arr(readRollout(ws)['history']);
-}
-
-/** The weight each step sets; pause and analysis steps keep the previous weight. */
-function stepWeights(steps: unknown[]): number[] {
-  let current = 0;
-  return steps.map((s) => {
-    const step = rec(s);
-    const w = num(step['setWeight']) ?? num(step['weight']);
-    if (w !== null) current = w;
-    return current;
-  });
+  return readRolloutState(ws)?.history ?? [];
 }
 
 const ACTIVE_ROLLOUT = (phase: string | null): boolean => phase !== null && !CONVERGED_PHASES.has(phase.toLowerCase());
 
-function readIntent(ws: KubernetesObject, rollout: Loose, phase: string | null): Intent {
+function readIntent(ws: KubernetesObject, phase: string | null): Intent {
   const spec = rec((ws as Loose)['spec']);
   const status = rec((ws as Loose)['status']);
   const scaling = rec(spec['scaling']);
-  const steps = arr(rec(spec['delivery'])['steps']);
-  const weights = stepWeights(steps.length > 0 ? steps : [{ setWeight: 10 }, { setWeight: 50 }, { setWeight: 100 }]);
+  const { state, stepCount } = readRolloutOf(ws);
   const active = ACTIVE_ROLLOUT(phase);
-  const stepIndex = active ? first(num(rollout['stepIndex']), num(rollout['currentStepIndex'])) : null;
-  const plannedWeight = stepIndex !== null ? (weights[Math.min(stepIndex, weights.length - 1)] ?? null) : active ? null : 0;
   return {
     generation: num(ws.metadata?.generation),
     image: str(spec['image']),
     revision: first(
       str(status['revision']),
-      active ? str(rollout['canaryRevision']) : null,
-      str(rollout['stableRevision']),
+      active ? str(state?.canaryRevision) : null,
+      str(state?.stableRevision),
     ),
-    step: stepIndex,
-    stepCount: num(rollout['stepCount']) ?? weights.length,
+    step: active ? (state?.stepIndex ?? null) : null,
+    stepCount,
     // `status.rollout.weight` is the planner's weight in effect: the route follows it.
-    weight: active ? first(num(rollout['weight']), plannedWeight) : 0,
+    weight: active ? (state?.weight ?? null) : 0,
     replicas: { min: num(scaling['minReplicas']), max: num(scaling['maxReplicas']) },
   };
 }
@@ -179,28 +168,25 @@ function readRouteWeights(route: KubernetesObject | undefined): { stable: number
   for (const r of refs) {
     const ref = rec(r);
     const weight = num(ref['weight']) ?? 1;
-    if (String(ref['name'] ?? '').endsWith('-canary')) out.canary += weight;
+    if ((str(ref['name']) ?? '').endsWith('-canary')) out.canary += weight;
     else out.stable += weight;
   }
   return out;
 }
 
 /** The latest measurement of each metric of the current analysis run (else of the last finished one). */
-function readMeasurements(rollout: Loose): Measurement[] {
-  const history = arr(rollout['history']);
-  const run = rec(rollout['currentRun'] ?? history[history.length - 1]);
+function readMeasurements(run: AnalysisRun | undefined): Measurement[] {
   const out: Measurement[] = [];
-  for (const m of arr(run['metrics'])) {
-    const metric = rec(m);
-    const ms = arr(metric['measurements']);
-    const last = rec(ms[ms.length - 1]);
+  for (const metric of arr(run?.metrics) as AnalysisRun['metrics']) {
+    const ms = arr(metric.measurements) as AnalysisRun['metrics'][number]['measurements'];
+    const last = ms[ms.length - 1];
     out.push({
-      metric: str(metric['name']) ?? '',
-      template: str(metric['template']),
-      value: num(last['value']),
-      stableValue: num(last['stableValue']),
-      phase: first(str(last['phase']), str(metric['phase'])),
-      at: str(last['at']),
+      metric: str(metric.name) ?? '',
+      template: str(metric.template),
+      value: num(last?.value),
+      stableValue: num(last?.stableValue),
+      phase: first(str(last?.phase), str(metric.phase)),
+      at: str(last?.at),
     });
   }
   return out.slice(0, MAX_MEASUREMENTS);
@@ -236,20 +222,20 @@ export function isConverged(intent: Intent, reality: Omit<Reality, 'converged' |
  */
 export function projectView(inputs: ViewInputs, now: string, previous?: ServiceView): ServiceView {
   const ws = inputs.webService;
-  const rollout = readRollout(ws);
+  const rollout = readRolloutState(ws);
   const status = rec((ws as Loose)['status']);
-  const phase = first(str(rollout['phase']), str(status['phase']));
-  const intent = readIntent(ws, rollout, phase);
+  const phase = first(str(rollout?.phase), str(status['phase']));
+  const intent = readIntent(ws, phase);
   const partial = {
     observedGeneration: num(status['observedGeneration']),
     phase,
-    stableRevision: str(rollout['stableRevision']),
-    canaryRevision: str(rollout['canaryRevision']),
+    stableRevision: str(rollout?.stableRevision),
+    canaryRevision: str(rollout?.canaryRevision),
     routeWeights: readRouteWeights(inputs.route),
     readyPods: readReadyPods(inputs.deployments ?? []),
-    analysis: readMeasurements(rollout),
-    message: str(rollout['message']),
-    failure: rollout['failure'] ?? null,
+    analysis: readMeasurements(latestAnalysisRun(rollout)),
+    message: str(rollout?.message),
+    failure: rollout?.failure ?? null,
     conditions: readConditions(ws),
   };
   const converged = isConverged(intent, partial);

@@ -3,55 +3,18 @@
  * (`Impersonate-User` and one `Impersonate-Group` header per group), so Kubernetes RBAC decides, not
  * the API: the team scoping in the routes is a first gate, the API server is the authority.
  *
- * client-node sends headers from a plain object (one value per name), and a comma-joined
- * `Impersonate-Group` would be read by the API server as ONE group. node-fetch, though, accepts any
- * iterable of pairs as headers, so the impersonating KubeConfig gives the header object an iterator
- * that yields one pair per group. Writes use src/kube's KubeClients (counted transport, raw JSON).
+ * Impersonation is src/kube's identity module: `KubeClients.impersonate({ user, groups })` (counted
+ * transport, raw JSON, one bounded cache of per-identity clients).
  *
  * In the loopback-only development mode (no OIDC) there is no person to impersonate: writes go out
  * with the controller's own credentials, which is what a developer running paved locally expects.
  */
-import { KubeConfig, type KubernetesObject, type RequestContext } from '@kubernetes/client-node';
-import { KubeClients } from '../kube/index.js';
-import type { Caller } from './caller.js';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { KubeClients, type Identity } from '../kube/index.js';
+import type { Caller } from '../access/index.js';
 
 /** The identity a write is made as; undefined means the server's own credentials. */
-export interface WriteIdentity {
-  user: string;
-  groups: readonly string[];
-}
-
-/** A KubeConfig that impersonates a user and groups on every request. */
-export class ImpersonatingKubeConfig extends KubeConfig {
-  constructor(
-    base: KubeConfig,
-    readonly identity: WriteIdentity,
-  ) {
-    super();
-    this.loadFromOptions({
-      clusters: base.clusters,
-      contexts: base.contexts,
-      currentContext: base.getCurrentContext(),
-      users: base.users,
-    });
-  }
-
-  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    const headers = context.getHeaders();
-    for (const k of Object.keys(headers)) if (/^impersonate-/i.test(k)) delete headers[k];
-    headers['Impersonate-User'] = this.identity.user;
-    const groups = this.identity.groups;
-    Object.defineProperty(headers, Symbol.iterator, {
-      enumerable: false,
-      configurable: true,
-      value: function* pairs(this: Record<string, string>): Generator<[string, string]> {
-        for (const [k, v] of Object.entries(this)) yield [k, v];
-        for (const g of groups) yield ['Impersonate-Group', g];
-      },
-    });
-  }
-}
+export type WriteIdentity = Required<Identity>;
 
 /** Reference to a WebService. */
 export interface WebServiceRef {
@@ -84,11 +47,12 @@ export interface WriterOptions {
   kubeConfig: KubeConfig;
   /** True when callers are real people (OIDC): impersonate them. False in local mode. */
   impersonate: boolean;
-  /** Most identities whose clients are kept. Default 128. */
+  /** The server's clients (their identity cache holds the callers' clients). Default: built from kubeConfig. */
+  clients?: KubeClients;
+  /** Most identities whose clients are kept when the writer builds its own clients. Default 128. */
   maxClients?: number;
 }
 
-/** Builds the writer. Clients are cached per identity (bounded, least recently used evicted). */
 /**
  * Who the API server is asked to impersonate for a caller. A token must not reach Kubernetes' reserved
  * identities (the controller may impersonate anyone): `system:` groups such as system:masters are
@@ -101,21 +65,10 @@ export function impersonationIdentity(caller: Caller): WriteIdentity {
   return { user, groups: [...groups].sort() };
 }
 
+/** Builds the writer. Clients per caller come from the identity cache of `clients` (bounded, LRU). */
 export function createResourceWriter(opts: WriterOptions): ResourceWriter {
-  const own = KubeClients.fromKubeConfig(opts.kubeConfig);
-  const cache = new Map<string, KubeClients>();
-  const max = opts.maxClients ?? 128;
-  const clientsFor = (caller: Caller): KubeClients => {
-    if (!opts.impersonate) return own;
-    const identity = impersonationIdentity(caller);
-    const key = JSON.stringify(identity);
-    let clients = cache.get(key);
-    if (clients) cache.delete(key);
-    else clients = KubeClients.fromKubeConfig(new ImpersonatingKubeConfig(opts.kubeConfig, identity), { counter: own.counter });
-    cache.set(key, clients);
-    if (cache.size > max) cache.delete(cache.keys().next().value as string);
-    return clients;
-  };
+  const own = opts.clients ?? KubeClients.fromKubeConfig(opts.kubeConfig, { maxIdentities: opts.maxClients ?? 128 });
+  const clientsFor = (caller: Caller): KubeClients => (opts.impersonate ? own.impersonate(impersonationIdentity(caller)) : own);
   const dry = (dryRun?: boolean): Record<string, string> => (dryRun ? { dryRun: 'All' } : {});
   return {
     async create(obj, caller, o = {}) {

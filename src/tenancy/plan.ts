@@ -5,8 +5,8 @@
  * what to do with an orphan namespace. Also assembles the Team status. No I/O, no clock (time is an
  * argument).
  */
-import type { KubernetesObject, V1Namespace, V1ResourceQuota } from '@kubernetes/client-node';
-import { Labels, MANAGED_BY, type Team, type TeamNamespaceStatus, type TeamStatus } from '../api/index.js';
+import type { V1Namespace, V1ResourceQuota } from '@kubernetes/client-node';
+import { Labels, type Team, type TeamNamespaceStatus, type TeamStatus } from '../api/index.js';
 import {
   ConditionType,
   Reasons,
@@ -16,6 +16,7 @@ import {
   setCondition,
   type Condition,
 } from '../kube/index.js';
+import { isManagedNamespace } from './namespaces.js';
 import type { TenantNamespace } from './render.js';
 
 /** Annotation recording when paved first saw a namespace as an orphan (RFC 3339). */
@@ -23,11 +24,7 @@ export const ORPHANED_AT_ANNOTATION = 'paved.dev/orphaned-at';
 /** Annotation on a namespace released by a Team with deletionPolicy Retain. */
 export const RETAINED_ANNOTATION = 'paved.dev/retained';
 
-/** True when paved manages the namespace for a team (labels managed-by=paved and paved.dev/team). */
-export function isManagedNamespace(ns: KubernetesObject | undefined, team?: string): boolean {
-  const labels = ns?.metadata?.labels ?? {};
-  return labels[Labels.managedBy] === MANAGED_BY && !!labels[Labels.team] && (team === undefined || labels[Labels.team] === team);
-}
+export { isManagedNamespace } from './namespaces.js';
 
 /** Why a desired namespace cannot be provisioned (someone else has it). */
 export interface NamespaceConflict {

@@ -124,19 +124,13 @@ interface TenancyRuntime {
 }
 
 function createRuntime(deps: TenancyDeps): TenancyRuntime {
-  const deployers = new Map<string, KubeClients>();
+  // Impersonating clients are cached by src/kube's identity module (one bounded LRU).
+  const deployer = (namespace: string) => serviceAccountUser(namespace, TenancyNames.deployer);
   return {
     deps,
     now: deps.now ?? (() => new Date()),
-    deployerFor(namespace) {
-      let c = deployers.get(namespace);
-      if (!c) {
-        c = deps.clients.impersonate(serviceAccountUser(namespace, TenancyNames.deployer));
-        deployers.set(namespace, c);
-      }
-      return c;
-    },
-    forgetDeployer: (namespace) => void deployers.delete(namespace),
+    deployerFor: (namespace) => deps.clients.impersonate(deployer(namespace)),
+    forgetDeployer: (namespace) => deps.clients.forgetImpersonation(deployer(namespace)),
     cached(obj) {
       const name = obj.metadata?.name ?? '';
       if (obj.kind === 'Namespace') return deps.caches.namespaces.get(name);

@@ -23,7 +23,8 @@ import type {
   V1ServiceAccount,
   RbacV1Subject,
 } from '@kubernetes/client-node';
-import { DEFAULT_ENVIRONMENT, Labels, MANAGED_BY, type Team, type TeamSubjects } from '../api/index.js';
+import { Labels, MANAGED_BY, type Team, type TeamSubjects } from '../api/index.js';
+import { teamEnvironments } from './namespaces.js';
 import { containerLimits, envelopeOf, quotaHard } from './tiers.js';
 
 /** The platform settings the renderer needs (from src/config.ts). */
@@ -84,13 +85,7 @@ interface LimitRangeObject extends KubernetesObject {
 /** The `paved.dev/component` value of everything this module renders. */
 export const TENANCY_COMPONENT = 'tenancy';
 
-/** The namespaces of a Team, sorted: `<team>` (environment "default") or one `<team>-<env>` per environment. */
-export function teamEnvironments(team: Team): Array<{ namespace: string; environment: string }> {
-  const name = team.metadata?.name ?? '';
-  const envs = [...new Set(team.spec.environments ?? [])].sort();
-  if (envs.length === 0) return [{ namespace: name, environment: DEFAULT_ENVIRONMENT }];
-  return envs.map((env) => ({ namespace: `${name}-${env}`, environment: env }));
-}
+export { teamEnvironments } from './namespaces.js';
 
 /** Renders every namespace of a Team, sorted by namespace name. */
 export function renderTenancy(team: Team, config: TenancyPlatformConfig): TenantNamespace[] {

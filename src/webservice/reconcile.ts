@@ -272,17 +272,8 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
         stats,
       }
     : undefined;
-  const deployers = new Map<string, KubeClients>();
-  const deployerFor =
-    opts.deployerFor ??
-    ((ns: string): KubeClients => {
-      let d = deployers.get(ns);
-      if (!d) {
-        d = clients.impersonate(serviceAccountUser(ns, DEPLOYER_SERVICE_ACCOUNT));
-        deployers.set(ns, d);
-      }
-      return d;
-    });
+  // Impersonating clients are cached by src/kube's identity module (one bounded LRU).
+  const deployerFor = opts.deployerFor ?? ((ns: string): KubeClients => clients.impersonate(serviceAccountUser(ns, DEPLOYER_SERVICE_ACCOUNT)));
   const now = opts.now ?? (() => new Date());
   const events = new EventRecorder(clients, { ...(opts.logger ? { logger: opts.logger } : {}), now });
 

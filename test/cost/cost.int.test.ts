@@ -9,7 +9,7 @@ import { createCostRoutes } from '../../src/cost/routes.js';
 import { createCostService, type CostService } from '../../src/cost/service.js';
 import { createCostPrometheus, withCache, type QueryStats } from '../../src/cost/prometheus.js';
 import { staticTeamDirectory, type TeamInfo } from '../../src/cost/teams.js';
-import type { ApiEnv, Caller } from '../../src/server/caller.js';
+import type { ApiEnv, Caller } from '../../src/access/index.js';
 import { costHistoryOpenMetrics, standardCostHistory, STANDARD_END } from '../support/cost-history.js';
 import { expectClose, expectLineClose } from '../support/cost-assertions.js';
 import { startPrometheus } from '../support/prometheus.js';

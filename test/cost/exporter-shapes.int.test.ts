@@ -23,7 +23,7 @@ import { costRangeQuery } from '../../src/cost/queries.js';
 import { staticTeamDirectory } from '../../src/cost/teams.js';
 import { KubeClients } from '../../src/kube/index.js';
 import { USAGE_ANNOTATIONS } from '../../src/localcluster/exporters.js';
-import type { ApiEnv, Caller } from '../../src/server/caller.js';
+import type { ApiEnv, Caller } from '../../src/access/index.js';
 import { costHistoryOpenMetrics, STANDARD_END, type ContainerShape, type CostHistory } from '../support/cost-history.js';
 import { expectClose, expectLineClose } from '../support/cost-assertions.js';
 import { adminKubeConfig, createTestNamespace, uniqueName } from '../support/cluster.js';

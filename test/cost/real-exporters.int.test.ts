@@ -24,7 +24,7 @@ import { DEFAULT_PRICING } from '../../src/cost/pricing.js';
 import { staticTeamDirectory } from '../../src/cost/teams.js';
 import { applyObject, KubeClients } from '../../src/kube/index.js';
 import { USAGE_ANNOTATIONS } from '../../src/localcluster/exporters.js';
-import type { ApiEnv, Caller } from '../../src/server/caller.js';
+import type { ApiEnv, Caller } from '../../src/access/index.js';
 import { renderWebService, DEFAULT_PLATFORM, type WebService } from '../../src/webservice/index.js';
 import { adminKubeConfig, createTestNamespace, uniqueName } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';

@@ -6,7 +6,7 @@ import { withCache, type CostPrometheus, type Series } from '../../src/cost/prom
 import { staticTeamDirectory } from '../../src/cost/teams.js';
 import { PrometheusUnavailableError } from '../../src/errors.js';
 import { PrometheusRejectedError } from '../../src/cost/errors.js';
-import type { ApiEnv, Caller } from '../../src/server/caller.js';
+import type { ApiEnv, Caller } from '../../src/access/index.js';
 
 const NOW = new Date('2026-11-20T00:20:00Z');
 

@@ -3,11 +3,20 @@ import { teamInfoFromObject } from '../../src/cost/teams.js';
 import { costRangeQuery, promString, rolloutsQuery } from '../../src/cost/queries.js';
 
 describe('teamInfoFromObject', () => {
-  it('reads spec.monthlyBudget.amount and optional thresholds', () => {
-    const t = teamInfoFromObject({ metadata: { name: 'a' }, spec: { monthlyBudget: { amount: 1500, currency: 'USD', warningPercent: 70 } } } as never);
-    expect(t).toEqual({ name: 'a', monthlyBudget: 1500, thresholds: { warningRatio: 0.7 } });
+  it('reads the CRD\'s spec.monthlyBudget.amount through the generated Team type', () => {
+    const t = teamInfoFromObject({ metadata: { name: 'a' }, spec: { monthlyBudget: { amount: 1500, currency: 'USD' } } } as never);
+    expect(t).toEqual({ name: 'a', monthlyBudget: 1500 });
     expect(teamInfoFromObject({ metadata: { name: 'b' }, spec: {} } as never)).toEqual({ name: 'b' });
-    expect(teamInfoFromObject({ metadata: { name: 'c' }, spec: { budget: '20.5' } } as never).monthlyBudget).toBe(20.5);
+  });
+
+  // Fixed (issue 18): the Team schema has no `spec.budget` and no per-team thresholds (the API server prunes
+  // them), so the old fallbacks read fields no real Team carries.
+  it('invents no budget from fields the Team schema does not define', () => {
+    expect(teamInfoFromObject({ metadata: { name: 'c' }, spec: { budget: '20.5' } } as never)).toEqual({ name: 'c' });
+    expect(teamInfoFromObject({ metadata: { name: 'd' }, spec: { monthlyBudget: { amount: 10, warningPercent: 70 } } } as never)).toEqual({
+      name: 'd',
+      monthlyBudget: 10,
+    });
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketStore, callerExpiry, createOidcVerifier, readGroups, readProtocolCredentials } from '../../src/server/auth.js';
-import { resolveCaller } from '../../src/server/teams.js';
+import { resolveCaller } from '../../src/access/index.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { roles, team } from './fixtures.js';
 

@@ -7,7 +7,7 @@ import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createApp, type ApiApp } from '../../src/server/app.js';
 import type { AuthMode } from '../../src/server/auth.js';
-import type { Caller } from '../../src/server/caller.js';
+import type { Caller } from '../../src/access/index.js';
 import { StreamHub, type HubOptions } from '../../src/server/hub.js';
 import { MemoryCache, type ServerSources } from '../../src/server/sources.js';
 import type { ResourceWriter, WebServiceRef } from '../../src/server/writer.js';

@@ -12,7 +12,7 @@ import { fromKubeError } from '../../src/server/api-error.js';
 import { TicketStore, createOidcVerifier, identityFromPayload, type AuthMode } from '../../src/server/auth.js';
 import { startFeed } from '../../src/server/feed.js';
 import { startServer } from '../../src/server/serve.js';
-import { resolveCaller } from '../../src/server/teams.js';
+import { resolveCaller } from '../../src/access/index.js';
 import { impersonationIdentity } from '../../src/server/writer.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { buildApp, recordingWriter, roles, webService, world, type TestApp } from './fixtures.js';

@@ -9,7 +9,7 @@ import { createCostRoutes } from '../../src/cost/routes.js';
 import type { CostService } from '../../src/cost/service.js';
 import { DEFAULT_PRICING } from '../../src/cost/pricing.js';
 import { createOidcVerifier, type AuthMode } from '../../src/server/auth.js';
-import type { ApiEnv } from '../../src/server/caller.js';
+import type { ApiEnv } from '../../src/access/index.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { buildApp, webService, world, type TestApp } from './fixtures.js';
 

@@ -61,7 +61,7 @@ const alice = (): Promise<string> => issuer.mint({ subject: 'alice', groups: ['t
 const bob = (): Promise<string> => issuer.mint({ subject: 'bob', groups: ['team-b'] });
 
 function withStatus(ns: string, name: string, generation: number, observed: number): ReturnType<typeof webService> {
-  return webService(ns, name, { generation, status: { observedGeneration: observed, rollout: { phase: 'Progressing', stepIndex: observed, weight: 10 * observed } } });
+  return webService(ns, name, { generation, status: { observedGeneration: observed, rollout: { phase: 'Progressing', stableRevision: 'rev-0', stepIndex: observed, weight: 10 * observed } } });
 }
 
 describe('stream', () => {

@@ -93,6 +93,24 @@ describe('projectView', () => {
     expect(v.intent).toMatchObject({ step: null, weight: 0, revision: 'rev-new' });
   });
 
+  // Fixed (issue 18): the view assumed three default steps; src/delivery/spec.ts has five
+  // (10 -> analysis -> 50 -> analysis -> 100), read through src/delivery/rollout-reader.ts.
+  it('counts the default delivery steps of src/delivery/spec.ts when the spec and status name none', () => {
+    const ws = webService('team-a', 'shop', {
+      generation: 2,
+      status: { observedGeneration: 2, rollout: { phase: 'Progressing', stableRevision: 'a', canaryRevision: 'b', stepIndex: 1, weight: 10, attempt: 0, history: [] } },
+    });
+    expect(projectView({ webService: ws, team: 'team-a' }, NOW).intent).toMatchObject({ step: 1, stepCount: 5, weight: 10 });
+    const explicit = { ...ws, spec: { ...(ws as { spec: object }).spec, delivery: { steps: [{ setWeight: 20 }, { setWeight: 100 }] } } };
+    expect(projectView({ webService: explicit, team: 'team-a' }, NOW).intent.stepCount).toBe(2);
+  });
+
+  it('reads a status.rollout that is not a rollout state as no rollout', () => {
+    const ws = webService('team-a', 'shop', { status: { phase: 'Ready', rollout: { phase: 7, weight: 'x' } } });
+    const v = projectView({ webService: ws, team: 'team-a' }, NOW);
+    expect(v.reality).toMatchObject({ phase: 'Ready', stableRevision: null, canaryRevision: null, analysis: [], failure: null });
+  });
+
   it('is not converged while the controller has not observed the generation, and remembers since when', () => {
     const ws = webService('team-a', 'shop', { generation: 2, status: { observedGeneration: 1 } });
     const first = projectView({ webService: ws, team: 'team-a' }, '2026-01-01T00:00:00Z');

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError } from '../../src/kube/index.js';
-import type { Caller } from '../../src/server/caller.js';
+import type { Caller } from '../../src/access/index.js';
 import { createResourceWriter, impersonationIdentity } from '../../src/server/writer.js';
 
 interface Seen {

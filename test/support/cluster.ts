@@ -3,9 +3,9 @@
  * test. The cluster itself is started once per run by global-setup.ts.
  */
 import { randomBytes } from 'node:crypto';
-import type * as https from 'node:https';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, inject } from 'vitest';
+import { ImpersonatingKubeConfig } from '../../src/kube/identity.js';
 
 export type TestIdentity = 'alice' | 'bob' | 'carol';
 
@@ -36,25 +36,8 @@ export function identityKubeConfig(name: TestIdentity): KubeConfig {
     kc.loadFromFile(path);
     return kc;
   }
-  return new ImpersonatingKubeConfig(c.kubeconfigPath, name, c.identityGroups[name] ?? []);
-}
-
-/**
- * The admin's kubeconfig acting as someone else. client-node routes both typed clients and
- * watches through its (private) `applyOptions`, so the headers are added there; each identity has
- * one group, which is what a single Impersonate-Group header carries.
- */
-class ImpersonatingKubeConfig extends KubeConfig {
-  constructor(path: string, user: string, groups: readonly string[]) {
-    super();
-    this.loadFromFile(path);
-    const self = this as unknown as { applyOptions(opts: https.RequestOptions): Promise<void> };
-    const original = self.applyOptions.bind(this);
-    self.applyOptions = async (opts) => {
-      await original(opts);
-      opts.headers = { ...opts.headers, 'Impersonate-User': user, ...(groups[0] ? { 'Impersonate-Group': groups[0] } : {}) };
-    };
-  }
+  // Every group of the identity is impersonated (src/kube/identity.ts), not only the first.
+  return new ImpersonatingKubeConfig(adminKubeConfig(), { user: name, groups: c.identityGroups[name] ?? [] });
 }
 
 const created: string[] = [];
@@ -89,7 +72,7 @@ export function uniqueName(prefix: string): string {
 
 /**
  * Labels a test namespace the way the tenancy controller labels a team's namespace: the API reads
- * namespace ownership from these labels only (src/server/teams.ts).
+ * namespace ownership from these labels only (src/tenancy/namespaces.ts).
  */
 export async function labelTeamNamespace(namespace: string, team: string): Promise<void> {
   const { KubeClients } = await import('../../src/kube/client.js');

@@ -6,10 +6,10 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Logger } from '../../log.js';
 import { fromZodError, forbidden, notFound } from '../api-error.js';
-import { canReadTeam, canWriteTeam, type ApiEnv, type Caller } from '../caller.js';
+import { canReadTeam, canWriteTeam, type ApiEnv, type Caller } from '../../access/index.js';
 import type { StreamHub } from '../hub.js';
 import type { ServerSources } from '../sources.js';
-import { namespaceIndex, teamOfNamespace } from '../teams.js';
+import { namespaceIndex, teamOfNamespace } from '../../tenancy/namespaces.js';
 import type { ResourceWriter } from '../writer.js';
 
 /** What a preview function returns: the objects the controller would apply, and policy results. */

@@ -5,10 +5,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ErrorBodySchema } from '../api-error.js';
-import { canReadTeam, type ApiEnv } from '../caller.js';
+import { asTeam, canReadTeam, type ApiEnv } from '../../access/index.js';
 import { buildView } from '../feed.js';
 import { ServiceViewSchema, TeamSchema, ViolationSchema } from '../schemas.js';
-import { namespaceIndex, summarizeTeam, teamNamespaces } from '../teams.js';
+import { namespaceIndex, teamNamespaces } from '../../tenancy/namespaces.js';
+import { summarizeTeam } from '../teams.js';
 import type { ServiceView } from '../view.js';
 import { createRouter, readableTeam, type RouteContext } from './context.js';
 
@@ -27,7 +28,7 @@ export function teamViews(ctx: RouteContext, team: KubernetesObject): ServiceVie
   const now = ctx.now();
   const index = namespaceIndex(ctx.sources.namespaces.list());
   const out: ServiceView[] = [];
-  for (const ns of teamNamespaces(team, index)) {
+  for (const ns of teamNamespaces(asTeam(team), index)) {
     for (const ws of ctx.sources.webServices.list(ns)) {
       const name = ws.metadata?.name ?? '';
       const view = buildView(ctx.sources, { namespace: ns, name }, { now, previous: ctx.hub.view(`${ns}/${name}`), index });
@@ -126,7 +127,7 @@ export function registerTeamRoutes(app: OpenAPIHono<ApiEnv>, ctx: RouteContext):
     (c) => {
       const team = readableTeam(ctx, c.get('caller'), c.req.valid('param').team);
       const owners = namespaceIndex(ctx.sources.namespaces.list());
-      const items = teamNamespaces(team, owners).flatMap((ns) => ctx.sources.webServices.list(ns).flatMap(violationsOf));
+      const items = teamNamespaces(asTeam(team), owners).flatMap((ns) => ctx.sources.webServices.list(ns).flatMap(violationsOf));
       return c.json({ items }, 200);
     },
   );

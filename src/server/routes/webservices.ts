@@ -7,7 +7,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ApiError, ErrorBodySchema, ErrorCode, notFound } from '../api-error.js';
-import type { ApiEnv } from '../caller.js';
+import type { ApiEnv } from '../../access/index.js';
 import { CONTROL_ACTIONS, controlAnnotation } from '../controls.js';
 import { buildView } from '../feed.js';
 import { CreateIntentSchema, UpdateIntentSchema, intentToWebService } from '../intent.js';

@@ -1,7 +1,10 @@
 /**
- * Who is calling the API, as established by the auth middleware, and what they may see.
- * Route modules read it with `c.get('caller')`; nothing else decides team scoping.
+ * Who is calling, and what they may read or change. The server's auth middleware establishes the
+ * Caller; the server's routes and the cost routes read it (`c.get('caller')`) and ask the predicates
+ * below. Nothing else decides team scoping.
  */
+
+/** An authenticated caller with its platform roles and teams. */
 export interface Caller {
   /** OIDC `sub` (or "local-admin" when OIDC is not configured and the API is loopback-only). */
   readonly subject: string;
@@ -12,7 +15,7 @@ export interface Caller {
   readonly isFinance: boolean;
 }
 
-/** Hono context variables shared by every route module. */
+/** Hono context variables shared by every route module (the server's and the cost capability's). */
 export interface ApiEnv {
   Variables: {
     caller: Caller;
