@@ -14,7 +14,7 @@
  */
 import { ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
-import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
 import type { KubeClients } from './client.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { keyOf, type ObjectKey } from './keys.js';
@@ -36,8 +36,8 @@ interface WatchLike {
   watch(
     path: string,
     query: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: any, watchObj?: any) => void,
-    done: (err: any) => void,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
   ): Promise<AbortController>;
 }
 

@@ -133,7 +133,7 @@ export function toApiError(err: unknown): ApiError {
   const kube = toKubeApiError(err);
   if (kube) return fromKubeError(kube);
   if (err instanceof HTTPException) {
-    const status = err.status as ContentfulStatusCode;
+    const status = err.status;
     const code = status === 401 ? ErrorCode.Unauthenticated : status === 403 ? ErrorCode.Forbidden : ErrorCode.BadRequest;
     return new ApiError(status, code, err.message || 'bad request');
   }

@@ -26,8 +26,6 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-const unescape = (token: string): string => token.replace(/~1/g, '/').replace(/~0/g, '~');
-
 /** The operations that turn `from` into `to` (empty when they are equal). */
 export function diffJsonPatch(from: unknown, to: unknown, path = ''): PatchOp[] {
   if (jsonEqual(from, to)) return [];
@@ -43,22 +41,4 @@ export function diffJsonPatch(from: unknown, to: unknown, path = ''): PatchOp[] 
     else ops.push(...diffJsonPatch(from[key], value, child));
   }
   return ops;
-}
-
-/** Applies operations produced by `diffJsonPatch` (what clients do with a delta). Returns a new document. */
-export function applyJsonPatch(doc: unknown, ops: readonly PatchOp[]): unknown {
-  let root: unknown = structuredClone(doc);
-  for (const op of ops) {
-    if (op.path === '') {
-      root = op.op === 'remove' ? undefined : structuredClone(op.value);
-      continue;
-    }
-    const tokens = op.path.slice(1).split('/').map(unescape);
-    const last = tokens.pop() as string;
-    let parent = root as Record<string, unknown>;
-    for (const t of tokens) parent = parent[t] as Record<string, unknown>;
-    if (op.op === 'remove') delete parent[last];
-    else Object.defineProperty(parent, last, { value: structuredClone(op.value), enumerable: true, writable: true, configurable: true });
-  }
-  return root;
 }

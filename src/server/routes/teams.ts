@@ -38,6 +38,9 @@ export function teamViews(ctx: RouteContext, team: KubernetesObject): ServiceVie
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
+/** The value when it is a string (the CRD schema types these fields as strings), else `fallback`. */
+const stringOr = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
+
 /** Policy violations reported in a WebService's status (enforced and audited). */
 export function violationsOf(ws: KubernetesObject): Violation[] {
   const status = (ws as { status?: { policy?: { violations?: unknown[] } } }).status;
@@ -46,11 +49,11 @@ export function violationsOf(ws: KubernetesObject): Violation[] {
     return {
       namespace: ws.metadata?.namespace ?? '',
       service: ws.metadata?.name ?? '',
-      policy: String(x['policy'] ?? ''),
-      object: String(x['object'] ?? ''),
-      field: String(x['field'] ?? ''),
-      message: String(x['message'] ?? ''),
-      mode: String(x['mode'] ?? 'enforce'),
+      policy: stringOr(x['policy'], ''),
+      object: stringOr(x['object'], ''),
+      field: stringOr(x['field'], ''),
+      message: stringOr(x['message'], ''),
+      mode: stringOr(x['mode'], 'enforce'),
     };
   });
 }
