@@ -15,13 +15,14 @@
  * A slow consumer is closed by the hub (code 4008 and a reason); the socket is then terminated after
  * `closeGraceMs` if the close handshake does not finish, so a stuck peer cannot hold its buffer.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { upgradeWebSocket } from '@hono/node-server';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
 import { ApiError, ErrorCode, forbidden } from './api-error.js';
 import { STREAM_PROTOCOL, callerExpiry } from './auth.js';
 import { canReadTeam, type ApiEnv } from '../access/index.js';
+import { describeError } from '../errors.js';
 import type { ResumeFrom, StreamHub, StreamScope, Subscription } from './hub.js';
 import type { ApiMetrics } from './metrics.js';
 
@@ -128,6 +129,46 @@ export function offersStreamProtocol(header: string | undefined): boolean {
   return (header ?? '').split(',').some((p) => p.trim() === STREAM_PROTOCOL);
 }
 
+/** docs/api.md promises this: a client that does not speak paved.v1 is refused before the upgrade. */
+function requireStreamProtocol(c: Context<ApiEnv>): void {
+  if (c.req.header('upgrade')?.toLowerCase() === 'websocket' && !offersStreamProtocol(c.req.header('sec-websocket-protocol'))) {
+    throw new ApiError(
+      400,
+      ErrorCode.BadRequest,
+      `Sec-WebSocket-Protocol: offer the subprotocol "${STREAM_PROTOCOL}" (plus bearer.<jwt> or ticket.<id>)`,
+      'Sec-WebSocket-Protocol',
+    );
+  }
+}
+
+/**
+ * Calls `onExpired` at `expiresAt` (epoch ms); returns the cancel. setTimeout overflows past 2^31-1 ms
+ * (about 24.8 days), so long-lived tokens are waited for in steps.
+ */
+function onTokenExpiry(expiresAt: number, onExpired: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    const left = expiresAt - Date.now();
+    timer = setTimeout(() => (left > MAX_TIMER_MS ? arm() : onExpired()), Math.min(Math.max(0, left), MAX_TIMER_MS));
+    timer.unref();
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+
+/** The hub hands the same string to every subscriber in turn: an encoder that turns it to UTF-8 once, not per socket. */
+function lastTextEncoder(): (text: string) => Buffer {
+  let lastText = '';
+  let lastBytes: Buffer = Buffer.alloc(0);
+  return (text) => {
+    if (text !== lastText) {
+      lastText = text;
+      lastBytes = Buffer.from(text, 'utf8');
+    }
+    return lastBytes;
+  };
+}
+
 /** Builds the stream endpoint. */
 export function createStreamEndpoint(opts: StreamEndpointOptions): StreamEndpoint {
   const closeGraceMs = opts.closeGraceMs ?? 5_000;
@@ -145,33 +186,18 @@ export function createStreamEndpoint(opts: StreamEndpointOptions): StreamEndpoin
     setTimeout(() => ws.terminate(), closeGraceMs).unref();
   };
 
-  // The hub hands the same string to every subscriber in turn: encode it to UTF-8 once, not per socket.
-  let lastText = '';
-  let lastBytes: Buffer = Buffer.alloc(0);
-  const encode = (text: string): Buffer => {
-    if (text !== lastText) {
-      lastText = text;
-      lastBytes = Buffer.from(text, 'utf8');
-    }
-    return lastBytes;
-  };
+  const encode = lastTextEncoder();
 
-  const handler = upgradeWebSocket((c) => {
+  const handler = upgradeWebSocket((untyped) => {
+    // upgradeWebSocket types its context loosely; the auth middleware before it set `caller` (ApiEnv).
+    const c = untyped as Context<ApiEnv>;
     const caller = c.get('caller');
-    // docs/api.md promises this: a client that does not speak paved.v1 is refused before the upgrade.
-    if (c.req.header('upgrade')?.toLowerCase() === 'websocket' && !offersStreamProtocol(c.req.header('sec-websocket-protocol'))) {
-      throw new ApiError(
-        400,
-        ErrorCode.BadRequest,
-        `Sec-WebSocket-Protocol: offer the subprotocol "${STREAM_PROTOCOL}" (plus bearer.<jwt> or ticket.<id>)`,
-        'Sec-WebSocket-Protocol',
-      );
-    }
+    requireStreamProtocol(c);
     const { scope, resume } = readStreamQuery(c.req.query());
     if (!canReadTeam(caller, scope.team)) throw forbidden(`caller may not read team ${scope.team}`);
     let subscription: Subscription | undefined;
     let raw: WebSocket | undefined;
-    let expiryTimer: NodeJS.Timeout | undefined;
+    let cancelExpiry: (() => void) | undefined;
     const expiresAt = callerExpiry(caller);
     return {
       onOpen(_evt, ws) {
@@ -189,22 +215,11 @@ export function createStreamEndpoint(opts: StreamEndpointOptions): StreamEndpoin
           resume,
         );
         // A stream lives no longer than its token: team membership is re-checked on reconnect.
-        if (expiresAt !== undefined) {
-          // setTimeout overflows past 2^31-1 ms (about 24.8 days): wait in steps for long-lived tokens.
-          const arm = (): void => {
-            const left = expiresAt - Date.now();
-            expiryTimer = setTimeout(
-              () => (left > MAX_TIMER_MS ? arm() : closeSocket(socket, CLOSE_TOKEN_EXPIRED, 'token expired')),
-              Math.min(Math.max(0, left), MAX_TIMER_MS),
-            );
-            expiryTimer.unref();
-          };
-          arm();
-        }
+        if (expiresAt !== undefined) cancelExpiry = onTokenExpiry(expiresAt, () => closeSocket(socket, CLOSE_TOKEN_EXPIRED, 'token expired'));
         opts.logger?.debug({ who: caller.subject, scope }, 'stream: subscribed');
       },
       onClose() {
-        if (expiryTimer) clearTimeout(expiryTimer);
+        cancelExpiry?.();
         subscription?.close();
         if (raw) {
           heartbeat.delete(raw);
@@ -212,7 +227,8 @@ export function createStreamEndpoint(opts: StreamEndpointOptions): StreamEndpoin
         }
       },
       onError(evt) {
-        opts.logger?.debug({ err: String((evt as { error?: unknown }).error ?? evt.type) }, 'stream: socket error');
+        const error = (evt as { error?: unknown }).error;
+        opts.logger?.debug({ err: error === undefined || error === null ? evt.type : describeError(error) }, 'stream: socket error');
       },
     };
     // Errors thrown by the handlers above (node-server's default would print them with console.error).
