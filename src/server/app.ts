@@ -19,7 +19,7 @@ import { ApiError, ErrorBodySchema, ErrorCode, errorResponse, notFound, toApiErr
 import { authMiddleware, TicketStore, type AuthMode } from './auth.js';
 import type { ApiEnv } from '../access/index.js';
 import type { StreamHub } from './hub.js';
-import { apiMetrics } from './metrics.js';
+import { apiMetrics, type ApiMetrics } from './metrics.js';
 import { createRouter, type CostFn, type PreviewFn, type RouteContext } from './routes/context.js';
 import { registerTeamRoutes } from './routes/teams.js';
 import { registerWebServiceRoutes } from './routes/webservices.js';
@@ -71,32 +71,8 @@ export interface ApiApp {
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Builds the API. */
-export function createApp(deps: AppDeps): ApiApp {
-  const registry = deps.registry ?? defaultRegistry;
-  const metrics = apiMetrics(registry);
-  metrics.hubs.add(deps.hub);
-  const tickets = deps.tickets ?? new TicketStore();
-  const log = deps.logger;
-  const ctx: RouteContext = {
-    sources: deps.sources,
-    hub: deps.hub,
-    writer: deps.writer,
-    now: deps.now ?? (() => new Date().toISOString()),
-    logger: log,
-    ...(deps.preview ? { preview: deps.preview } : {}),
-    ...(deps.projectMonthlyCost ? { projectMonthlyCost: deps.projectMonthlyCost } : {}),
-  };
-  const stream = createStreamEndpoint({ hub: deps.hub, metrics, logger: log, ...deps.stream });
-
-  const app = createRouter();
-  app.onError((err, c) => {
-    const apiErr = toApiError(err);
-    if (apiErr.status >= 500) log.error({ err, path: c.req.path }, 'api: request failed');
-    return errorResponse(c, apiErr);
-  });
-  app.notFound((c) => errorResponse(c, notFound(`no route ${c.req.method} ${c.req.path}`)));
-
+/** Probes and metrics, outside /api/v1 and without auth. */
+function registerProbes(app: OpenAPIHono<ApiEnv>, deps: AppDeps, registry: Registry): void {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
     const synced = sourcesSynced(deps.sources);
@@ -104,8 +80,10 @@ export function createApp(deps: AppDeps): ApiApp {
     return c.json({ status: synced && extra ? 'ready' : 'not ready', cachesSynced: synced }, synced && extra ? 200 : 503);
   });
   app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+}
 
-  // /api/v1: request id, metrics, audit, auth: in this order, so a 401 is measured and audited too.
+/** Request id (a sane given one or a fresh UUID, echoed back) and per-route request metrics. */
+function useRequestIdAndMetrics(app: OpenAPIHono<ApiEnv>, metrics: ApiMetrics): void {
   app.use('/api/v1/*', async (c, next) => {
     const given = c.req.header('x-request-id');
     const requestId = given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
@@ -117,6 +95,10 @@ export function createApp(deps: AppDeps): ApiApp {
     metrics.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
     metrics.requestSeconds.observe({ method: c.req.method, route }, (performance.now() - started) / 1000);
   });
+}
+
+/** One audit log line (and counter) per mutating request, with who, what and the result. */
+function useAudit(app: OpenAPIHono<ApiEnv>, metrics: ApiMetrics, log: Logger): void {
   app.use('/api/v1/*', async (c, next) => {
     if (!MUTATING.has(c.req.method)) return next();
     await next();
@@ -138,18 +120,10 @@ export function createApp(deps: AppDeps): ApiApp {
       'audit',
     );
   });
-  // Before auth: an oversized body is refused from its Content-Length (or as it streams), never buffered.
-  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  app.use(
-    '/api/v1/*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) =>
-        errorResponse(c, new ApiError(413, ErrorCode.PayloadTooLarge, `request body exceeds the limit of ${maxBodyBytes} bytes`)),
-    }),
-  );
-  app.use('/api/v1/*', authMiddleware({ mode: deps.auth, teams: deps.sources.teams, roles: deps.roles, tickets }));
+}
 
+/** The /api/v1 routes (mounted behind auth): me, teams, webservices, stream, tickets, capability modules. */
+function createV1Router(deps: AppDeps, ctx: RouteContext, tickets: TicketStore, stream: StreamEndpoint): OpenAPIHono<ApiEnv> {
   const v1 = createRouter();
   // Before the first list completes, an empty cache would read as "no teams, no services": say so instead.
   const modulePaths = (deps.routes ?? []).map((m) => `/api/v1${m.path}`);
@@ -194,8 +168,11 @@ export function createApp(deps: AppDeps): ApiApp {
     c.json({ code: 'BadRequest', message: 'the stream is a WebSocket: send an Upgrade request' }, 426),
   );
   for (const mod of deps.routes ?? []) v1.route(mod.path, mod.app as Hono<ApiEnv>);
-  app.route('/api/v1', v1);
+  return v1;
+}
 
+/** The OpenAPI document: the stream's handshake (not an OpenAPI operation), /openapi.json, the bearer scheme. */
+function documentApi(app: OpenAPIHono<ApiEnv>): void {
   // The stream is a WebSocket (not an OpenAPI operation); document its handshake so it is discoverable.
   app.openAPIRegistry.registerPath({
     method: 'get',
@@ -228,5 +205,54 @@ export function createApp(deps: AppDeps): ApiApp {
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+}
+
+/** Builds the API. */
+export function createApp(deps: AppDeps): ApiApp {
+  const registry = deps.registry ?? defaultRegistry;
+  const metrics = apiMetrics(registry);
+  metrics.hubs.add(deps.hub);
+  const tickets = deps.tickets ?? new TicketStore();
+  const log = deps.logger;
+  const ctx: RouteContext = {
+    sources: deps.sources,
+    hub: deps.hub,
+    writer: deps.writer,
+    now: deps.now ?? (() => new Date().toISOString()),
+    logger: log,
+    ...(deps.preview ? { preview: deps.preview } : {}),
+    ...(deps.projectMonthlyCost ? { projectMonthlyCost: deps.projectMonthlyCost } : {}),
+  };
+  const stream = createStreamEndpoint({ hub: deps.hub, metrics, logger: log, ...deps.stream });
+
+  const app = createRouter();
+  app.onError((err, c) => {
+    const apiErr = toApiError(err);
+    if (apiErr.status >= 500) log.error({ err, path: c.req.path }, 'api: request failed');
+    return errorResponse(c, apiErr);
+  });
+  app.notFound((c) => errorResponse(c, notFound(`no route ${c.req.method} ${c.req.path}`)));
+
+  registerProbes(app, deps, registry);
+
+  // /api/v1: request id, metrics, audit, auth: in this order, so a 401 is measured and audited too.
+  useRequestIdAndMetrics(app, metrics);
+  useAudit(app, metrics, log);
+  // Before auth: an oversized body is refused from its Content-Length (or as it streams), never buffered.
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  app.use(
+    '/api/v1/*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) =>
+        errorResponse(c, new ApiError(413, ErrorCode.PayloadTooLarge, `request body exceeds the limit of ${maxBodyBytes} bytes`)),
+    }),
+  );
+  app.use('/api/v1/*', authMiddleware({ mode: deps.auth, teams: deps.sources.teams, roles: deps.roles, tickets }));
+
+  const v1 = createV1Router(deps, ctx, tickets, stream);
+  app.route('/api/v1', v1);
+
+  documentApi(app);
   return { app, stream, tickets };
 }
