@@ -44,25 +44,17 @@ function asList(items: unknown[]): unknown {
 
 const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['json', 'yaml']);
 
-/** The program; `io` is injectable so tests can run commands in-process. */
-export function buildProgram(io: Io): Command {
-  const program = new Command('kubectl paved')
-    .description("paved's tenants, services and rollouts in the terminal, and the rollout controls")
-    .option('--kubeconfig <path>', 'path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
-    .option('--context <name>', 'the kubeconfig context to use')
-    .option('-n, --namespace <name>', 'the namespace (default: the context\'s, else "default")')
-    .option('-A, --all-namespaces', 'list across all namespaces')
-    .option('--api <url>', 'the paved API base URL (cost, recommendations)')
-    .option('--token <token>', 'bearer token for the paved API (default: the kubeconfig user\'s credentials)')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
+/** The colours for `io.out` (none when it should not be coloured). */
+const colorsOf = (io: Io): Colors => colorsFor(shouldColor(io.out, io.env));
 
-  const colors = (): Colors => colorsFor(shouldColor(io.out, io.env));
-  const kube = (g: GlobalOpts) => {
-    const kc = loadKubeConfig(g);
-    return { kc, client: new PavedKube(kc), namespace: namespaceOf(kc, g) };
-  };
+/** The kubeconfig of the global options, a client on it, and the namespace to use. */
+function kubeOf(g: GlobalOpts) {
+  const kc = loadKubeConfig(g);
+  return { kc, client: new PavedKube(kc), namespace: namespaceOf(kc, g) };
+}
 
+/** `get`: teams, webservices, or one service's tree (optionally live with --watch). */
+function addGetCommand(program: Command, io: Io): void {
   program
     .command('get')
     .description('show teams or webservices: `get teams`, `get ws`, `get ws NAME` (the service tree)')
@@ -72,7 +64,7 @@ export function buildProgram(io: Io): Command {
     .option('-w, --watch', 'with `get ws NAME`: redraw the tree live from watches')
     .action(async (kind: string, name: string | undefined, opts: { output?: Output; watch?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
-      const { kc, client, namespace } = kube(g);
+      const { kc, client, namespace } = kubeOf(g);
       if (TEAM_KINDS.includes(kind)) {
         if (opts.watch) throw new CliError('--watch: only `get ws NAME` can be watched', ExitCode.Usage);
         const teams = name ? [await client.getTeam(name)] : await client.listTeams();
@@ -90,13 +82,31 @@ export function buildProgram(io: Io): Command {
       }
       if (opts.watch) {
         if (opts.output) throw new CliError('--watch: cannot be combined with -o', ExitCode.Usage);
-        await watchTree(io, kc, namespace, name, colors());
+        await watchTree(io, kc, namespace, name, colorsOf(io));
         return;
       }
       const view = await client.serviceView(namespace, name);
       if (opts.output) printData(io, opts.output, view.webService);
-      else io.out.write(renderServiceTree(view, io.now(), colors()));
+      else io.out.write(renderServiceTree(view, io.now(), colorsOf(io)));
     });
+}
+
+/** The program; `io` is injectable so tests can run commands in-process. */
+export function buildProgram(io: Io): Command {
+  const program = new Command('kubectl paved')
+    .description("paved's tenants, services and rollouts in the terminal, and the rollout controls")
+    .option('--kubeconfig <path>', 'path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'the kubeconfig context to use')
+    .option('-n, --namespace <name>', 'the namespace (default: the context\'s, else "default")')
+    .option('-A, --all-namespaces', 'list across all namespaces')
+    .option('--api <url>', 'the paved API base URL (cost, recommendations)')
+    .option('--token <token>', 'bearer token for the paved API (default: the kubeconfig user\'s credentials)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
+
+  const colors = (): Colors => colorsOf(io);
+
+  addGetCommand(program, io);
 
   for (const action of CONTROL_ACTIONS) {
     const cmd = program
@@ -105,7 +115,7 @@ export function buildProgram(io: Io): Command {
       .argument('<name>', 'the webservice');
     if (action === 'promote') cmd.option('--full', 'skip every remaining step and promote now');
     cmd.action(async (name: string, opts: { full?: boolean }, c: Command) => {
-      const { client, namespace } = kube(c.optsWithGlobals<GlobalOpts>());
+      const { client, namespace } = kubeOf(c.optsWithGlobals<GlobalOpts>());
       const value = await client.requestAction(namespace, name, action, opts.full === true);
       io.out.write(`webservice.paved.dev/${name} ${action}${opts.full ? ' --full' : ''} requested (paved.dev/rollout-action=${value})\n`);
     });
