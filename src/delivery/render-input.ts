@@ -78,6 +78,26 @@ export function renderInputFor(state: RolloutState, obs: Observations, spec: Del
   return out;
 }
 
+/** No rollout state yet: keep a live stable (and canary) as it is, deploy a new service directly. */
+function inputWithoutState(liveStable: V1Deployment | undefined, liveCanary: V1Deployment | undefined, desired: V1PodTemplateSpec): RolloutRenderInput {
+  if (liveStable?.spec?.template && liveStable.spec.template.metadata?.annotations?.['paved.dev/revision']) {
+    return {
+      stableTemplate: liveStable.spec.template,
+      ...(liveCanary?.spec?.template ? { canary: { template: liveCanary.spec.template, replicas: liveCanary.spec.replicas ?? 0 } } : {}),
+    };
+  }
+  return { stableTemplate: desired };
+}
+
+/** The service's delivery spec; the defaults when it is invalid (the renderer reports that itself). */
+function deliveryOrDefaults(ws: WebService): DeliverySpec {
+  try {
+    return normalizeDelivery(ws.spec.delivery);
+  } catch {
+    return normalizeDelivery(undefined);
+  }
+}
+
 /** The render input for a WebService from its recorded rollout state (see the module header). */
 export function rolloutRenderInput(ws: WebService, ctx: RenderContext, caches: DeliveryCaches): RolloutRenderInput | undefined {
   const namespace = ws.metadata?.namespace ?? '';
@@ -91,22 +111,8 @@ export function rolloutRenderInput(ws: WebService, ctx: RenderContext, caches: D
     return undefined; // the renderer reports the invalid spec itself
   }
   const state = readRolloutState(ws);
-  if (!state) {
-    // No rollout state yet: keep a live stable as it is, deploy a new service directly.
-    if (liveStable?.spec?.template && liveStable.spec.template.metadata?.annotations?.['paved.dev/revision']) {
-      return {
-        stableTemplate: liveStable.spec.template,
-        ...(liveCanary?.spec?.template ? { canary: { template: liveCanary.spec.template, replicas: liveCanary.spec.replicas ?? 0 } } : {}),
-      };
-    }
-    return { stableTemplate: desired.template };
-  }
-  let spec;
-  try {
-    spec = normalizeDelivery(ws.spec.delivery);
-  } catch {
-    spec = normalizeDelivery(undefined);
-  }
+  if (!state) return inputWithoutState(liveStable, liveCanary, desired.template);
+  const spec = deliveryOrDefaults(ws);
   const obs = observeFromCaches(ws, ctx, caches, desired.revision);
   return renderInputFor(state, obs, spec, { desired: desired.template, liveStable: liveStable?.spec?.template, liveCanary: liveCanary?.spec?.template });
 }

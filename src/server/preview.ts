@@ -41,6 +41,17 @@ function quantity(q: string | undefined): number {
   }
 }
 
+/** The CPU (cores) and memory (GiB) one pod of a Deployment requests, summed over its containers. */
+function podRequests(d: Workload): { cpu: number; mem: number } {
+  let cpu = 0;
+  let mem = 0;
+  for (const c of d.spec?.template?.spec?.containers ?? []) {
+    cpu += quantity(c.resources?.requests?.['cpu']);
+    mem += quantity(c.resources?.requests?.['memory']) / 2 ** 30;
+  }
+  return { cpu, mem };
+}
+
 /** A CostFn pricing the requests of rendered Deployments. */
 export function requestsCostProjection(pricing: Pricing): CostFn {
   return (objects) => {
@@ -54,12 +65,7 @@ export function requestsCostProjection(pricing: Pricing): CostFn {
     for (const d of all.filter((o) => o.kind === 'Deployment')) {
       const name = d.metadata?.name ?? '';
       const replicas = d.spec?.replicas ?? hpaMin.get(name) ?? 1;
-      let cpu = 0;
-      let mem = 0;
-      for (const c of d.spec?.template?.spec?.containers ?? []) {
-        cpu += quantity(c.resources?.requests?.['cpu']);
-        mem += quantity(c.resources?.requests?.['memory']) / 2 ** 30;
-      }
+      const { cpu, mem } = podRequests(d);
       const cost = replicas * (cpu * pricing.cpuCoreHour + mem * pricing.memoryGiBHour) * HOURS_PER_MONTH;
       monthly += cost;
       breakdown.push({ deployment: name, replicas, cpuCores: cpu, memoryGiB: mem, monthly: round(cost) });

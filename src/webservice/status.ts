@@ -121,6 +121,18 @@ function set(conditions: Condition[], input: ConditionInput, now: StatusInput['n
   return setCondition(conditions, input, now);
 }
 
+/**
+ * DependenciesAllowed as [type, status, reason, message]: set once a dependency is refused, and kept
+ * (then True) once it was set; undefined while no dependency was ever refused.
+ */
+function dependenciesCondition(conditions: readonly Condition[], refused: ReadonlyArray<{ message: string }>): [string, boolean, string, string] | undefined {
+  if (refused.length) return [WebServiceConditions.DependenciesAllowed, false, Reasons.DependencyNotAllowed, refused.map((r) => r.message).join('; ')];
+  if (conditions.some((c) => c.type === WebServiceConditions.DependenciesAllowed)) {
+    return [WebServiceConditions.DependenciesAllowed, true, Reasons.DependenciesAllowed, 'every dependency admits this service'];
+  }
+  return undefined;
+}
+
 /** The new status (pure). */
 export function assessStatus(input: StatusInput): WebServiceStatus {
   const { ws, outcome, now } = input;
@@ -183,16 +195,8 @@ export function assessStatus(input: StatusInput): WebServiceStatus {
       conditions = set(conditions, cond(WebServiceConditions.Available, false, reason, message), now);
     }
   }
-  const refused = input.refusedDependencies ?? [];
-  if (refused.length || conditions.some((c) => c.type === WebServiceConditions.DependenciesAllowed)) {
-    conditions = set(
-      conditions,
-      refused.length
-        ? cond(WebServiceConditions.DependenciesAllowed, false, Reasons.DependencyNotAllowed, refused.map((r) => r.message).join('; '))
-        : cond(WebServiceConditions.DependenciesAllowed, true, Reasons.DependenciesAllowed, 'every dependency admits this service'),
-      now,
-    );
-  }
+  const dependencies = dependenciesCondition(conditions, input.refusedDependencies ?? []);
+  if (dependencies) conditions = set(conditions, cond(...dependencies), now);
   // Progressing and Degraded belong to the rollout: set from the state written with them, so the one
   // status write never disagrees with itself.
   if (input.rollout) status.rollout = input.rollout as unknown as WebServiceStatus['rollout'];
