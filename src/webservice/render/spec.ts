@@ -74,10 +74,52 @@ function stringMap(o: Record<string, string | undefined> | undefined): Record<st
   return out;
 }
 
+/** The scaling section with its defaults. */
+function normalizeScaling(scaling: WebServiceSpec['scaling']): NormalizedSpec['scaling'] {
+  return {
+    minReplicas: scaling?.minReplicas ?? SPEC_DEFAULTS['scaling.minReplicas'],
+    maxReplicas: scaling?.maxReplicas ?? SPEC_DEFAULTS['scaling.maxReplicas'],
+    targetCPUUtilization: scaling?.targetCPUUtilization ?? SPEC_DEFAULTS['scaling.targetCPUUtilization'],
+  };
+}
+
+/** The networking section with its defaults (lists copied). */
+function normalizeNetworking(net: NonNullable<WebServiceSpec['networking']>): NormalizedSpec['networking'] {
+  return {
+    visibility: net.visibility ?? SPEC_DEFAULTS['networking.visibility'],
+    ...(net.host !== undefined ? { host: net.host } : {}),
+    paths: [...(net.paths ?? SPEC_DEFAULTS['networking.paths'])],
+    tls: {
+      enabled: net.tls?.enabled ?? SPEC_DEFAULTS['networking.tls.enabled'],
+      ...(net.tls?.secretName !== undefined ? { secretName: net.tls.secretName } : {}),
+    },
+    dependencies: [...(net.dependencies ?? [])],
+  };
+}
+
+/** The observability section with its defaults. */
+function normalizeObservability(obs: NonNullable<WebServiceSpec['observability']>): NormalizedSpec['observability'] {
+  return {
+    metrics: {
+      enabled: obs.metrics?.enabled ?? SPEC_DEFAULTS['observability.metrics.enabled'],
+      path: obs.metrics?.path ?? SPEC_DEFAULTS['observability.metrics.path'],
+      ...(obs.metrics?.port !== undefined ? { port: obs.metrics.port } : {}),
+    },
+    tracing: obs.tracing ?? SPEC_DEFAULTS['observability.tracing'],
+  };
+}
+
+/** The delivery section: what is set, plus the renderer's two defaults (the rest is src/delivery's). */
+function normalizeDeliveryDefaults(delivery: WebServiceSpec['delivery']): NormalizedSpec['delivery'] {
+  return {
+    ...definedEntries(delivery),
+    progressDeadlineSeconds: delivery?.progressDeadlineSeconds ?? SPEC_DEFAULTS['delivery.progressDeadlineSeconds'],
+    scaleDownDelaySeconds: delivery?.scaleDownDelaySeconds ?? SPEC_DEFAULTS['delivery.scaleDownDelaySeconds'],
+  };
+}
+
 /** Applies the CRD defaults to a spec (pure; the input is not modified). */
 export function normalizeSpec(spec: WebServiceSpec): NormalizedSpec {
-  const net = spec.networking ?? {};
-  const obs = spec.observability ?? {};
   const config = stringMap(spec.config);
   return {
     image: spec.image,
@@ -85,34 +127,10 @@ export function normalizeSpec(spec: WebServiceSpec): NormalizedSpec {
     ...(spec.port !== undefined ? { port: spec.port } : {}),
     tier: spec.tier ?? SPEC_DEFAULTS.tier,
     ...(config ? { config } : {}),
-    scaling: {
-      minReplicas: spec.scaling?.minReplicas ?? SPEC_DEFAULTS['scaling.minReplicas'],
-      maxReplicas: spec.scaling?.maxReplicas ?? SPEC_DEFAULTS['scaling.maxReplicas'],
-      targetCPUUtilization: spec.scaling?.targetCPUUtilization ?? SPEC_DEFAULTS['scaling.targetCPUUtilization'],
-    },
-    networking: {
-      visibility: net.visibility ?? SPEC_DEFAULTS['networking.visibility'],
-      ...(net.host !== undefined ? { host: net.host } : {}),
-      paths: [...(net.paths ?? SPEC_DEFAULTS['networking.paths'])],
-      tls: {
-        enabled: net.tls?.enabled ?? SPEC_DEFAULTS['networking.tls.enabled'],
-        ...(net.tls?.secretName !== undefined ? { secretName: net.tls.secretName } : {}),
-      },
-      dependencies: [...(net.dependencies ?? [])],
-    },
-    observability: {
-      metrics: {
-        enabled: obs.metrics?.enabled ?? SPEC_DEFAULTS['observability.metrics.enabled'],
-        path: obs.metrics?.path ?? SPEC_DEFAULTS['observability.metrics.path'],
-        ...(obs.metrics?.port !== undefined ? { port: obs.metrics.port } : {}),
-      },
-      tracing: obs.tracing ?? SPEC_DEFAULTS['observability.tracing'],
-    },
-    delivery: {
-      ...definedEntries(spec.delivery),
-      progressDeadlineSeconds: spec.delivery?.progressDeadlineSeconds ?? SPEC_DEFAULTS['delivery.progressDeadlineSeconds'],
-      scaleDownDelaySeconds: spec.delivery?.scaleDownDelaySeconds ?? SPEC_DEFAULTS['delivery.scaleDownDelaySeconds'],
-    },
+    scaling: normalizeScaling(spec.scaling),
+    networking: normalizeNetworking(spec.networking ?? {}),
+    observability: normalizeObservability(spec.observability ?? {}),
+    delivery: normalizeDeliveryDefaults(spec.delivery),
     ...(spec.overrides ? { overrides: spec.overrides } : {}),
     ...(spec.advanced ? { advanced: spec.advanced } : {}),
   };
