@@ -112,6 +112,63 @@ function isTerminal(err: unknown): boolean {
   return err instanceof TerminalError || err instanceof InvalidSpecError || err instanceof PolicyViolationError;
 }
 
+/**
+ * A failed reconcile: not found and terminal errors are forgotten, any other error is retried with the
+ * queue's rate limit. Adds the error (and the retry) to the closing log line; returns the outcome.
+ */
+function settleFailure(queue: WorkQueue, key: ObjectKey, err: unknown, retries: number, closing: Record<string, unknown>): ReconcileOutcome {
+  closing.err = describeError(err);
+  if (err instanceof Error && err.name) closing.errName = err.name;
+  if (isNotFound(err) || isTerminal(err)) {
+    queue.forget(key);
+    return isNotFound(err) ? 'notfound' : 'terminal';
+  }
+  closing.retryInMs = Math.round(queue.addRateLimited(key));
+  closing.retries = retries + 1;
+  return 'error';
+}
+
+/** The metrics and the closing log line of one reconcile. */
+function recordOutcome(
+  controller: string,
+  log: Logger,
+  outcome: ReconcileOutcome,
+  failure: unknown,
+  elapsedMs: number,
+  closing: Record<string, unknown>,
+): void {
+  kubeMetrics.reconcileTotal.inc({ controller, result: outcome });
+  if (outcome === 'error' || outcome === 'terminal') kubeMetrics.reconcileErrors.inc({ controller });
+  const durationMs = Math.round(elapsedMs * 10) / 10;
+  // A 409 is optimistic concurrency between paved's own writers (or a stale cache): retried, not a fault.
+  const conflict = outcome === 'error' && isConflict(failure);
+  if (conflict) closing.conflict = true;
+  const level = conflict ? 'info' : outcome === 'error' || outcome === 'terminal' ? 'error' : 'info';
+  log[level]({ durationMs, result: outcome, ...closing }, 'reconcile finished');
+}
+
+/** Enqueues the keys an informer event maps to (of the old object too, on update). */
+function enqueueOnEvents<T extends KubernetesObject>(queue: WorkQueue, informer: Informer<T>, map: KeyMapper<KubernetesObject>): void {
+  const enqueueAll = (obj: KubernetesObject, old?: KubernetesObject): void => {
+    const keys = new Set(map(obj));
+    if (old) for (const k of map(old)) keys.add(k);
+    for (const k of keys) queue.add(k);
+  };
+  informer.on('add', enqueueAll);
+  informer.on('update', enqueueAll);
+  informer.on('delete', enqueueAll);
+  informer.on('resync', enqueueAll);
+}
+
+/** Calls the `onOutcome` hook; a test hook must not break the worker. */
+function notifyOutcome(opts: ControllerOptions, key: ObjectKey, outcome: ReconcileOutcome, failure: unknown): void {
+  try {
+    opts.onOutcome?.(key, outcome, failure);
+  } catch {
+    // ignored, see above
+  }
+}
+
 /** Creates a controller; see the module header. */
 export function createController(opts: ControllerOptions): Controller {
   const workers = Math.max(1, opts.workers ?? 4);
@@ -133,16 +190,7 @@ export function createController(opts: ControllerOptions): Controller {
     let failure: unknown;
     const closing: Record<string, unknown> = {};
     try {
-      const ctx: ReconcileContext = {
-        controller: opts.name,
-        key,
-        ...(namespace !== undefined ? { namespace } : {}),
-        name,
-        reconcileId,
-        log,
-        retries,
-        signal: abort.signal,
-      };
+      const ctx: ReconcileContext = { controller: opts.name, key, ...(namespace !== undefined ? { namespace } : {}), name, reconcileId, log, retries, signal: abort.signal };
       // Promise.resolve().then() turns a synchronous throw into a rejection (exception recovery).
       const result = await Promise.resolve().then(() => opts.reconcile(key, ctx));
       queue.forget(key);
@@ -153,36 +201,13 @@ export function createController(opts: ControllerOptions): Controller {
       }
     } catch (err) {
       failure = err;
-      closing.err = describeError(err);
-      if (err instanceof Error && err.name) closing.errName = err.name;
-      if (isNotFound(err)) {
-        outcome = 'notfound';
-        queue.forget(key);
-      } else if (isTerminal(err)) {
-        outcome = 'terminal';
-        queue.forget(key);
-      } else {
-        outcome = 'error';
-        closing.retryInMs = Math.round(queue.addRateLimited(key));
-        closing.retries = retries + 1;
-      }
+      outcome = settleFailure(queue, key, err, retries, closing);
     } finally {
       queue.done(key);
       end();
     }
-    kubeMetrics.reconcileTotal.inc({ controller: opts.name, result: outcome });
-    if (outcome === 'error' || outcome === 'terminal') kubeMetrics.reconcileErrors.inc({ controller: opts.name });
-    const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
-    // A 409 is optimistic concurrency between paved's own writers (or a stale cache): retried, not a fault.
-    const conflict = outcome === 'error' && isConflict(failure);
-    if (conflict) closing.conflict = true;
-    const level = conflict ? 'info' : outcome === 'error' || outcome === 'terminal' ? 'error' : 'info';
-    log[level]({ durationMs, result: outcome, ...closing }, 'reconcile finished');
-    try {
-      opts.onOutcome?.(key, outcome, failure);
-    } catch {
-      // a test hook must not break the worker
-    }
+    recordOutcome(opts.name, log, outcome, failure, performance.now() - startedAt, closing);
+    notifyOutcome(opts, key, outcome, failure);
   }
 
   async function dispatch(): Promise<void> {
@@ -198,16 +223,7 @@ export function createController(opts: ControllerOptions): Controller {
     name: opts.name,
     queue,
     watch(informer, mapper) {
-      const map = (mapper ?? mapToSelf) as KeyMapper<KubernetesObject>;
-      const enqueueAll = (obj: KubernetesObject, old?: KubernetesObject): void => {
-        const keys = new Set(map(obj));
-        if (old) for (const k of map(old)) keys.add(k);
-        for (const k of keys) queue.add(k);
-      };
-      informer.on('add', enqueueAll);
-      informer.on('update', enqueueAll);
-      informer.on('delete', enqueueAll);
-      informer.on('resync', enqueueAll);
+      enqueueOnEvents(queue, informer, (mapper ?? mapToSelf) as KeyMapper<KubernetesObject>);
     },
     enqueue(key) {
       queue.add(key);
