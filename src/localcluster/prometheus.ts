@@ -48,6 +48,41 @@ async function requireBinary(name: 'prometheus' | 'promtool', onProgress?: (line
   return binaries[name];
 }
 
+/** The scrape configuration: one job whose targets are the JSON files in `targetsDir` (see addTarget). */
+function prometheusConfig(interval: string, targetsDir: string): Record<string, unknown> {
+  return {
+    global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
+    scrape_configs: [
+      {
+        job_name: 'paved-targets',
+        // Prometheus 3 refuses a scrape without a valid Content-Type; the text format is what every
+        // local target (prom-client, kwok, exporters) speaks.
+        fallback_scrape_protocol: 'PrometheusText0.0.4',
+        file_sd_configs: [{ files: [join(targetsDir, '*.json')], refresh_interval: '1s' }],
+        relabel_configs: [
+          { source_labels: ['__paved_metrics_path'], regex: '(.+)', target_label: '__metrics_path__' },
+          { source_labels: ['__paved_scheme'], regex: '(.+)', target_label: '__scheme__' },
+        ],
+        // https targets are the local cluster's own loopback endpoints (kwok), signed by a CA made per run.
+        tls_config: { insecure_skip_verify: true },
+      },
+    ],
+  };
+}
+
+/** Backfills the given history (a file, or OpenMetrics text written to a temporary file in `dir`). */
+async function backfillFromOptions(options: StartPrometheusOptions, dir: string, dataDir: string): Promise<void> {
+  options.onProgress?.('backfilling history with promtool');
+  let input = options.backfillFile;
+  if (!input) {
+    input = join(dir, 'backfill.om');
+    const text = options.backfillOpenMetrics ?? '';
+    await writeFile(input, /# EOF\n?$/.test(text) ? text : `${text}# EOF\n`);
+  }
+  await backfill(input, dataDir);
+  if (!options.backfillFile) rmSync(input, { force: true });
+}
+
 /** Starts a Prometheus; on failure nothing is left running or on disk. */
 export async function startPrometheus(options: StartPrometheusOptions = {}): Promise<LocalPrometheus> {
   reapOrphans(PROMETHEUS_DIR_PREFIX);
@@ -60,35 +95,8 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
     const targetsDir = join(dir, 'targets');
     await mkdir(dataDir, { recursive: true });
     await mkdir(targetsDir, { recursive: true });
-    if (options.backfillOpenMetrics || options.backfillFile) {
-      options.onProgress?.('backfilling history with promtool');
-      let input = options.backfillFile;
-      if (!input) {
-        input = join(dir, 'backfill.om');
-        const text = options.backfillOpenMetrics ?? '';
-        await writeFile(input, /# EOF\n?$/.test(text) ? text : `${text}# EOF\n`);
-      }
-      await backfill(input, dataDir);
-      if (!options.backfillFile) rmSync(input, { force: true });
-    }
-    const config = {
-      global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
-      scrape_configs: [
-        {
-          job_name: 'paved-targets',
-          // Prometheus 3 refuses a scrape without a valid Content-Type; the text format is what every
-          // local target (prom-client, kwok, exporters) speaks.
-          fallback_scrape_protocol: 'PrometheusText0.0.4',
-          file_sd_configs: [{ files: [join(targetsDir, '*.json')], refresh_interval: '1s' }],
-          relabel_configs: [
-            { source_labels: ['__paved_metrics_path'], regex: '(.+)', target_label: '__metrics_path__' },
-            { source_labels: ['__paved_scheme'], regex: '(.+)', target_label: '__scheme__' },
-          ],
-          // https targets are the local cluster's own loopback endpoints (kwok), signed by a CA made per run.
-          tls_config: { insecure_skip_verify: true },
-        },
-      ],
-    };
+    if (options.backfillOpenMetrics || options.backfillFile) await backfillFromOptions(options, dir, dataDir);
+    const config = prometheusConfig(interval, targetsDir);
     await writeFile(join(dir, 'prometheus.yml'), stringify(config));
     const port = await freePort();
     proc = startProcess('prometheus', prometheus, [
