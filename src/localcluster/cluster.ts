@@ -17,7 +17,7 @@ import { stringify } from 'yaml';
 import { SetupError } from '../errors.js';
 import { ensureBinaries, type Binaries } from './binaries.js';
 import { kwokScrapeTargets, kwokResourceMetricsPath, startExporters, type ScrapeTarget } from './exporters.js';
-import { writeLocalPki } from './pki.js';
+import { writeLocalPki, type LocalPki } from './pki.js';
 import { freePort, probe, waitFor } from './net.js';
 import { reapOrphans, releaseRunDir, startProcess, writeOwner, type ManagedProcess } from './process.js';
 
@@ -79,6 +79,131 @@ const AUDIT_POLICY = {
   ],
 };
 
+/** The binaries given, else the cached (or freshly built) ones; exporters need theirs. */
+async function clusterBinaries(options: StartClusterOptions, withExporters: boolean, progress: (line: string) => void): Promise<Binaries> {
+  const binaries = options.binaries ?? (await ensureBinaries({ onProgress: progress, exporters: withExporters }));
+  if (withExporters && (!binaries.kubeStateMetrics || !binaries.metricsServer)) {
+    throw new SetupError('exporters were asked for, but the binaries given have no kube-state-metrics or metrics-server',
+      'build them with ensureBinaries({ exporters: true })');
+  }
+  return binaries;
+}
+
+/** etcd's flags: data in the run directory, loopback client and peer URLs. */
+function etcdArgs(dir: string, port: number, peerPort: number): string[] {
+  return ['etcd', '--data-dir', join(dir, 'etcd'), '--client-url', `http://127.0.0.1:${port}`, '--peer-url', `http://127.0.0.1:${peerPort}`];
+}
+
+/** The kubeconfigs writeKubeconfigs made for the exporters. */
+function exporterKubeconfigs(dir: string): { kubeStateMetrics: string; metricsServer: string } {
+  return { kubeStateMetrics: join(dir, 'kube-state-metrics.kubeconfig'), metricsServer: join(dir, 'metrics-server.kubeconfig') };
+}
+
+/**
+ * Starts a process (kube-apiserver) and waits until it is healthy; returns its restart, which stops
+ * it, waits `downMs` (an outage for tests), and starts it again in the same list of processes.
+ */
+async function startRestartable(
+  start: () => ManagedProcess,
+  processes: ManagedProcess[],
+  healthy: (p: ManagedProcess) => Promise<void>,
+): Promise<(downMs?: number) => Promise<void>> {
+  let current = start();
+  await healthy(current);
+  return async (downMs = 0) => {
+    await current.stop();
+    processes.splice(processes.indexOf(current), 1);
+    await new Promise((r) => setTimeout(r, downMs));
+    current = start();
+    await healthy(current);
+  };
+}
+
+/** kube-apiserver's flags: RBAC with token auth, audit log, and the aggregation layer for metrics-server. */
+function kubeApiServerArgs(dir: string, etcdPort: number, apiPort: number, pki: LocalPki): string[] {
+  return [
+    'kube-apiserver',
+    `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+    `--secure-port=${apiPort}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
+    `--cert-dir=${join(dir, 'pki')}`,
+    `--token-auth-file=${join(dir, 'tokens.csv')}`,
+    '--authorization-mode=RBAC',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${join(dir, 'sa.pub')}`,
+    `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+    '--service-cluster-ip-range=10.96.0.0/16',
+    '--endpoint-reconciler-type=none',
+    '--allow-privileged=true',
+    `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
+    `--audit-log-path=${join(dir, 'audit.log')}`,
+    '--max-requests-inflight=800', '--max-mutating-requests-inflight=400',
+    '--profiling=false',
+    // The aggregation layer (metrics.k8s.io is served by metrics-server through it).
+    `--requestheader-client-ca-file=${pki.frontProxyCa}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
+    `--proxy-client-key-file=${pki.frontProxyClient.key}`,
+  ];
+}
+
+/** The flags kube-controller-manager and kube-scheduler share: their kubeconfig, no leader election, loopback. */
+function componentFlags(dir: string, kubeconfig: string, port: number): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`, '--leader-elect=false',
+    '--bind-address=127.0.0.1', `--secure-port=${port}`, `--cert-dir=${join(dir, 'pki')}`,
+    '--kube-api-qps=200', '--kube-api-burst=400',
+  ];
+}
+
+/** kube-controller-manager's flags: more concurrent syncs, and HPAs tuned for tests. */
+function controllerManagerArgs(dir: string, port: number): string[] {
+  return [
+    'kube-controller-manager', ...componentFlags(dir, join(dir, 'kube-controller-manager.kubeconfig'), port),
+    `--service-account-private-key-file=${join(dir, 'sa.key')}`,
+    '--use-service-account-credentials=false',
+    '--concurrent-deployment-syncs=20', '--concurrent-replicaset-syncs=20',
+    '--concurrent-namespace-syncs=20', '--concurrent-gc-syncs=40',
+    // HPAs tuned for tests: re-evaluate every 2 s, scale down after 10 s of lower use (default
+    // 5 min), and count a new pod's CPU soon after it is Ready.
+    '--horizontal-pod-autoscaler-sync-period=2s',
+    '--horizontal-pod-autoscaler-downscale-stabilization=10s',
+    '--horizontal-pod-autoscaler-initial-readiness-delay=1s',
+    '--horizontal-pod-autoscaler-cpu-initialization-period=10s',
+  ];
+}
+
+/** kwok's flags: it manages the annotated nodes only and serves a kubelet-like TLS endpoint. */
+function kwokArgs(dir: string, binaries: Binaries, port: number, pki: LocalPki): string[] {
+  return [
+    `--kubeconfig=${join(dir, 'kwok.kubeconfig')}`, ...binaries.kwokConfigs.map((f) => `--config=${f}`),
+    '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+    `--server-address=127.0.0.1:${port}`, '--node-lease-duration-seconds=40',
+    // Nodes get InternalIP 127.0.0.1 and kwok's port as kubelet port; kwok serves TLS there like a kubelet.
+    '--node-ip=127.0.0.1', `--node-port=${port}`,
+    `--tls-cert-file=${pki.kwok.cert}`, `--tls-private-key-file=${pki.kwok.key}`,
+  ];
+}
+
+/** Waits until kwok has made all `count` nodes Ready; a SetupError with kwok's log if it exits or times out. */
+async function waitNodesReady(kwok: ManagedProcess, core: CoreV1Api, count: number, timeoutMs: number, binaries: Binaries): Promise<void> {
+  const nodesReady = await waitFor(async () => {
+    if (kwok.hasExited()) return true;
+    const nodes = await core.listNode().catch(() => undefined);
+    return (nodes?.items ?? []).filter(isNodeReady).length === count;
+  }, timeoutMs);
+  if (!nodesReady || kwok.hasExited()) {
+    throw new SetupError(
+      kwok.hasExited() ? `kwok exited (${await kwok.exited})` : `nodes did not become Ready within ${timeoutMs} ms`,
+      `check the kwok log below; its configuration: ${binaries.kwokConfigs.join(', ')}`,
+      await kwok.tail(),
+    );
+  }
+}
+
 /** Starts a local cluster; on any failure everything started so far is stopped and removed. */
 export async function startLocalCluster(options: StartClusterOptions = {}): Promise<LocalCluster> {
   const progress = options.onProgress ?? (() => {});
@@ -86,11 +211,7 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
   const reaped = reapOrphans(RUN_DIR_PREFIX);
   if (reaped > 0) progress(`removed ${reaped} local cluster(s) left behind by a dead process`);
   const withExporters = options.exporters ?? false;
-  const binaries = options.binaries ?? (await ensureBinaries({ onProgress: progress, exporters: withExporters }));
-  if (withExporters && (!binaries.kubeStateMetrics || !binaries.metricsServer)) {
-    throw new SetupError('exporters were asked for, but the binaries given have no kube-state-metrics or metrics-server',
-      'build them with ensureBinaries({ exporters: true })');
-  }
+  const binaries = await clusterBinaries(options, withExporters, progress);
 
   const dir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
   const processes: ManagedProcess[] = [];
@@ -108,87 +229,27 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
   try {
     const started = Date.now();
     const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedPort, kwokPort, ksmPort, ksmTelemetryPort, metricsServerPort] =
-      (await Promise.all(Array.from({ length: 9 }, () => freePort()))) as [
-        number, number, number, number, number, number, number, number, number,
-      ];
+      (await Promise.all(Array.from({ length: 9 }, () => freePort()))) as [number, number, number, number, number, number, number, number, number];
     const tokens = await writeCredentials(dir);
     await mkdir(join(dir, 'certs'), { recursive: true });
     const pki = await writeLocalPki(join(dir, 'certs'));
 
     progress('starting etcd');
-    const etcd = track(
-      startProcess('etcd', binaries.controlPlane, [
-        'etcd', '--data-dir', join(dir, 'etcd'),
-        '--client-url', `http://127.0.0.1:${etcdPort}`, '--peer-url', `http://127.0.0.1:${etcdPeerPort}`,
-      ], join(dir, 'etcd.log')),
-    );
+    const etcd = track(startProcess('etcd', binaries.controlPlane, etcdArgs(dir, etcdPort, etcdPeerPort), join(dir, 'etcd.log')));
     await waitHealthy(etcd, `http://127.0.0.1:${etcdPort}/health`, undefined, healthTimeoutMs, (b) => b.includes('true'));
 
     progress('starting kube-apiserver');
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserverArgs = [
-        'kube-apiserver',
-        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-        `--secure-port=${apiPort}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
-        `--cert-dir=${join(dir, 'pki')}`,
-        `--token-auth-file=${join(dir, 'tokens.csv')}`,
-        '--authorization-mode=RBAC',
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        `--service-account-key-file=${join(dir, 'sa.pub')}`,
-        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-        '--service-cluster-ip-range=10.96.0.0/16',
-        '--endpoint-reconciler-type=none',
-        '--allow-privileged=true',
-        `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
-        `--audit-log-path=${join(dir, 'audit.log')}`,
-        '--max-requests-inflight=800', '--max-mutating-requests-inflight=400',
-        '--profiling=false',
-        // The aggregation layer (metrics.k8s.io is served by metrics-server through it).
-        `--requestheader-client-ca-file=${pki.frontProxyCa}`,
-        '--requestheader-allowed-names=front-proxy-client',
-        '--requestheader-username-headers=X-Remote-User',
-        '--requestheader-group-headers=X-Remote-Group',
-        '--requestheader-extra-headers-prefix=X-Remote-Extra-',
-        `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
-        `--proxy-client-key-file=${pki.frontProxyClient.key}`,
-    ];
-    const startApiServer = () => track(startProcess('kube-apiserver', binaries.controlPlane, apiserverArgs, join(dir, 'kube-apiserver.log')));
-    let apiserver = startApiServer();
-    await waitHealthy(apiserver, `${server}/readyz`, tokens.admin, healthTimeoutMs);
-    const restartApiServer = async (downMs = 0): Promise<void> => {
-      await apiserver.stop();
-      processes.splice(processes.indexOf(apiserver), 1);
-      await new Promise((r) => setTimeout(r, downMs));
-      apiserver = startApiServer();
-      await waitHealthy(apiserver, `${server}/readyz`, tokens.admin, healthTimeoutMs);
-    };
+    const apiserverArgs = kubeApiServerArgs(dir, etcdPort, apiPort, pki);
+    const start = () => track(startProcess('kube-apiserver', binaries.controlPlane, apiserverArgs, join(dir, 'kube-apiserver.log')));
+    const restartApiServer = await startRestartable(start, processes, (p) => waitHealthy(p, `${server}/readyz`, tokens.admin, healthTimeoutMs));
 
     const kubeconfigs = await writeKubeconfigs(dir, server, tokens);
-    const componentFlags = (kubeconfig: string, port: number) => [
-      `--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`, '--leader-elect=false',
-      '--bind-address=127.0.0.1', `--secure-port=${port}`, `--cert-dir=${join(dir, 'pki')}`,
-      '--kube-api-qps=200', '--kube-api-burst=400',
-    ];
     progress('starting kube-controller-manager and kube-scheduler');
-    const kcm = track(
-      startProcess('kube-controller-manager', binaries.controlPlane, [
-        'kube-controller-manager', ...componentFlags(join(dir, 'kube-controller-manager.kubeconfig'), kcmPort),
-        `--service-account-private-key-file=${join(dir, 'sa.key')}`,
-        '--use-service-account-credentials=false',
-        '--concurrent-deployment-syncs=20', '--concurrent-replicaset-syncs=20',
-        '--concurrent-namespace-syncs=20', '--concurrent-gc-syncs=40',
-        // HPAs tuned for tests: re-evaluate every 2 s, scale down after 10 s of lower use (default
-        // 5 min), and count a new pod's CPU soon after it is Ready.
-        '--horizontal-pod-autoscaler-sync-period=2s',
-        '--horizontal-pod-autoscaler-downscale-stabilization=10s',
-        '--horizontal-pod-autoscaler-initial-readiness-delay=1s',
-        '--horizontal-pod-autoscaler-cpu-initialization-period=10s',
-      ], join(dir, 'kube-controller-manager.log')),
-    );
+    const kcm = track(startProcess('kube-controller-manager', binaries.controlPlane, controllerManagerArgs(dir, kcmPort), join(dir, 'kube-controller-manager.log')));
     const scheduler = track(
       startProcess('kube-scheduler', binaries.controlPlane, [
-        'kube-scheduler', ...componentFlags(join(dir, 'kube-scheduler.kubeconfig'), schedPort),
+        'kube-scheduler', ...componentFlags(dir, join(dir, 'kube-scheduler.kubeconfig'), schedPort),
       ], join(dir, 'kube-scheduler.log')),
     );
     await Promise.all([
@@ -202,41 +263,14 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
     const core = admin.makeApiClient(CoreV1Api);
     const nodeNames = Array.from({ length: options.nodes ?? 2 }, (_, i) => `paved-node-${i}`);
     for (const name of nodeNames) await core.createNode({ body: simulatedNode(name) });
-    const kwok = track(
-      startProcess('kwok', binaries.kwok, [
-        `--kubeconfig=${join(dir, 'kwok.kubeconfig')}`, ...binaries.kwokConfigs.map((f) => `--config=${f}`),
-        '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-        `--server-address=127.0.0.1:${kwokPort}`, '--node-lease-duration-seconds=40',
-        // Nodes get InternalIP 127.0.0.1 and kwok's port as kubelet port; kwok serves TLS there like a kubelet.
-        '--node-ip=127.0.0.1', `--node-port=${kwokPort}`,
-        `--tls-cert-file=${pki.kwok.cert}`, `--tls-private-key-file=${pki.kwok.key}`,
-      ], join(dir, 'kwok.log')),
-    );
-    const nodesReady = await waitFor(async () => {
-      if (kwok.hasExited()) return true;
-      const nodes = await core.listNode().catch(() => undefined);
-      return (nodes?.items ?? []).filter(isNodeReady).length === nodeNames.length;
-    }, healthTimeoutMs);
-    if (!nodesReady || kwok.hasExited()) {
-      throw new SetupError(
-        kwok.hasExited() ? `kwok exited (${await kwok.exited})` : `nodes did not become Ready within ${healthTimeoutMs} ms`,
-        `check the kwok log below; its configuration: ${binaries.kwokConfigs.join(', ')}`,
-        await kwok.tail(),
-      );
-    }
+    const kwok = track(startProcess('kwok', binaries.kwok, kwokArgs(dir, binaries, kwokPort, pki), join(dir, 'kwok.log')));
+    await waitNodesReady(kwok, core, nodeNames.length, healthTimeoutMs, binaries);
     const scrapeTargets = kwokScrapeTargets(`127.0.0.1:${kwokPort}`, nodeNames);
     if (withExporters && binaries.kubeStateMetrics && binaries.metricsServer) {
       progress('starting kube-state-metrics and metrics-server');
-      scrapeTargets.push(...(await startExporters({
-        dir,
-        binaries: { kubeStateMetrics: binaries.kubeStateMetrics, metricsServer: binaries.metricsServer },
-        kubeconfigs: { kubeStateMetrics: join(dir, 'kube-state-metrics.kubeconfig'), metricsServer: join(dir, 'metrics-server.kubeconfig') },
-        pki,
-        ports: { kubeStateMetrics: ksmPort, kubeStateMetricsTelemetry: ksmTelemetryPort, metricsServer: metricsServerPort },
-        admin,
-        healthTimeoutMs,
-        track,
-      })));
+      const exporterBinaries = { kubeStateMetrics: binaries.kubeStateMetrics, metricsServer: binaries.metricsServer };
+      const ports = { kubeStateMetrics: ksmPort, kubeStateMetricsTelemetry: ksmTelemetryPort, metricsServer: metricsServerPort };
+      scrapeTargets.push(...(await startExporters({ dir, binaries: exporterBinaries, kubeconfigs: exporterKubeconfigs(dir), pki, ports, admin, healthTimeoutMs, track })));
     }
     progress(`local cluster ready at ${server} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return {
