@@ -224,9 +224,8 @@ function dashboard(uid: string, title: string, description: string, vars: unknow
 // ---------------------------------------------------------------------------------------------
 // paved-platform
 
-function platform(): Dashboard {
-  const c = 'controller=~"$controller"';
-  const l = new Layout();
+/** The "Controllers" row of paved-platform. */
+function platformControllersRow(l: Layout, c: string): void {
   l.row('Controllers');
   l.add({ title: 'Reconciles by result', unit: 'ops', targets: [{ expr: `sum by (controller, result) (rate(paved_reconcile_total{${c}}[$__rate_interval]))`, legend: '{{controller}} {{result}}' }] });
   l.add({ title: 'Reconcile errors (error + terminal)', unit: 'ops', targets: [{ expr: `sum by (controller) (rate(paved_reconcile_errors_total{${c}}[$__rate_interval]))`, legend: '{{controller}}' }] });
@@ -245,6 +244,10 @@ function platform(): Dashboard {
       },
     ],
   });
+}
+
+/** The "Work queues" row of paved-platform. */
+function platformWorkQueuesRow(l: Layout): void {
   l.row('Work queues');
   l.add({
     title: 'Queue depth and delayed keys',
@@ -269,6 +272,10 @@ function platform(): Dashboard {
       { expr: 'sum by (queue) (rate(paved_workqueue_retries_total[$__rate_interval]))', legend: '{{queue}} retries' },
     ],
   });
+}
+
+/** The "Kubernetes API, informers and leader election" row of paved-platform. */
+function platformKubernetesApiRow(l: Layout): void {
   l.row('Kubernetes API, informers and leader election');
   l.add({ title: 'Kubernetes API requests by verb', w: 8, unit: 'reqps', targets: [{ expr: 'sum by (verb) (rate(paved_kube_api_requests_total[$__rate_interval]))', legend: '{{verb}}' }] });
   l.add({
@@ -310,6 +317,10 @@ function platform(): Dashboard {
       { value: 1, color: 'red' },
     ],
   });
+}
+
+/** The "WebServices (golden-path adoption)" row of paved-platform. */
+function platformWebServicesRow(l: Layout): void {
   l.row('WebServices (golden-path adoption)');
   l.add({ title: 'WebServices per tier', kind: 'bargauge', w: 8, targets: [{ expr: 'sum by (tier) (paved_webservices)', legend: '{{tier}}' }] });
   l.add({
@@ -322,6 +333,10 @@ function platform(): Dashboard {
     targets: [{ expr: 'sum(paved_webservices{tier="managed"}) / clamp_min(sum(paved_webservices), 1)' }],
   });
   l.add({ title: 'WebServices per tier over time', w: 12, targets: [{ expr: 'sum by (tier) (paved_webservices)', legend: '{{tier}}' }] });
+}
+
+/** The "Policy violations" row of paved-platform. */
+function platformPolicyViolationsRow(l: Layout): void {
   l.row('Policy violations');
   l.add({
     title: 'Enforced violations (current)',
@@ -350,6 +365,10 @@ function platform(): Dashboard {
     unit: 'ops',
     targets: [{ expr: 'sum by (policy, mode) (rate(paved_webservice_policy_violations_observed_total[$__rate_interval]))', legend: '{{policy}} ({{mode}})' }],
   });
+}
+
+/** The "paved API server and tenancy" row of paved-platform. */
+function platformApiServerRow(l: Layout): void {
   l.row('paved API server and tenancy');
   l.add({ title: 'API requests by status', w: 8, unit: 'reqps', targets: [{ expr: 'sum by (status) (rate(paved_api_requests_total[$__rate_interval]))', legend: '{{status}}' }] });
   l.add({
@@ -366,6 +385,17 @@ function platform(): Dashboard {
       { expr: 'sum(paved_orphan_namespaces)', legend: 'orphan namespaces' },
     ],
   });
+}
+
+function platform(): Dashboard {
+  const c = 'controller=~"$controller"';
+  const l = new Layout();
+  platformControllersRow(l, c);
+  platformWorkQueuesRow(l);
+  platformKubernetesApiRow(l);
+  platformWebServicesRow(l);
+  platformPolicyViolationsRow(l);
+  platformApiServerRow(l);
   return dashboard(
     'paved-platform',
     'paved / Platform',
@@ -378,9 +408,8 @@ function platform(): Dashboard {
 // ---------------------------------------------------------------------------------------------
 // paved-delivery
 
-function delivery(): Dashboard {
-  const ns = 'namespace=~"$namespace"';
-  const l = new Layout();
+/** The "DORA inputs (over the dashboard time range)" row of paved-delivery. */
+function deliveryDoraRow(l: Layout, ns: string): void {
   l.row('DORA inputs (over the dashboard time range)');
   l.add({
     title: 'Deployment frequency (per day)',
@@ -418,6 +447,10 @@ function delivery(): Dashboard {
     description: 'paved restores by rolling back: the time from the first failing analysis measurement to the rollback.',
     targets: [{ expr: 'histogram_quantile(0.5, sum by (le) (increase(paved_rollout_failure_to_rollback_seconds_bucket[$__range])))' }],
   });
+}
+
+/** The "Rollouts" row of paved-delivery. */
+function deliveryRolloutsRow(l: Layout, ns: string): void {
   l.row('Rollouts');
   l.add({
     title: 'Rollouts started / succeeded / rolled back',
@@ -447,6 +480,10 @@ function delivery(): Dashboard {
     w: 12,
     targets: [{ expr: `sum by (reason) (increase(paved_rollouts_paused_total{${ns}}[$__rate_interval]))`, legend: '{{reason}}' }],
   });
+}
+
+/** The "Steps and analysis" row of paved-delivery. */
+function deliveryStepsRow(l: Layout): void {
   l.row('Steps and analysis');
   l.add({
     title: 'Step duration p50 / p95 by step type',
@@ -497,6 +534,14 @@ function delivery(): Dashboard {
     unit: 's',
     targets: [{ expr: 'histogram_quantile(0.99, sum by (le) (rate(paved_analysis_query_duration_seconds_bucket[$__rate_interval])))', legend: 'p99' }],
   });
+}
+
+function delivery(): Dashboard {
+  const ns = 'namespace=~"$namespace"';
+  const l = new Layout();
+  deliveryDoraRow(l, ns);
+  deliveryRolloutsRow(l, ns);
+  deliveryStepsRow(l);
   return dashboard(
     'paved-delivery',
     'paved / Delivery',
@@ -519,8 +564,8 @@ const costPerHour =
   ` + on (team) (${byTeam(hourlyValue('memoryAllocated'))} * $memory_gib_hour)` +
   ` + on (team) (${byTeam(storagePerClaim)} * $storage_gib_hour or ${byTeam(hourlyValue('memoryAllocated'))} * 0)`;
 
-function cost(): Dashboard {
-  const l = new Layout();
+/** The "Cost per team" row of paved-cost. */
+function costCostPerTeamRow(l: Layout): void {
   l.row('Cost per team');
   l.add({
     title: 'Cost per hour by team',
@@ -550,6 +595,10 @@ function cost(): Dashboard {
       },
     ],
   });
+}
+
+/** The "Budgets" row of paved-cost. */
+function costBudgetsRow(l: Layout): void {
   l.row('Budgets');
   l.add({
     title: 'Budget status',
@@ -578,6 +627,10 @@ function cost(): Dashboard {
     w: 24,
     targets: [{ expr: 'sum by (team, status) (increase(paved_cost_budget_crossings_total{team=~"$team"}[$__rate_interval]))', legend: '{{team}} -> {{status}}' }],
   });
+}
+
+/** The "Idle resources and efficiency" row of paved-cost. */
+function costIdleRow(l: Layout): void {
   l.row('Idle resources and efficiency');
   l.add({
     title: 'Idle CPU cores (requested - used)',
@@ -602,6 +655,13 @@ function cost(): Dashboard {
     unit: 'percentunit',
     targets: [{ expr: `${byTeam(memoryUsagePerContainer)} / ${byTeam(memoryRequestPerContainer)}`, legend: '{{team}}' }],
   });
+}
+
+function cost(): Dashboard {
+  const l = new Layout();
+  costCostPerTeamRow(l);
+  costBudgetsRow(l);
+  costIdleRow(l);
   return dashboard(
     'paved-cost',
     'paved / Cost',
