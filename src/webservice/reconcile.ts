@@ -253,11 +253,326 @@ function sharedInformers(opts: WebServiceControllerOptions, capabilities: Capabi
   return { webServices, namespaces, children, deployments, httpRoutes, replicaSets };
 }
 
+/** What the reconcile steps share: the options, the informers' caches, the writers' bookkeeping. */
+interface ControllerScope extends SharedInformers {
+  opts: WebServiceControllerOptions;
+  clients: KubeClients;
+  platform: PlatformConfig;
+  capabilities: Capabilities;
+  stats: { statusWrites: number; measurements: number };
+  rolloutDeps: RolloutStepDeps | undefined;
+  deployerFor: (ns: string) => KubeClients;
+  now: () => Date;
+  events: EventRecorder;
+  /** Our own last writes, fresher than a lagging cache. */
+  own: OwnWrites;
+}
+
+type SharedInformers = ReturnType<typeof sharedInformers>;
+
+const cached = (s: ControllerScope, obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): KubernetesObject | null | undefined => {
+  const inf = s.children.get(`${obj.apiVersion}|${obj.kind}`);
+  if (!inf) return undefined; // not watched (extra manifests): applyObject reads it
+  return s.own.fresher(obj, inf.getByName(obj.metadata.name, obj.metadata.namespace) ?? null);
+};
+
+const teamOfNamespace = (s: ControllerScope, ns: string): string | undefined => s.namespaces.getByName(ns)?.metadata?.labels?.['paved.dev/team'];
+const refusedOf = (s: ControllerScope, ws: WebService): RefusedDependency[] =>
+  refusedDependencies(ws, teamOfNamespace(s, ws.metadata?.namespace ?? ''), (namespace, service) => {
+    const callee = s.webServices.getByName(service, namespace);
+    return callee ? { ws: callee, team: teamOfNamespace(s, namespace) } : undefined;
+  });
+
+/**
+ * Host ownership (policy rule host-ownership): the team's domains from its namespace's annotation
+ * (written by the tenancy controller), and which other team already serves a host: the WebService
+ * of another team with that host that was created first (ties by namespace/name), from the cache.
+ */
+const hostsContext = (s: ControllerScope, ws: WebService): NonNullable<PolicyContext['hosts']> => {
+  const ns = ws.metadata?.namespace ?? '';
+  const team = teamOfNamespace(s, ns);
+  const raw = s.namespaces.getByName(ns)?.metadata?.annotations?.[DOMAINS_ANNOTATION] ?? '';
+  const domains = raw.split(',').map((d) => d.trim()).filter(Boolean);
+  // The same order as the host map's (claimOrder), so admission and the controller agree on the winner.
+  const order = (o: WebService): string => claimOrder({ createdAt: createdAtOf(o), namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
+  const mine = order(ws);
+  return {
+    domains,
+    servedBy: (host) => {
+      const h = host.toLowerCase();
+      const other = s.webServices
+        .list()
+        .filter((o) => o.spec?.networking?.host?.toLowerCase() === h && teamOfNamespace(s, o.metadata?.namespace ?? '') !== team)
+        .filter((o) => o.metadata?.namespace !== ns && order(o) < mine)
+        .sort((a, b) => (order(a) < order(b) ? -1 : 1))[0];
+      return other ? (teamOfNamespace(s, other.metadata?.namespace ?? '') ?? `namespace ${other.metadata?.namespace}`) : undefined;
+    },
+  };
+};
+
+/**
+ * Who else controls the live object `o` would overwrite (from the cache of watched kinds): another
+ * WebService (its controller owner reference) or the tenancy controller (its component label).
+ */
+const foreignOwnerOf = (s: ControllerScope, ws: WebService, o: RenderedObject): string | undefined => {
+  const live = cached(s, o);
+  if (!live) return undefined;
+  if (live.metadata?.labels?.[Labels.component] === TENANCY_COMPONENT) return 'the tenancy controller';
+  const owner = live.metadata?.ownerReferences?.find((r) => r.controller);
+  if (owner && owner.uid !== ws.metadata?.uid) return `${owner.kind} ${owner.name}`;
+  return undefined;
+};
+
+const renderContextFor = (s: ControllerScope, ws: WebService): RenderContext => {
+  const ns = ws.metadata?.namespace ?? '';
+  const team = teamOfNamespace(s, ns);
+  // Only the dependents this service consents to (consent.ts): never another team's by their say-so.
+  const dependents: ServiceRef[] = s.webServices
+    .byIndex(DEPENDS_ON_INDEX, `${ns}/${ws.metadata?.name}`)
+    .filter((d) => calleeAllows(ws, team, { namespace: d.metadata?.namespace ?? '', team: teamOfNamespace(s, d.metadata?.namespace ?? '') }))
+    .map((d) => ({ service: d.metadata?.name ?? '', namespace: d.metadata?.namespace ?? '' }));
+  return { capabilities: s.capabilities, platform: s.platform, ...(team ? { team } : {}), dependents };
+};
+
+async function finish(s: ControllerScope, ws: WebService & KubernetesObject, input: Omit<StatusInput, 'ws' | 'now'>): Promise<WebServiceStatus> {
+  const status = assessStatus({ ...input, ws, now: s.now() });
+  const written = await writeStatus(s.clients, ws, status as Record<string, unknown>);
+  if (written.changed) {
+    s.stats.statusWrites += 1;
+    s.own.remember(written.object);
+    // Counted once: `ws` is our own last write when the cache lags, so a violation is new only once.
+    recordNewViolations(newViolations(ws.status?.policy?.violations, input.violations));
+    // Events on transitions, except into Progressing: every new or changed service passes through it
+    // (it would be two Warnings per deploy, and two writes); reaching Available, failing, or a policy
+    // verdict are what people need to see.
+    const visible = status.conditions?.filter((c) => c.reason !== Reasons.Progressing);
+    await s.events.recordConditionTransitions(ws, ws.status?.conditions, visible);
+  }
+  return status;
+}
+
+/**
+ * What may need pruning: the inventory of the last recorded render, plus every cached child controlled
+ * by this WebService (by label and owner uid). The second part covers a render whose status write
+ * failed after its objects were applied, so its inventory was never recorded.
+ */
+function pruneCandidates(s: ControllerScope, ws: WebService): InventoryEntry[] {
+  const ns = ws.metadata?.namespace ?? '';
+  const uid = ws.metadata?.uid;
+  const out = new Map<string, InventoryEntry>();
+  for (const e of ws.status?.inventory ?? []) out.set(inventoryKey(e), e);
+  for (const inf of s.children.values()) {
+    for (const o of inf.listByLabels({ 'paved.dev/service': ws.metadata?.name ?? '' }, ns)) {
+      if (!o.metadata?.ownerReferences?.some((r) => r.controller && r.uid === uid)) continue;
+      const e = { apiVersion: inf.apiVersion, kind: inf.kind, name: o.metadata?.name ?? '' };
+      out.set(inventoryKey(e), e);
+    }
+  }
+  return [...out.values()];
+}
+
+async function applyAll(
+  s: ControllerScope,
+  ws: WebService & KubernetesObject,
+  rendered: RenderResult,
+  log: Logger,
+): Promise<Array<{ desired: RenderedObject; live: KubernetesObject | undefined }>> {
+  const ns = ws.metadata?.namespace ?? '';
+  const deployer = s.deployerFor(ns);
+  const results = await Promise.all(
+    rendered.objects.map(async (desired) => {
+      const current = cached(s, desired);
+      const res = await applyObject(deployer, desired as unknown as KubernetesObject, {
+        fieldManager: FieldManagers.webService,
+        ...(current === undefined ? {} : { current }),
+      });
+      if (res.sent) {
+        s.own.remember(res.object);
+        log.debug({ object: `${desired.kind}/${desired.metadata.name}` }, 'applied');
+      }
+      return { desired, live: res.object };
+    }),
+  );
+  for (const gone of planPrune(pruneCandidates(s, ws), rendered.objects)) {
+    try {
+      const path = await deployer.resourcePath({ apiVersion: gone.apiVersion, kind: gone.kind, namespace: ns, name: gone.name });
+      s.own.forget({ apiVersion: gone.apiVersion, kind: gone.kind, metadata: { namespace: ns, name: gone.name } });
+      await deployer.request({ method: 'DELETE', path, body: { propagationPolicy: 'Background' } });
+      log.info({ object: `${gone.kind}/${gone.name}` }, 'pruned');
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  return results;
+}
+
+/** Clears a handled rollout-action annotation (a JSON patch that tests the value first). */
+async function clearAction(s: ControllerScope, ws: WebService & KubernetesObject, value: string, log: Logger): Promise<void> {
+  const path = await s.clients.resourcePath({ apiVersion: WS_API_VERSION, kind: 'WebService', namespace: ws.metadata?.namespace ?? '', name: ws.metadata?.name ?? '' });
+  const pointer = `/metadata/annotations/${ROLLOUT_ACTION_ANNOTATION.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  try {
+    s.own.remember(
+      await s.clients.request<KubernetesObject>({
+        method: 'PATCH',
+        path,
+        body: [{ op: 'test', path: pointer, value }, { op: 'remove', path: pointer }],
+        contentType: 'application/json-patch+json',
+      }),
+    );
+  } catch (err) {
+    // Changed or removed meanwhile: the next reconcile sees the new value.
+    log.debug({ err: describeError(err) }, 'rollout-action annotation not cleared');
+  }
+}
+
+/** After the status write: the plan's Events and metrics, the handled action cleared. */
+async function announceRollout(s: ControllerScope, ws: WebService & KubernetesObject, decision: RolloutDecision, log: Logger): Promise<void> {
+  const p = decision.plan;
+  for (const e of p.events) await s.events.event(ws, { type: e.type, reason: e.reason, note: e.message });
+  recordRollout(ws.metadata?.namespace ?? '', ws.metadata?.name ?? '', p.records);
+  const action = ws.metadata?.annotations?.[ROLLOUT_ACTION_ANNOTATION];
+  if (action !== undefined && p.state.handledAction === action) await clearAction(s, ws, action, log);
+  if (p.events.length) log.info({ phase: p.state.phase, step: p.state.stepIndex, weight: p.state.weight, events: p.events.map((e) => e.reason) }, p.state.message ?? 'rollout');
+}
+
+/** Observe, decide the rollout (when delivery is on) and render; an invalid spec is reported in status. */
+async function decideAndRender(s: ControllerScope, ws: WebService & KubernetesObject, at: Date): Promise<{ rendered: RenderResult; decision?: RolloutDecision }> {
+  const rctx = renderContextFor(s, ws);
+  try {
+    const decision = s.rolloutDeps ? await decideRollout(s.rolloutDeps, ws, rctx, at) : undefined;
+    const rendered = renderWebService(ws, decision ? { ...rctx, rollout: decision.input } : rctx);
+    return { rendered, ...(decision ? { decision } : {}) };
+  } catch (err) {
+    if (!(err instanceof InvalidSpecError)) throw err;
+    await finish(s, ws, { tier: tierOf(ws.spec), revision: ws.status?.revision ?? '', violations: [], outcome: { kind: 'invalid-spec', message: err.message } });
+    throw err;
+  }
+}
+
+/** The next reconcile: the plan's wake-up (analysis interval, pause) or the not-ready backstop. */
+function requeueOf(s: ControllerScope, status: WebServiceStatus, decision: RolloutDecision | undefined): ReconcileResult {
+  const available = status.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
+  const waits = [
+    ...(available ? [] : [s.opts.notReadyRequeueMs ?? 300_000]),
+    ...(decision?.plan.requeueAfterMs !== undefined ? [Math.max(100, decision.plan.requeueAfterMs)] : []),
+  ];
+  return waits.length ? { requeueAfter: Math.min(...waits) } : undefined;
+}
+
+async function reconcile(s: ControllerScope, key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult> {
+  const fromCache = s.webServices.get(key);
+  if (!fromCache) {
+    s.own.forget({ apiVersion: WS_API_VERSION, kind: 'WebService', metadata: splitKeyMeta(key) });
+    return; // children are owned: the garbage collector removes them
+  }
+  const ws = s.own.fresher(fromCache, fromCache) ?? fromCache;
+  if (ws.metadata?.deletionTimestamp) return;
+  const { rendered, decision } = await decideAndRender(s, ws, s.now());
+  const policy: PolicyResult = evaluatePolicies(
+    rendered.objects,
+    { namespace: ws.metadata?.namespace ?? '', allowedRegistries: s.platform.allowedRegistries, hosts: hostsContext(s, ws), foreignOwner: (o) => foreignOwnerOf(s, ws, o) },
+    s.platform.policyModes,
+  );
+  // Nothing applied (policy, failure): the rollout state stays what it was, and so do its Events.
+  const base = { tier: rendered.tier, revision: rendered.revision, ...(rendered.url ? { url: rendered.url } : {}), violations: policy.violations };
+  if (!policy.allowed) {
+    await finish(s, ws, { ...base, outcome: { kind: 'policy-violation' } });
+    throw new PolicyViolationError(policy.enforced);
+  }
+  if (policy.audited.length) ctx.log.info({ audited: formatViolations(policy.audited) }, 'audited policy violations');
+  let objects: Array<{ desired: RenderedObject; live: KubernetesObject | undefined }>;
+  try {
+    objects = await applyAll(s, ws, rendered, ctx.log);
+  } catch (err) {
+    const reason = isForbidden(err) ? Reasons.Forbidden : Reasons.ApplyFailed;
+    await finish(s, ws, { ...base, outcome: { kind: 'apply-failed', reason, message: describeError(err).slice(0, 1000) } });
+    throw err;
+  }
+  const rollout: RolloutState | undefined = decision?.plan.state;
+  const status = await finish(s, ws, { ...base, refusedDependencies: refusedOf(s, ws), outcome: { kind: 'applied', objects }, ...(rollout ? { rollout } : {}) });
+  if (decision) await announceRollout(s, ws, decision, ctx.log);
+  return requeueOf(s, status, decision);
+}
+
+/** Every WebService's claim on its host, from the cache (WebServices outside a team namespace claim nothing). */
+const hostClaims = (s: ControllerScope): HostClaim[] =>
+  s.webServices.list().flatMap((ws) => {
+    const team = teamOfNamespace(s, ws.metadata?.namespace ?? '');
+    const host = ws.spec?.networking?.host;
+    if (!team || !host || ws.metadata?.deletionTimestamp) return [];
+    return [{ host, team, namespace: ws.metadata?.namespace ?? '', name: ws.metadata?.name ?? '', createdAt: createdAtOf(ws) }];
+  });
+
+/**
+ * The host map writer: one key, the whole map planned from the cache (planHostMap) and applied with
+ * server-side apply under the WebService controller's field manager when it differs from the last
+ * write (at start, from the live object). Keys this manager stops sending are removed by the apply.
+ * Only events that can change a claim wake it (a host, a creation or deletion, a namespace's team),
+ * and a wake-up waits HOST_MAP_DEBOUNCE_MS, so a burst of them (start-up, resyncs, a thousand new
+ * services) is one rebuild, not one per event.
+ */
+function hostMapController(s: ControllerScope, ref: { namespace: string; name: string }): Controller {
+  let lastData: string | undefined;
+  const c = createController({
+    name: 'webservice-host-map',
+    workers: 1,
+    ...(s.opts.logger ? { logger: s.opts.logger } : {}),
+    reconcile: async (_key, ctx) => {
+      const plan = planHostMap(hostClaims(s));
+      const data = JSON.stringify(plan.data);
+      if (plan.dropped) ctx.log.warn({ dropped: plan.dropped, kept: Object.keys(plan.data).length }, 'host map full: the newest hosts are left out of admission (the controller still checks them)');
+      if (data === lastData) return;
+      const desired = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ref.name, namespace: ref.namespace, labels: { 'app.kubernetes.io/part-of': 'paved' } }, data: plan.data };
+      const res = await applyObject(s.clients, desired as unknown as KubernetesObject, { fieldManager: FieldManagers.webService });
+      lastData = data;
+      if (res.sent) ctx.log.info({ hosts: Object.keys(plan.data).length }, 'host map written');
+    },
+  });
+  const wake = (): void => c.queue.addAfter(HOST_MAP_KEY, HOST_MAP_DEBOUNCE_MS);
+  const claimOf = (ws: WebService | undefined): string => (ws ? `${ws.spec?.networking?.host ?? ''}|${createdAtOf(ws)}|${ws.metadata?.deletionTimestamp ? 'd' : ''}` : '');
+  s.webServices.on('add', (ws) => { if (hostOf(ws).length) wake(); });
+  s.webServices.on('delete', (ws) => { if (hostOf(ws).length) wake(); });
+  s.webServices.on('update', (ws, old) => { if (claimOf(ws) !== claimOf(old)) wake(); });
+  // A namespace's team label decides whose host it is.
+  const teamOf = (ns: KubernetesObject | undefined): string | undefined => ns?.metadata?.labels?.['paved.dev/team'];
+  s.namespaces.on('add', wake);
+  s.namespaces.on('delete', wake);
+  s.namespaces.on('update', (ns, old) => { if (teamOf(ns) !== teamOf(old)) wake(); });
+  c.enqueue(HOST_MAP_KEY);
+  return c;
+}
+
+/** What wakes a WebService: itself, its callees, its children, its ReplicaSets, its namespace, its host's rivals. */
+function watchSources(s: ControllerScope, controller: Controller): void {
+  // A callee's change (its allowedCallers) also re-checks the services that depend on it.
+  controller.watch(s.webServices, (ws) => [
+    ...webServiceKeys(ws),
+    ...s.webServices.byIndex(DEPENDS_ON_INDEX, `${ws.metadata?.namespace}/${ws.metadata?.name}`).map((d) => keyOf(d.metadata?.namespace, d.metadata?.name ?? '')),
+  ]);
+  const toOwner = mapToOwner({ kind: 'WebService', apiVersion: WS_API_VERSION });
+  for (const inf of s.children.values()) controller.watch(inf, toOwner);
+  // A ReplicaSet's owner is its Deployment: map it to the WebService by the service label.
+  if (s.replicaSets) {
+    controller.watch(s.replicaSets, (rs) => {
+      const service = rs.metadata?.labels?.['paved.dev/service'];
+      return service ? [keyOf(rs.metadata?.namespace, service)] : [];
+    });
+  }
+  // A namespace's team label feeds every object's labels.
+  controller.watch(s.namespaces, (ns) => s.webServices.list(ns.metadata?.name).map((ws) => keyOf(ws.metadata?.namespace, ws.metadata?.name ?? '')));
+  // Releasing a host (the winner deleted, or moved to another host) lets a refused claimant through:
+  // the update's old object carries the old host, so both old and new hosts' claimants are requeued.
+  controller.watch(s.webServices, (ws) =>
+    hostOf(ws).flatMap((h) => s.webServices.byIndex(HOST_INDEX, h).map((o) => keyOf(o.metadata?.namespace, o.metadata?.name ?? ''))),
+  );
+}
+
 /** Builds the controller, its informers and its reconcile function. */
 export async function createWebServiceController(opts: WebServiceControllerOptions): Promise<WebServiceController> {
   const { clients, platform } = opts;
   const capabilities = opts.capabilities ?? (await detectCapabilities(clients));
-  const { webServices, namespaces, children, deployments, httpRoutes, replicaSets } = sharedInformers(opts, capabilities);
+  const informers = sharedInformers(opts, capabilities);
+  const { webServices, namespaces, children, deployments, httpRoutes, replicaSets } = informers;
   const stats = { statusWrites: 0, measurements: 0 };
   const deliveryCaches: DeliveryCaches = {
     deployment: (ns, name) => deployments.getByName(name, ns),
@@ -277,306 +592,15 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
   const now = opts.now ?? (() => new Date());
   const events = new EventRecorder(clients, { ...(opts.logger ? { logger: opts.logger } : {}), now });
 
-  const own = new OwnWrites();
-  const cached = (obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): KubernetesObject | null | undefined => {
-    const inf = children.get(`${obj.apiVersion}|${obj.kind}`);
-    if (!inf) return undefined; // not watched (extra manifests): applyObject reads it
-    return own.fresher(obj, inf.getByName(obj.metadata.name, obj.metadata.namespace) ?? null);
-  };
-
-  const teamOfNamespace = (ns: string): string | undefined => namespaces.getByName(ns)?.metadata?.labels?.['paved.dev/team'];
-  const refusedOf = (ws: WebService): RefusedDependency[] =>
-    refusedDependencies(ws, teamOfNamespace(ws.metadata?.namespace ?? ''), (namespace, service) => {
-      const callee = webServices.getByName(service, namespace);
-      return callee ? { ws: callee, team: teamOfNamespace(namespace) } : undefined;
-    });
-
-  /**
-   * Host ownership (policy rule host-ownership): the team's domains from its namespace's annotation
-   * (written by the tenancy controller), and which other team already serves a host: the WebService
-   * of another team with that host that was created first (ties by namespace/name), from the cache.
-   */
-  const hostsContext = (ws: WebService): NonNullable<PolicyContext['hosts']> => {
-    const ns = ws.metadata?.namespace ?? '';
-    const team = teamOfNamespace(ns);
-    const raw = namespaces.getByName(ns)?.metadata?.annotations?.[DOMAINS_ANNOTATION] ?? '';
-    const domains = raw.split(',').map((d) => d.trim()).filter(Boolean);
-    // The same order as the host map's (claimOrder), so admission and the controller agree on the winner.
-    const order = (o: WebService): string => claimOrder({ createdAt: createdAtOf(o), namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
-    const mine = order(ws);
-    return {
-      domains,
-      servedBy: (host) => {
-        const h = host.toLowerCase();
-        const other = webServices
-          .list()
-          .filter((o) => o.spec?.networking?.host?.toLowerCase() === h && teamOfNamespace(o.metadata?.namespace ?? '') !== team)
-          .filter((o) => o.metadata?.namespace !== ns && order(o) < mine)
-          .sort((a, b) => (order(a) < order(b) ? -1 : 1))[0];
-        return other ? (teamOfNamespace(other.metadata?.namespace ?? '') ?? `namespace ${other.metadata?.namespace}`) : undefined;
-      },
-    };
-  };
-
-  /**
-   * Who else controls the live object `o` would overwrite (from the cache of watched kinds): another
-   * WebService (its controller owner reference) or the tenancy controller (its component label).
-   */
-  const foreignOwnerOf = (ws: WebService, o: RenderedObject): string | undefined => {
-    const live = cached(o);
-    if (!live) return undefined;
-    if (live.metadata?.labels?.[Labels.component] === TENANCY_COMPONENT) return 'the tenancy controller';
-    const owner = live.metadata?.ownerReferences?.find((r) => r.controller);
-    if (owner && owner.uid !== ws.metadata?.uid) return `${owner.kind} ${owner.name}`;
-    return undefined;
-  };
-
-  const renderContextFor = (ws: WebService): RenderContext => {
-    const ns = ws.metadata?.namespace ?? '';
-    const team = teamOfNamespace(ns);
-    // Only the dependents this service consents to (consent.ts): never another team's by their say-so.
-    const dependents: ServiceRef[] = webServices
-      .byIndex(DEPENDS_ON_INDEX, `${ns}/${ws.metadata?.name}`)
-      .filter((d) => calleeAllows(ws, team, { namespace: d.metadata?.namespace ?? '', team: teamOfNamespace(d.metadata?.namespace ?? '') }))
-      .map((d) => ({ service: d.metadata?.name ?? '', namespace: d.metadata?.namespace ?? '' }));
-    return { capabilities, platform, ...(team ? { team } : {}), dependents };
-  };
-
-  async function finish(ws: WebService & KubernetesObject, input: Omit<StatusInput, 'ws' | 'now'>): Promise<WebServiceStatus> {
-    const status = assessStatus({ ...input, ws, now: now() });
-    const written = await writeStatus(clients, ws, status as Record<string, unknown>);
-    if (written.changed) {
-      stats.statusWrites += 1;
-      own.remember(written.object);
-      // Counted once: `ws` is our own last write when the cache lags, so a violation is new only once.
-      recordNewViolations(newViolations(ws.status?.policy?.violations, input.violations));
-      // Events on transitions, except into Progressing: every new or changed service passes through it
-      // (it would be two Warnings per deploy, and two writes); reaching Available, failing, or a policy
-      // verdict are what people need to see.
-      const visible = status.conditions?.filter((c) => c.reason !== Reasons.Progressing);
-      await events.recordConditionTransitions(ws, ws.status?.conditions, visible);
-    }
-    return status;
-  }
-
-  /**
-   * What may need pruning: the inventory of the last recorded render, plus every cached child controlled
-   * by this WebService (by label and owner uid). The second part covers a render whose status write
-   * failed after its objects were applied, so its inventory was never recorded.
-   */
-  function pruneCandidates(ws: WebService): InventoryEntry[] {
-    const ns = ws.metadata?.namespace ?? '';
-    const uid = ws.metadata?.uid;
-    const out = new Map<string, InventoryEntry>();
-    for (const e of ws.status?.inventory ?? []) out.set(inventoryKey(e), e);
-    for (const inf of children.values()) {
-      for (const o of inf.listByLabels({ 'paved.dev/service': ws.metadata?.name ?? '' }, ns)) {
-        if (!o.metadata?.ownerReferences?.some((r) => r.controller && r.uid === uid)) continue;
-        const e = { apiVersion: inf.apiVersion, kind: inf.kind, name: o.metadata?.name ?? '' };
-        out.set(inventoryKey(e), e);
-      }
-    }
-    return [...out.values()];
-  }
-
-  async function applyAll(
-    ws: WebService & KubernetesObject,
-    rendered: RenderResult,
-    log: Logger,
-  ): Promise<Array<{ desired: RenderedObject; live: KubernetesObject | undefined }>> {
-    const ns = ws.metadata?.namespace ?? '';
-    const deployer = deployerFor(ns);
-    const results = await Promise.all(
-      rendered.objects.map(async (desired) => {
-        const current = cached(desired);
-        const res = await applyObject(deployer, desired as unknown as KubernetesObject, {
-          fieldManager: FieldManagers.webService,
-          ...(current === undefined ? {} : { current }),
-        });
-        if (res.sent) {
-          own.remember(res.object);
-          log.debug({ object: `${desired.kind}/${desired.metadata.name}` }, 'applied');
-        }
-        return { desired, live: res.object };
-      }),
-    );
-    for (const gone of planPrune(pruneCandidates(ws), rendered.objects)) {
-      try {
-        const path = await deployer.resourcePath({ apiVersion: gone.apiVersion, kind: gone.kind, namespace: ns, name: gone.name });
-        own.forget({ apiVersion: gone.apiVersion, kind: gone.kind, metadata: { namespace: ns, name: gone.name } });
-        await deployer.request({ method: 'DELETE', path, body: { propagationPolicy: 'Background' } });
-        log.info({ object: `${gone.kind}/${gone.name}` }, 'pruned');
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-    return results;
-  }
-
-  /** Clears a handled rollout-action annotation (a JSON patch that tests the value first). */
-  async function clearAction(ws: WebService & KubernetesObject, value: string, log: Logger): Promise<void> {
-    const path = await clients.resourcePath({ apiVersion: WS_API_VERSION, kind: 'WebService', namespace: ws.metadata?.namespace ?? '', name: ws.metadata?.name ?? '' });
-    const pointer = `/metadata/annotations/${ROLLOUT_ACTION_ANNOTATION.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    try {
-      own.remember(
-        await clients.request<KubernetesObject>({
-          method: 'PATCH',
-          path,
-          body: [{ op: 'test', path: pointer, value }, { op: 'remove', path: pointer }],
-          contentType: 'application/json-patch+json',
-        }),
-      );
-    } catch (err) {
-      // Changed or removed meanwhile: the next reconcile sees the new value.
-      log.debug({ err: describeError(err) }, 'rollout-action annotation not cleared');
-    }
-  }
-
-  /** After the status write: the plan's Events and metrics, the handled action cleared. */
-  async function announceRollout(ws: WebService & KubernetesObject, decision: RolloutDecision, log: Logger): Promise<void> {
-    const p = decision.plan;
-    for (const e of p.events) await events.event(ws, { type: e.type, reason: e.reason, note: e.message });
-    recordRollout(ws.metadata?.namespace ?? '', ws.metadata?.name ?? '', p.records);
-    const action = ws.metadata?.annotations?.[ROLLOUT_ACTION_ANNOTATION];
-    if (action !== undefined && p.state.handledAction === action) await clearAction(ws, action, log);
-    if (p.events.length) log.info({ phase: p.state.phase, step: p.state.stepIndex, weight: p.state.weight, events: p.events.map((e) => e.reason) }, p.state.message ?? 'rollout');
-  }
-
-  /** Observe, decide the rollout (when delivery is on) and render; an invalid spec is reported in status. */
-  async function decideAndRender(ws: WebService & KubernetesObject, at: Date): Promise<{ rendered: RenderResult; decision?: RolloutDecision }> {
-    const rctx = renderContextFor(ws);
-    try {
-      const decision = rolloutDeps ? await decideRollout(rolloutDeps, ws, rctx, at) : undefined;
-      const rendered = renderWebService(ws, decision ? { ...rctx, rollout: decision.input } : rctx);
-      return { rendered, ...(decision ? { decision } : {}) };
-    } catch (err) {
-      if (!(err instanceof InvalidSpecError)) throw err;
-      await finish(ws, { tier: tierOf(ws.spec), revision: ws.status?.revision ?? '', violations: [], outcome: { kind: 'invalid-spec', message: err.message } });
-      throw err;
-    }
-  }
-
-  /** The next reconcile: the plan's wake-up (analysis interval, pause) or the not-ready backstop. */
-  function requeueOf(status: WebServiceStatus, decision: RolloutDecision | undefined): ReconcileResult {
-    const available = status.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
-    const waits = [
-      ...(available ? [] : [opts.notReadyRequeueMs ?? 300_000]),
-      ...(decision?.plan.requeueAfterMs !== undefined ? [Math.max(100, decision.plan.requeueAfterMs)] : []),
-    ];
-    return waits.length ? { requeueAfter: Math.min(...waits) } : undefined;
-  }
-
-  async function reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult> {
-    const fromCache = webServices.get(key);
-    if (!fromCache) {
-      own.forget({ apiVersion: WS_API_VERSION, kind: 'WebService', metadata: splitKeyMeta(key) });
-      return; // children are owned: the garbage collector removes them
-    }
-    const ws = own.fresher(fromCache, fromCache) ?? fromCache;
-    if (ws.metadata?.deletionTimestamp) return;
-    const { rendered, decision } = await decideAndRender(ws, now());
-    const policy: PolicyResult = evaluatePolicies(
-      rendered.objects,
-      { namespace: ws.metadata?.namespace ?? '', allowedRegistries: platform.allowedRegistries, hosts: hostsContext(ws), foreignOwner: (o) => foreignOwnerOf(ws, o) },
-      platform.policyModes,
-    );
-    // Nothing applied (policy, failure): the rollout state stays what it was, and so do its Events.
-    const base = { tier: rendered.tier, revision: rendered.revision, ...(rendered.url ? { url: rendered.url } : {}), violations: policy.violations };
-    if (!policy.allowed) {
-      await finish(ws, { ...base, outcome: { kind: 'policy-violation' } });
-      throw new PolicyViolationError(policy.enforced);
-    }
-    if (policy.audited.length) ctx.log.info({ audited: formatViolations(policy.audited) }, 'audited policy violations');
-    let objects: Array<{ desired: RenderedObject; live: KubernetesObject | undefined }>;
-    try {
-      objects = await applyAll(ws, rendered, ctx.log);
-    } catch (err) {
-      const reason = isForbidden(err) ? Reasons.Forbidden : Reasons.ApplyFailed;
-      await finish(ws, { ...base, outcome: { kind: 'apply-failed', reason, message: describeError(err).slice(0, 1000) } });
-      throw err;
-    }
-    const rollout: RolloutState | undefined = decision?.plan.state;
-    const status = await finish(ws, { ...base, refusedDependencies: refusedOf(ws), outcome: { kind: 'applied', objects }, ...(rollout ? { rollout } : {}) });
-    if (decision) await announceRollout(ws, decision, ctx.log);
-    return requeueOf(status, decision);
-  }
-
-  /** Every WebService's claim on its host, from the cache (WebServices outside a team namespace claim nothing). */
-  const hostClaims = (): HostClaim[] =>
-    webServices.list().flatMap((ws) => {
-      const team = teamOfNamespace(ws.metadata?.namespace ?? '');
-      const host = ws.spec?.networking?.host;
-      if (!team || !host || ws.metadata?.deletionTimestamp) return [];
-      return [{ host, team, namespace: ws.metadata?.namespace ?? '', name: ws.metadata?.name ?? '', createdAt: createdAtOf(ws) }];
-    });
-
-  /**
-   * The host map writer: one key, the whole map planned from the cache (planHostMap) and applied with
-   * server-side apply under the WebService controller's field manager when it differs from the last
-   * write (at start, from the live object). Keys this manager stops sending are removed by the apply.
-   * Only events that can change a claim wake it (a host, a creation or deletion, a namespace's team),
-   * and a wake-up waits HOST_MAP_DEBOUNCE_MS, so a burst of them (start-up, resyncs, a thousand new
-   * services) is one rebuild, not one per event.
-   */
-  function hostMapController(ref: { namespace: string; name: string }): Controller {
-    let lastData: string | undefined;
-    const c = createController({
-      name: 'webservice-host-map',
-      workers: 1,
-      ...(opts.logger ? { logger: opts.logger } : {}),
-      reconcile: async (_key, ctx) => {
-        const plan = planHostMap(hostClaims());
-        const data = JSON.stringify(plan.data);
-        if (plan.dropped) ctx.log.warn({ dropped: plan.dropped, kept: Object.keys(plan.data).length }, 'host map full: the newest hosts are left out of admission (the controller still checks them)');
-        if (data === lastData) return;
-        const desired = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ref.name, namespace: ref.namespace, labels: { 'app.kubernetes.io/part-of': 'paved' } }, data: plan.data };
-        const res = await applyObject(clients, desired as unknown as KubernetesObject, { fieldManager: FieldManagers.webService });
-        lastData = data;
-        if (res.sent) ctx.log.info({ hosts: Object.keys(plan.data).length }, 'host map written');
-      },
-    });
-    const wake = (): void => c.queue.addAfter(HOST_MAP_KEY, HOST_MAP_DEBOUNCE_MS);
-    const claimOf = (ws: WebService | undefined): string => (ws ? `${ws.spec?.networking?.host ?? ''}|${createdAtOf(ws)}|${ws.metadata?.deletionTimestamp ? 'd' : ''}` : '');
-    webServices.on('add', (ws) => { if (hostOf(ws).length) wake(); });
-    webServices.on('delete', (ws) => { if (hostOf(ws).length) wake(); });
-    webServices.on('update', (ws, old) => { if (claimOf(ws) !== claimOf(old)) wake(); });
-    // A namespace's team label decides whose host it is.
-    const teamOf = (ns: KubernetesObject | undefined): string | undefined => ns?.metadata?.labels?.['paved.dev/team'];
-    namespaces.on('add', wake);
-    namespaces.on('delete', wake);
-    namespaces.on('update', (ns, old) => { if (teamOf(ns) !== teamOf(old)) wake(); });
-    c.enqueue(HOST_MAP_KEY);
-    return c;
-  }
-
+  const s: ControllerScope = { opts, clients, platform, capabilities, ...informers, stats, rolloutDeps, deployerFor, now, events, own: new OwnWrites() };
   const controller = createController({
     name: 'webservice',
-    reconcile,
+    reconcile: (key, ctx) => reconcile(s, key, ctx),
     ...(opts.workers ? { workers: opts.workers } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
-  // A callee's change (its allowedCallers) also re-checks the services that depend on it.
-  controller.watch(webServices, (ws) => [
-    ...webServiceKeys(ws),
-    ...webServices.byIndex(DEPENDS_ON_INDEX, `${ws.metadata?.namespace}/${ws.metadata?.name}`).map((d) => keyOf(d.metadata?.namespace, d.metadata?.name ?? '')),
-  ]);
-  const toOwner = mapToOwner({ kind: 'WebService', apiVersion: WS_API_VERSION });
-  for (const inf of children.values()) controller.watch(inf, toOwner);
-  // A ReplicaSet's owner is its Deployment: map it to the WebService by the service label.
-  if (replicaSets) {
-    controller.watch(replicaSets, (rs) => {
-      const service = rs.metadata?.labels?.['paved.dev/service'];
-      return service ? [keyOf(rs.metadata?.namespace, service)] : [];
-    });
-  }
-  // A namespace's team label feeds every object's labels.
-  controller.watch(namespaces, (ns) => webServices.list(ns.metadata?.name).map((ws) => keyOf(ws.metadata?.namespace, ws.metadata?.name ?? '')));
-  // Releasing a host (the winner deleted, or moved to another host) lets a refused claimant through:
-  // the update's old object carries the old host, so both old and new hosts' claimants are requeued.
-  controller.watch(webServices, (ws) =>
-    hostOf(ws).flatMap((h) => webServices.byIndex(HOST_INDEX, h).map((o) => keyOf(o.metadata?.namespace, o.metadata?.name ?? ''))),
-  );
-  const extraControllers = opts.hostMap ? [hostMapController(opts.hostMap)] : [];
+  watchSources(s, controller);
+  const extraControllers = opts.hostMap ? [hostMapController(s, opts.hostMap)] : [];
   const dispose = addWebServiceSource(webServices);
   return {
     controller,
