@@ -173,6 +173,8 @@ function notifyOutcome(opts: ControllerOptions, key: ObjectKey, outcome: Reconci
 export function createController(opts: ControllerOptions): Controller {
   const workers = Math.max(1, opts.workers ?? 4);
   const queue = new WorkQueue({ ...opts.queue, name: opts.name });
+  // Exported at 0 from the start, so "no errors" reads as 0 rather than as no data (as controller-runtime does).
+  kubeMetrics.reconcileErrors.inc({ controller: opts.name }, 0);
   const baseLog = (opts.logger ?? pino({ level: 'silent' })).child({ controller: opts.name });
   const pq = new PQueue({ concurrency: workers });
   const abort = new AbortController();

@@ -28,7 +28,7 @@ import type { ApiEnv, Caller } from '../../src/access/index.js';
 import { renderWebService, DEFAULT_PLATFORM, type WebService } from '../../src/webservice/index.js';
 import { adminKubeConfig, createTestNamespace, uniqueName } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
-import { scrapeSharedCluster, sharedClusterHasExporters, startPrometheus, type LocalPrometheus } from '../support/prometheus.js';
+import { scrapeSharedCluster, sharedClusterHasExporters, startPrometheus, stopScrapingSharedCluster, type LocalPrometheus } from '../support/prometheus.js';
 
 const HOUR = 3600;
 const STEP = 300; // the model's proration resolution (docs/cost.md)
@@ -157,6 +157,9 @@ describe.skipIf(!sharedClusterHasExporters())('cost of a Team on the real export
       expect(pods.items.filter((p) => p.status?.phase === 'Running')).toHaveLength(3);
     }, { timeoutMs: 120_000, intervalMs: 1_000 });
     await new Promise((r) => setTimeout(r, RUN_SECONDS * 1000));
+    // Freeze the samples: paved's query and the hand computation below must read the same ones (with live
+    // scraping, samples landing between the two made them differ by ~1% under full-suite load).
+    await stopScrapingSharedCluster(prom);
   }, 300_000);
 
   afterAll(async () => {
