@@ -18,18 +18,51 @@ export interface StepsWithAnalysis {
   readonly steps: ReadonlyArray<object | { readonly analysis: { readonly templates: readonly TemplateRef[] } }>;
 }
 
-/** Resolves analysis template references, with a short cache and the built-in templates as fallback. */
+/** A template from an informer's cache (undefined: there is none). */
+export type TemplateLookup = (kind: 'AnalysisTemplate' | 'ClusterAnalysisTemplate', namespace: string, name: string) => KubernetesObject | undefined;
+
+/** How templates are read: from a cache kept by watches (`lookup`), else by API reads kept for `ttlMs`. */
+export interface TemplateSourceOptions {
+  readonly lookup?: TemplateLookup;
+  readonly ttlMs?: number;
+  readonly now?: () => number;
+}
+
+/** Resolves analysis template references, from the informer cache or a short cache, with the built-in templates as fallback. */
 export class TemplateSource {
   private readonly cache = new Map<string, { at: number; spec: TemplateSpec | undefined; error?: string }>();
+  private readonly lookup: TemplateLookup | undefined;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly clients: KubeClients,
     private readonly builtins: ReadonlyMap<string, TemplateSpec>,
-    private readonly ttlMs = 5_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: TemplateSourceOptions | number = {},
+  ) {
+    const o = typeof options === 'number' ? { ttlMs: options } : options;
+    this.lookup = o.lookup;
+    this.ttlMs = o.ttlMs ?? 5_000;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** From the watch cache: always the current template (an edit counts from the next analysis). */
+  private fromCache(lookup: TemplateLookup, ref: TemplateRef, namespace: string): { spec: TemplateSpec | undefined; error?: string } {
+    const kind = ref.clusterScope ? 'ClusterAnalysisTemplate' : 'AnalysisTemplate';
+    let entry: { spec: TemplateSpec | undefined; error?: string };
+    try {
+      const obj: (KubernetesObject & { spec?: unknown }) | undefined = lookup(kind, namespace, ref.name);
+      entry = { spec: obj ? parseTemplateSpec(obj.spec, `${kind}/${ref.name}`) : undefined };
+    } catch (err) {
+      if (!(err instanceof InvalidSpecError)) throw err;
+      entry = { spec: undefined, error: err.message };
+    }
+    if (!entry.spec && !entry.error && ref.clusterScope) entry = { spec: this.builtins.get(ref.name) };
+    return entry;
+  }
 
   private async fetch(ref: TemplateRef, namespace: string): Promise<{ spec: TemplateSpec | undefined; error?: string }> {
+    if (this.lookup) return this.fromCache(this.lookup, ref, namespace);
     const kind = ref.clusterScope ? 'ClusterAnalysisTemplate' : 'AnalysisTemplate';
     const key = `${kind}/${ref.clusterScope ? '' : namespace}/${ref.name}`;
     const hit = this.cache.get(key);

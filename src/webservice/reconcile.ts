@@ -21,7 +21,7 @@
  */
 import type { KubernetesObject, V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { loadBuiltinTemplates } from '../analysis/templates.js';
+import { ANALYSIS_API_VERSION, loadBuiltinTemplates } from '../analysis/templates.js';
 import type { MetricsProvider } from '../analysis/prometheus-provider.js';
 import { TemplateSource } from '../analysis/template-source.js';
 import type { TemplateSpec } from '../analysis/types.js';
@@ -250,7 +250,14 @@ function sharedInformers(opts: WebServiceControllerOptions, capabilities: Capabi
   const replicaSets = opts.delivery
     ? factory.informer<V1ReplicaSet & KubernetesObject>({ ...scope, apiVersion: 'apps/v1', kind: 'ReplicaSet', labelSelector: MANAGED_SELECTOR })
     : undefined;
-  return { webServices, namespaces, children, deployments, httpRoutes, replicaSets };
+  // Analysis templates from the cache: an edit counts from the next analysis, with no read per step.
+  const templates = opts.delivery
+    ? [
+        factory.informer<KubernetesObject>({ ...scope, apiVersion: ANALYSIS_API_VERSION, kind: 'AnalysisTemplate' }),
+        factory.informer<KubernetesObject>({ apiVersion: ANALYSIS_API_VERSION, kind: 'ClusterAnalysisTemplate' }),
+      ] as const
+    : undefined;
+  return { webServices, namespaces, children, deployments, httpRoutes, replicaSets, templates };
 }
 
 /** What the reconcile steps share: the options, the informers' caches, the writers' bookkeeping. */
@@ -572,7 +579,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
   const { clients, platform } = opts;
   const capabilities = opts.capabilities ?? (await detectCapabilities(clients));
   const informers = sharedInformers(opts, capabilities);
-  const { webServices, namespaces, children, deployments, httpRoutes, replicaSets } = informers;
+  const { webServices, namespaces, children, deployments, httpRoutes, replicaSets, templates } = informers;
   const stats = { statusWrites: 0, measurements: 0 };
   const deliveryCaches: DeliveryCaches = {
     deployment: (ns, name) => deployments.getByName(name, ns),
@@ -582,7 +589,10 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
   const rolloutDeps: RolloutStepDeps | undefined = opts.delivery
     ? {
         provider: opts.delivery.provider,
-        templates: new TemplateSource(clients, opts.delivery.builtinTemplates ?? (await loadBuiltinTemplates())),
+        templates: new TemplateSource(clients, opts.delivery.builtinTemplates ?? (await loadBuiltinTemplates()), {
+          lookup: (kind, namespace, name) =>
+            kind === 'AnalysisTemplate' ? templates?.[0].getByName(name, namespace) : templates?.[1].getByName(name),
+        }),
         caches: deliveryCaches,
         stats,
       }
@@ -605,7 +615,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
   return {
     controller,
     extraControllers,
-    informers: [webServices as unknown as Informer<KubernetesObject>, namespaces, ...children.values(), ...(replicaSets ? [replicaSets] : [])],
+    informers: [webServices as unknown as Informer<KubernetesObject>, namespaces, ...children.values(), ...(replicaSets ? [replicaSets] : []), ...(templates ?? [])],
     webServices,
     deployments,
     ...(httpRoutes ? { httpRoutes } : {}),

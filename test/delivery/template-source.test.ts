@@ -55,4 +55,22 @@ describe('TemplateSource', () => {
     const steps = await src.resolveSteps(normalizeDelivery({ steps: [{ analysis: { templates: [{ templateName: 'boom' }] } }] }), 'ns');
     expect(steps.get(0)).toMatchObject({ error: expect.any(String) });
   });
+
+  it('reads from the watch cache when given one: an edit counts at the next resolve, with no API read', async () => {
+    const calls: string[] = [];
+    const store = new Map<string, unknown>([['AnalysisTemplate/ns/gate', { spec: { metrics: [{ name: 'gate', query: 'vector(0)', max: 1 }] } }]]);
+    const src = new TemplateSource(clientsWith({}, calls), await loadBuiltinTemplates(), {
+      lookup: (kind, namespace, name) => store.get(`${kind}/${kind === 'AnalysisTemplate' ? namespace : ''}/${name}`) as never,
+    });
+    const spec = normalizeDelivery({ steps: [{ analysis: { templates: [{ templateName: 'gate' }] } }, { analysis: { templates: [{ templateName: 'error-rate', clusterScope: true }] } }] });
+    const first = (await src.resolveSteps(spec, 'ns')).get(0)!;
+    expect('metrics' in first && first.metrics[0]?.metric.query).toBe('vector(0)');
+    store.set('AnalysisTemplate/ns/gate', { spec: { metrics: [{ name: 'gate', query: 'vector(2)', max: 1 }] } });
+    const steps = await src.resolveSteps(spec, 'ns');
+    const edited = steps.get(0)!;
+    expect('metrics' in edited && edited.metrics[0]?.metric.query).toBe('vector(2)');
+    const builtin = steps.get(1)!;
+    expect('metrics' in builtin && builtin.metrics[0]?.template).toBe('ClusterAnalysisTemplate/error-rate'); // not installed: the built-in
+    expect(calls).toEqual([]);
+  });
 });
