@@ -2,8 +2,9 @@
  * The shared informer factory against the real API server (issue 18 item 3): wired as main.ts wires it
  * (the tenancy and WebService controllers, delivery on, the API server's sources from the same caches),
  * the process opens exactly one watch per kind it reads, which the API server's audit log confirms (the
- * process acts as a user of its own, in the group whose watches the local cluster audits; the API server's
- * gauge of open watches counts every client of the shared cluster, other test files included); and the
+ * process runs as a ServiceAccount of its own with the RBAC of deploy/paved, and the local cluster audits
+ * ServiceAccounts' watches; the API server's gauge of open watches counts every client of the shared
+ * cluster, other test files included); and the
  * cache holds objects without managedFields or the last-applied annotation.
  * Only the informers run here (no reconcile touches the shared cluster's other objects).
  */
@@ -16,7 +17,7 @@ import { KubeClients, LAST_APPLIED_ANNOTATION, applyObject, createInformerFactor
 import { createTenancyController } from '../../src/tenancy/controller.js';
 import { createWebServiceController, detectCapabilities } from '../../src/webservice/reconcile.js';
 import { DEFAULT_PLATFORM } from '../../src/webservice/render/index.js';
-import { AUDITED_WATCHES_GROUP } from '../../src/localcluster/cluster.js';
+import { installControllerIdentities, type InstalledIdentities } from '../deploy/manifests.js';
 import { adminKubeConfig, clusterInfo, createTestNamespace } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 
@@ -33,8 +34,8 @@ async function openWatches(auditLog: string, user: string): Promise<Map<string, 
   const out = new Map<string, number>();
   for (const line of (await readFile(auditLog, 'utf8')).split('\n')) {
     if (!line.includes(user)) continue;
-    const e = JSON.parse(line) as { verb?: string; stage?: string; impersonatedUser?: { username?: string }; objectRef?: { resource?: string; apiGroup?: string } };
-    if (e.verb !== 'watch' || e.impersonatedUser?.username !== user) continue;
+    const e = JSON.parse(line) as { verb?: string; stage?: string; user?: { username?: string }; objectRef?: { resource?: string; apiGroup?: string } };
+    if (e.verb !== 'watch' || e.user?.username !== user) continue;
     const key = e.objectRef?.apiGroup ? `${e.objectRef.resource}.${e.objectRef.apiGroup}` : (e.objectRef?.resource ?? '');
     const step = e.stage === 'ResponseStarted' ? 1 : e.stage === 'ResponseComplete' || e.stage === 'Panic' ? -1 : 0;
     out.set(key, (out.get(key) ?? 0) + step);
@@ -43,16 +44,20 @@ async function openWatches(auditLog: string, user: string): Promise<Map<string, 
 }
 
 let factory: InformerFactory | undefined;
+let installed: InstalledIdentities | undefined;
 afterAll(async () => {
   await factory?.stop();
+  await installed?.remove();
 });
 
 describe('one list+watch per kind for the whole process', () => {
   it('opens as many watches as kinds it reads, as the API server counts them, with slim cached objects', async () => {
     const { auditLog, provider } = clusterInfo();
     if (provider !== 'local' || !auditLog) return; // the count needs the local cluster's audit policy
-    const user = `informer-factory-${randomBytes(3).toString('hex')}`;
-    const clients = KubeClients.fromKubeConfig(adminKubeConfig()).impersonate({ user, groups: ['system:masters', AUDITED_WATCHES_GROUP] });
+    const admin = KubeClients.fromKubeConfig(adminKubeConfig());
+    const identityNs = await createTestNamespace('informer-watches');
+    installed = await installControllerIdentities(admin, { namespace: identityNs, suffix: randomBytes(3).toString('hex') });
+    const { clients, username: user } = installed.identities[0]!;
     const logger = pino({ level: 'silent' });
     const f = (factory = createInformerFactory({ clients, logger, resyncPeriodMs: 600_000 }));
     const capabilities = await detectCapabilities(clients);
