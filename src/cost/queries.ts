@@ -180,3 +180,53 @@ export function rolloutsQuery(scope: QueryScope, windowSeconds: number, metricNa
     `* on (namespace) group_left (team, environment) ${namespaceAttribution(scope.team, windowSeconds)}))`
   );
 }
+
+/**
+ * Recorded series (the hourly recording rules of src/monitoring/rules.ts, shipped in deploy/): per
+ * metric, the quantity of the hour ending at each evaluation, by team, environment, namespace and
+ * service (storage has no service). Level:metric:operation names, as Prometheus recommends.
+ */
+export const RECORDED_SERIES: Readonly<Record<CostMetric, string>> = {
+  cpuAllocated: 'team_namespace_service:paved_cost_cpu_allocated_core_hours:1h',
+  cpuRequested: 'team_namespace_service:paved_cost_cpu_requested_core_hours:1h',
+  cpuUsed: 'team_namespace_service:paved_cost_cpu_used_core_hours:1h',
+  memoryAllocated: 'team_namespace_service:paved_cost_memory_allocated_gib_hours:1h',
+  memoryRequested: 'team_namespace_service:paved_cost_memory_requested_gib_hours:1h',
+  memoryUsed: 'team_namespace_service:paved_cost_memory_used_gib_hours:1h',
+  storage: 'team_namespace:paved_cost_storage_gib_hours:1h',
+};
+
+/** Where a cost figure came from: the recorded series, or the raw exporter series. */
+export type CostSource = 'recorded' | 'raw';
+
+const RECORDED_GROUPING: readonly GroupLabel[] = ['team', 'environment', 'namespace', 'service'];
+
+/**
+ * What the recording rule of a metric evaluates every hour: the per-hour inner expression of
+ * costRangeQuery, grouped by every label the API can ask for, so any grouping is a sum of it.
+ */
+export function costRecordingExpr(metric: CostMetric): string {
+  const byPod = metric !== 'storage';
+  const groupBy = RECORDED_GROUPING.filter((l) => byPod || l !== 'service');
+  return `sum by (${groupBy.join(', ')}) (${attributed(hourlyValue(metric), { groupBy }, byPod)})`;
+}
+
+/**
+ * costRangeQuery from the recorded series: the hourly samples of each bucket (`step - 1s`, left-open
+ * under Prometheus 3 like the raw query's subquery) summed, then grouped as the scope says.
+ */
+export function recordedRangeQuery(metric: CostMetric, scope: QueryScope, stepSeconds: number): string {
+  const groupBy = scope.groupBy.filter((l) => metric !== 'storage' || l !== 'service').join(', ');
+  const selector = scope.team === undefined ? '' : `{team=${promString(scope.team)}}`;
+  return `sum by (${groupBy}) (sum_over_time(${RECORDED_SERIES[metric]}${selector}[${stepSeconds - 1}s]))`;
+}
+
+/**
+ * An instant query with a result only when the recorded series hold both the first and the last
+ * hour of a window (unix seconds of the two hours' ends): rules loaded after the window started, or
+ * not evaluated for its last hour yet, leave a gap the raw queries do not have.
+ */
+export function recordedCoverageQuery(firstHourEnd: number, lastHourEnd: number): string {
+  const s = RECORDED_SERIES.cpuAllocated;
+  return `count(last_over_time(${s}[1h] @ ${firstHourEnd})) and count(last_over_time(${s}[1h] @ ${lastHourEnd}))`;
+}
