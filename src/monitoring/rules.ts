@@ -4,14 +4,14 @@
  * paved.rules.yaml (a Prometheus without the operator, and `promtool test rules`). Pure: written to
  * disk by scripts/gen-monitoring.ts, compared with the committed files by a unit test.
  *
- * - cost: every hour, the cost model's quantities of the hour just ended per team, environment,
+ * - cost: every 5 minutes, the cost model's quantities of the last whole hour per team, environment,
  *   namespace and service (the same PromQL the raw queries evaluate per hour, src/cost/queries.ts),
  *   so a 30-day all-teams report sums 720 samples per group instead of re-deriving every hour of
  *   every container.
  * - DORA: deployment frequency, change failure rate, lead time and time to restore.
  * - alerts: what an operator of paved must act on; docs/install.md says what to do for each.
  */
-import { COST_METRICS, RECORDED_SERIES, costRecordingExpr } from '../cost/queries.js';
+import { COST_METRICS, RECORDED_SERIES, RECORDING_INTERVAL_SECONDS, costRecordingExpr } from '../cost/queries.js';
 
 export interface RecordingRule {
   readonly record: string;
@@ -54,8 +54,9 @@ export const DORA_SERIES = {
 function costGroup(): RuleGroup {
   return {
     name: 'paved-cost-hourly',
-    // One evaluation per hour: each sample is the hour that ends at its timestamp.
-    interval: '1h',
+    // Every evaluation records the last whole hour (see costRecordingExpr): an hour is readable one
+    // interval after it ends.
+    interval: `${RECORDING_INTERVAL_SECONDS / 60}m`,
     rules: COST_METRICS.map((metric) => ({ record: RECORDED_SERIES[metric], expr: costRecordingExpr(metric) })),
   };
 }
