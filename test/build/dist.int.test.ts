@@ -11,42 +11,26 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClients } from '../../src/kube/index.js';
-import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
-import { exclusiveControllerRun, startControllerProcess, type ControllerProcess } from '../support/controller-process.js';
+import { adminKubeConfig } from '../support/cluster.js';
+import type { ControllerProcess } from '../support/controller-process.js';
 import { eventually } from '../support/eventually.js';
-import { createTeam, removeTeams, waitReady } from '../process/teams.js';
-import { installControllerIdentities, type InstalledIdentities } from '../deploy/manifests.js';
+import { createTeam, waitReady } from '../process/teams.js';
+import { startShippedController, type ShippedController } from '../deploy/shipped-controller.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const run = randomBytes(3).toString('hex');
 const admin = KubeClients.fromKubeConfig(adminKubeConfig());
 const teams: string[] = [];
-let release: (() => Promise<void>) | undefined;
-let installed: InstalledIdentities | undefined;
+let shipped: ShippedController | undefined;
 let controller: ControllerProcess;
 
 beforeAll(async () => {
   await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT });
-  release = await exclusiveControllerRun(admin, `dist-${run}`);
-  const namespace = await createTestNamespace('paved-dist');
-  installed = await installControllerIdentities(admin, { namespace, suffix: run });
-  controller = startControllerProcess({
-    kubeconfigPath: installed.identities[0]!.kubeconfigPath,
-    podName: `paved-dist-${run}`,
-    leaseNamespace: namespace,
-    entry: 'dist',
-  });
-  await controller.waitForLog('controllers started', 120_000);
-  await controller.waitForLog('started leading', 60_000);
+  shipped = await startShippedController(admin, { prefix: 'dist', run, entry: 'dist' });
+  controller = shipped.controller;
 });
 
-afterAll(async () => {
-  if (controller?.isRunning()) await removeTeams(admin, teams);
-  else await removeTeams(admin, teams, 1);
-  await controller?.kill('SIGKILL');
-  await installed?.remove();
-  await release?.();
-});
+afterAll(() => shipped?.stop(teams));
 
 describe('the compiled build (node dist/main.js)', () => {
   it('is JavaScript only: the entry point needs neither tsx nor a .ts file', () => {
