@@ -766,7 +766,7 @@ function rightsizing(): Dashboard {
         targets: [
           { expr: `sum by (namespace, pod) (kube_pod_container_resource_requests{resource="cpu", namespace=~"$namespace"} * on (namespace, pod) group_left () group by (namespace, pod) (kube_pod_labels{label_paved_dev_service=~"$service"}))`, legend: 'requested {{pod}}' },
           { expr: `sum by (namespace, webservice) (paved_rightsizing_recommended_request{resource="cpu", ${sel}})`, legend: 'recommended {{webservice}}' },
-          { expr: `sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!="", container!="POD", namespace=~"$namespace"}[$__rate_interval]) * on (namespace, pod) group_left () group by (namespace, pod) (kube_pod_labels{label_paved_dev_service=~"$service"}))`, legend: 'used {{pod}}' },
+          { expr: `sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!="", container!="POD", namespace=~"$namespace"}[1h]) * on (namespace, pod) group_left () group by (namespace, pod) (kube_pod_labels{label_paved_dev_service=~"$service"}))`, legend: 'used {{pod}}' },
         ],
       });
       l.add({
