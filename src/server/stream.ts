@@ -17,6 +17,8 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { upgradeWebSocket } from '@hono/node-server';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
 import { ApiError, ErrorCode, forbidden } from './api-error.js';
@@ -25,6 +27,7 @@ import { canReadTeam, type ApiEnv } from '../access/index.js';
 import { describeError } from '../errors.js';
 import type { ResumeFrom, StreamHub, StreamScope, Subscription } from './hub.js';
 import type { ApiMetrics } from './metrics.js';
+import { lastFrameEncoder } from './frame.js';
 
 /** Close code for a stream whose token expired: reconnect with a fresh token (and `since`). */
 export const CLOSE_TOKEN_EXPIRED = 4001;
@@ -156,16 +159,19 @@ function onTokenExpiry(expiresAt: number, onExpired: () => void): () => void {
   return () => clearTimeout(timer);
 }
 
-/** The hub hands the same string to every subscriber in turn: an encoder that turns it to UTF-8 once, not per socket. */
-function lastTextEncoder(): (text: string) => Buffer {
-  let lastText = '';
-  let lastBytes: Buffer = Buffer.alloc(0);
+/**
+ * The sink's send: the message's frame, built once per fan-out (frame.ts), written straight to the
+ * socket under the WebSocket. That is the TCP socket ws itself writes to (the upgrade request's), and a
+ * frame is one write, so frames never interleave with ws's own (pings, close). ws is bypassed only while
+ * the socket is open and without extensions (serve.ts turns permessage-deflate off, so ws never queues
+ * or compresses); otherwise ws sends, as it would anyway. A send after close is dropped, like ws does.
+ */
+function frameSender(ws: WebSocket, tcp: Socket | undefined, frame: (text: string) => Buffer): (text: string) => void {
+  const direct = tcp !== undefined && ws.extensions === '';
   return (text) => {
-    if (text !== lastText) {
-      lastText = text;
-      lastBytes = Buffer.from(text, 'utf8');
-    }
-    return lastBytes;
+    if (ws.readyState !== ws.OPEN) return;
+    if (direct && !tcp.destroyed) tcp.write(frame(text));
+    else ws.send(text);
   };
 }
 
@@ -186,7 +192,7 @@ export function createStreamEndpoint(opts: StreamEndpointOptions): StreamEndpoin
     setTimeout(() => ws.terminate(), closeGraceMs).unref();
   };
 
-  const encode = lastTextEncoder();
+  const frame = lastFrameEncoder();
 
   const handler = upgradeWebSocket((untyped) => {
     // upgradeWebSocket types its context loosely; the auth middleware before it set `caller` (ApiEnv).
@@ -199,16 +205,19 @@ export function createStreamEndpoint(opts: StreamEndpointOptions): StreamEndpoin
     let raw: WebSocket | undefined;
     let cancelExpiry: (() => void) | undefined;
     const expiresAt = callerExpiry(caller);
+    // The TCP socket the upgrade arrived on, which ws takes over (node-server passes it as env.incoming).
+    const tcp = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket;
     return {
       onOpen(_evt, ws) {
         raw = ws.raw as unknown as WebSocket;
         const socket = raw;
+        const send = frameSender(socket, tcp, frame);
         heartbeat.add(socket);
         opts.metrics?.streamClients.inc();
         subscription = opts.hub.subscribe(
           scope,
           {
-            send: (data) => socket.send(encode(data), { binary: false }),
+            send,
             bufferedAmount: () => socket.bufferedAmount,
             close: (code, reason) => closeSocket(socket, code, reason),
           },
