@@ -33,8 +33,14 @@ type ToParent =
   | { kind: 'ready'; connected: number; failed: number }
   | { kind: 'got'; marker: number }
   | { kind: 'counted'; messages: number }
-  | { kind: 'latencies'; byMarker: Record<number, number[]> };
-type ToChild = { kind: 'count-start' } | { kind: 'count-stop' } | { kind: 'report' } | { kind: 'exit' };
+  | { kind: 'latencies'; byMarker: Record<number, number[]>; cpuMicros: number };
+type ToChild = { kind: 'cpu-mark' } | { kind: 'count-start' } | { kind: 'count-stop' } | { kind: 'report' } | { kind: 'exit' };
+
+/** User + system CPU time of this process since `since` (µs). */
+const cpuSince = (since: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(since);
+  return d.user + d.system;
+};
 
 if (arg('role', 'server') === 'clients') await runClients();
 else await runServer();
@@ -50,6 +56,7 @@ async function runClients(): Promise<void> {
   let counted = 0;
   let connected = 0;
   let failed = 0;
+  let cpuMark = process.cpuUsage();
   const sockets: WebSocket[] = [];
   const open = (): Promise<void> =>
     new Promise((resolve) => {
@@ -81,13 +88,14 @@ async function runClients(): Promise<void> {
   for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, open));
   send({ kind: 'ready', connected, failed });
   process.on('message', (m: ToChild) => {
-    if (m.kind === 'count-start') {
+    if (m.kind === 'cpu-mark') cpuMark = process.cpuUsage();
+    else if (m.kind === 'count-start') {
       counted = 0;
       counting = true;
     } else if (m.kind === 'count-stop') {
       counting = false;
       send({ kind: 'counted', messages: counted });
-    } else if (m.kind === 'report') send({ kind: 'latencies', byMarker });
+    } else if (m.kind === 'report') send({ kind: 'latencies', byMarker, cpuMicros: cpuSince(cpuMark) });
     else if (m.kind === 'exit') {
       for (const ws of sockets) ws.terminate();
       process.exit(0);
@@ -187,6 +195,8 @@ interface Figures {
   hubP99: number;
   rssKiB: number;
   heapKiB: number;
+  /** Server CPU per receipt in the latency phase (µs). */
+  serverCpuMicros: number;
   /** 1-minute load average when the latency phase ended (the machine is shared). */
   load: number;
 }
@@ -210,11 +220,11 @@ async function runServer(): Promise<void> {
   } finally {
     await world.stop();
   }
-  console.log('summary (clients: p50 / p99 status write -> receipt; p99 write -> hub; server memory per client RSS / heap; load):');
+  console.log('summary (clients: p50 / p99 status write -> receipt; p99 write -> hub; server CPU per receipt; server memory per client RSS / heap; load):');
   for (const f of results) {
     console.log(
       `  ${String(f.clients).padStart(6)} (${f.connected} connected): p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms; ` +
-        `to hub p99 ${f.hubP99.toFixed(1)} ms; ${f.rssKiB.toFixed(1)} KiB RSS / ${f.heapKiB.toFixed(1)} KiB heap; load ${f.load.toFixed(1)}`,
+        `to hub p99 ${f.hubP99.toFixed(1)} ms; server CPU ${f.serverCpuMicros.toFixed(1)} µs; ${f.rssKiB.toFixed(1)} KiB RSS / ${f.heapKiB.toFixed(1)} KiB heap; load ${f.load.toFixed(1)}`,
     );
   }
   process.exit(0);
@@ -319,14 +329,17 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
   );
 
   // Latency: one status change at a time; the next one after every client has the previous one.
+  tell({ kind: 'cpu-mark' });
+  const cpu0 = process.cpuUsage();
   const t0: Record<number, number> = {};
   for (let marker = 1; marker <= updates; marker++) {
     t0[marker] = wall();
     await world.writeStatus(marker);
     await next('got', (m) => m.marker === marker, 30_000);
   }
+  const serverCpu = cpuSince(cpu0);
   tell({ kind: 'report' });
-  const { byMarker } = await next('latencies');
+  const { byMarker, cpuMicros: clientsCpu } = await next('latencies');
   const all: number[] = [];
   const toHub: number[] = [];
   for (const [marker, times] of Object.entries(byMarker)) {
@@ -347,7 +360,13 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
       `the rest is fan-out to ${ready.connected} sockets and the clients' own processing (same 2-core machine)`,
   );
 
+  // CPU per receipt is steadier than latency on a shared machine: it does not count time spent waiting for a core.
+  console.log(
+    `  CPU per receipt in the latency phase (user + system): server ${(serverCpu / all.length).toFixed(1)} µs ` +
+      `(informer, hub and sockets; the API server is another process), clients ${(clientsCpu / all.length).toFixed(1)} µs`,
+  );
   const figures: Figures = {
+    serverCpuMicros: serverCpu / all.length,
     clients: n,
     connected: ready.connected,
     p50: percentile(all, 50),
