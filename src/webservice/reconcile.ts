@@ -307,9 +307,10 @@ const hostsContext = (s: ControllerScope, ws: WebService): NonNullable<PolicyCon
     domains,
     servedBy: (host) => {
       const h = host.toLowerCase();
+      // By the host index: a scan of every WebService per reconcile is quadratic in their number.
       const other = s.webServices
-        .list()
-        .filter((o) => o.spec?.networking?.host?.toLowerCase() === h && teamOfNamespace(s, o.metadata?.namespace ?? '') !== team)
+        .byIndex(HOST_INDEX, h)
+        .filter((o) => teamOfNamespace(s, o.metadata?.namespace ?? '') !== team)
         .filter((o) => o.metadata?.namespace !== ns && order(o) < mine)
         .sort((a, b) => (order(a) < order(b) ? -1 : 1))[0];
       return other ? (teamOfNamespace(s, other.metadata?.namespace ?? '') ?? `namespace ${other.metadata?.namespace}`) : undefined;
