@@ -590,10 +590,9 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
   const rolloutDeps: RolloutStepDeps | undefined = opts.delivery
     ? {
         provider: opts.delivery.provider,
-        templates: new TemplateSource(clients, opts.delivery.builtinTemplates ?? (await loadBuiltinTemplates()), {
-          lookup: (kind, namespace, name) =>
-            kind === 'AnalysisTemplate' ? templates?.[0].getByName(name, namespace) : templates?.[1].getByName(name),
-        }),
+        templates: new TemplateSource(opts.delivery.builtinTemplates ?? (await loadBuiltinTemplates()), (kind, namespace, name) =>
+          kind === 'AnalysisTemplate' ? templates?.[0].getByName(name, namespace) : templates?.[1].getByName(name),
+        ),
         caches: deliveryCaches,
         stats,
       }
