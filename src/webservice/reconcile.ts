@@ -73,6 +73,7 @@ import { claimOrder, planHostMap, type HostClaim } from './host-map.js';
 import { calleeAllows, refusedDependencies, type RefusedDependency } from './consent.js';
 import {
   assessStatus,
+  eventWorthyConditions,
   inventoryKey,
   planPrune,
   type InventoryEntry,
@@ -350,11 +351,8 @@ async function finish(s: ControllerScope, ws: WebService & KubernetesObject, inp
     s.own.remember(written.object);
     // Counted once: `ws` is our own last write when the cache lags, so a violation is new only once.
     recordNewViolations(newViolations(ws.status?.policy?.violations, input.violations));
-    // Events on transitions, except into Progressing: every new or changed service passes through it
-    // (it would be two Warnings per deploy, and two writes); reaching Available, failing, or a policy
-    // verdict are what people need to see.
-    const visible = status.conditions?.filter((c) => c.reason !== Reasons.Progressing);
-    await s.events.recordConditionTransitions(ws, ws.status?.conditions, visible);
+    // Events on transitions into or out of a bad state only (see eventWorthyConditions).
+    await s.events.recordConditionTransitions(ws, ws.status?.conditions, eventWorthyConditions(ws.status?.conditions, status.conditions));
   }
   return status;
 }
