@@ -14,7 +14,7 @@
  *     Prometheus (the provider's onQuery), API writes per rollout step (the ApiCallCounter of the
  *     controllers' clients), resident memory, time until all are promoted.
  *
- *   nice -n 10 node --import tsx bench/delivery-cluster.ts [--runs 3] [--rollouts 100] [--skip-fault] [--skip-many]
+ *   nice -n 10 node --import tsx bench/delivery-cluster.ts [--runs 3] [--rollouts 100] [--workers 8] [--skip-fault] [--skip-many]
  */
 import { pino } from 'pino';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
@@ -34,6 +34,8 @@ const args = process.argv.slice(2);
 const arg = (name: string, def: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
 const RUNS = arg('--runs', 3);
 const ROLLOUTS = arg('--rollouts', 100);
+/** Workers of the WebService controller: main.ts's default (PAVED_WORKERS=8) unless given. */
+const WORKERS = arg('--workers', 8);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const progress = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -107,7 +109,7 @@ try {
     const provider = createPrometheusProvider({ url: prom.url, timeoutMs: 2000, ...(onQuery ? { onQuery } : {}) });
     const informers = createInformerFactory({ clients, logger });
     const web = await createWebServiceController({
-      clients, platform: DEFAULT_PLATFORM, capabilities, logger, namespace: ns, informers, deployerFor: () => clients, delivery: { provider },
+      clients, platform: DEFAULT_PLATFORM, capabilities, logger, namespace: ns, informers, deployerFor: () => clients, delivery: { provider }, workers: WORKERS,
     });
     const manager = createManager({ logger, leaderElection: false });
     manager.addInformer(...informers.informers());
@@ -232,7 +234,7 @@ try {
     const rss = process.memoryUsage();
     const writes = ctl.clients.counter.writes();
     const steps = ROLLOUTS * gateSteps.length;
-    out(`2. ${ROLLOUTS} concurrent rollouts (10 -> analysis 2 x ${INTERVAL_S} s -> 50 -> analysis -> 100) on one controller, real API server: all done in ${elapsed.toFixed(0)} s; ${ROLLOUTS - failed.length} promoted, ${failed.length} rolled back or paused`);
+    out(`2. ${ROLLOUTS} concurrent rollouts (10 -> analysis 2 x ${INTERVAL_S} s -> 50 -> analysis -> 100) on one controller (${WORKERS} workers), real API server: all done in ${elapsed.toFixed(0)} s; ${ROLLOUTS - failed.length} promoted, ${failed.length} rolled back or paused`);
     for (const f of failed.slice(0, 5)) out(`   not promoted: ${f}`);
     const peak = Math.max(0, ...perSecond.values());
     out(`   Prometheus: ${queries} queries, mean ${(queries / elapsed).toFixed(1)}/s, peak ${peak}/s (one per running analysis per ${INTERVAL_S} s)`);
