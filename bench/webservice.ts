@@ -314,6 +314,7 @@ async function fromScratch(kc: KubeConfig, admin: Clients, nsNames: string[], mi
   out(`  ratio controller/minimal:      ${(appliedSec / minimal.sec).toFixed(2)} (time to applied), ${(availableSec / minimal.sec).toFixed(2)} (to Available), ${(writesToConverge / minimal.objects).toFixed(2)} (writes)`);
   out(`  CPU of this process:           controller phase ${cpuSec(controllerCpu)} s (incl. creating the WebServices), minimal loop ${cpuSec(minimal.cpu)} s`);
   await ctl.stop();
+  await compareCaches(kc);
 }
 
 async function precreated(kc: KubeConfig, admin: Clients, nsNames: string[]): Promise<void> {
