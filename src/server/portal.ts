@@ -64,19 +64,12 @@ export function registerPortal(app: Hono<ApiEnv>, opts: PortalOptions): void {
     return c.json(opts.auth);
   });
   app.use('/assets/*', async (c, next) => {
-    securityHeaders(c, csp);
     await next();
+    securityHeaders(c, csp);
+    // File names carry a content hash: a changed file is a new URL.
+    if (c.res.status === 200) c.header('cache-control', 'public, max-age=31536000, immutable');
   });
-  app.get(
-    '/assets/*',
-    serveStatic({
-      root: dir,
-      // File names carry a content hash: a changed file is a new URL.
-      onFound: (_path, c) => {
-        c.header('cache-control', 'public, max-age=31536000, immutable');
-      },
-    }),
-  );
+  app.get('/assets/*', serveStatic({ root: dir }));
   app.get('*', async (c, next) => {
     if (NOT_THE_PAGE.test(c.req.path) || c.req.path.startsWith('/assets/')) return next();
     securityHeaders(c, csp);

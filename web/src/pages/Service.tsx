@@ -59,7 +59,7 @@ function ServiceBody(props: { view: ServiceView; detail: ServiceDetail; live: Re
         <Charts run={detail.rollout?.currentRun ?? detail.rolloutHistory.at(-1)} />
         {canAct(caller, view.team) ? <Controls view={view} onChanged={props.onChanged} /> : <p class="muted">You may view this service; only its team can change it.</p>}
         {canAct(caller, view.team) ? <NewImage view={view} spec={detail.spec} onChanged={props.onChanged} /> : null}
-        <History runs={detail.rolloutHistory} />
+        <History runs={detail.rolloutHistory} failure={view.reality.phase === 'RolledBack' ? view.reality.failure : null} />
       </div>
     </div>
   );
@@ -146,10 +146,17 @@ function Charts(props: { run: AnalysisRun | undefined }): JSX.Element {
   );
 }
 
-function History(props: { runs: AnalysisRun[] }): JSX.Element {
+function History(props: { runs: AnalysisRun[]; failure: Failure | null }): JSX.Element {
+  const f = props.failure;
   return (
     <section aria-labelledby="hist-h">
       <h2 id="hist-h">History</h2>
+      {f ? (
+        <p data-testid="history-rollback">
+          <span aria-hidden="true">↩ </span>
+          {f.at ? `${new Date(f.at).toLocaleString()}: ` : ''}rolled back ({f.reason ?? 'unknown reason'}): {f.message}
+        </p>
+      ) : null}
       {props.runs.length === 0 ? (
         <p>No finished analysis yet.</p>
       ) : (
