@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
-import { RbacAuthorizationV1Api, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,9 +33,10 @@ import { createResourceWriter } from '../../src/server/writer.js';
 import { detectCapabilities } from '../../src/webservice/reconcile.js';
 import { DEFAULT_PLATFORM } from '../../src/webservice/render/index.js';
 import { analysisTemplate, errorGate, prometheusProvider, scraped, startStack, type Stack } from '../delivery/stack.js';
-import { adminKubeConfig, createTestNamespace, labelTeamNamespace } from '../support/cluster.js';
+import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { startPrometheus, type LocalPrometheus } from '../support/prometheus.js';
+import { createTeamWithRbac } from '../support/team-rbac.js';
 import { startTrafficEmitter, type TrafficEmitter } from '../support/traffic-emitter.js';
 import { capturingLogger, roles } from './fixtures.js';
 
@@ -58,34 +59,6 @@ let server: RunningServer;
 let browser: Browser;
 let startApi: (port: number) => Promise<void>;
 
-async function teamWithRbac(ns: string, writers: string, readers: string): Promise<void> {
-  await labelTeamNamespace(ns, ns);
-  await admin.request({
-    method: 'POST',
-    path: '/apis/paved.dev/v1alpha1/teams',
-    body: {
-      apiVersion: API,
-      kind: 'Team',
-      metadata: { name: ns },
-      spec: { owners: { groups: [writers] }, members: { groups: [readers] }, costCenter: 'cc-portal', quota: { tier: 'small' }, monthlyBudget: { amount: 500 } },
-    },
-  });
-  const rbac = adminKubeConfig().makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createNamespacedRole({
-    namespace: ns,
-    body: { metadata: { name: 'ws-editor' }, rules: [{ apiGroups: ['paved.dev'], resources: ['webservices'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }] },
-  });
-  // Only the writers' group is bound: the readers' group passes the API's team check and is refused by RBAC.
-  await rbac.createNamespacedRoleBinding({
-    namespace: ns,
-    body: {
-      metadata: { name: 'writers' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'ws-editor' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: writers }],
-    },
-  });
-}
-
 function informersFor(teams: string[]): Informer<KubernetesObject>[] {
   const selector = `paved.dev/team in (${teams.join(',')})`;
   return [
@@ -104,8 +77,10 @@ beforeAll(async () => {
   prom = await startPrometheus({ scrapeIntervalSeconds: 1 });
   nsA = await createTestNamespace('portal-a');
   nsB = await createTestNamespace('portal-b');
-  await teamWithRbac(nsA, 'portal-a-devs', 'portal-a-viewers');
-  await teamWithRbac(nsB, 'portal-b-devs', 'portal-b-viewers');
+  // Only the devs' group is bound to the editor Role: the viewers pass the API's team check and RBAC refuses them.
+  const budget = { monthlyBudget: { amount: 500 } };
+  await createTeamWithRbac(nsA, { owners: ['portal-a-devs'], members: ['portal-a-viewers'], spec: budget });
+  await createTeamWithRbac(nsB, { owners: ['portal-b-devs'], members: ['portal-b-viewers'], spec: budget });
   emitter = await startTrafficEmitter({ namespace: nsA, service: 'shop', requestsPerSecond: 50, followRoute: { kubeConfig: adminKubeConfig() } });
   await prom.addTarget(`emitter-${nsA}`, emitter.hostPort);
   await scraped(prom.url, nsA, 'stable');

@@ -1,51 +1,10 @@
-/** The API's shapes the portal reads (docs/api.md): the stream's ServiceView, the caller, teams, cost. */
-export interface Measurement {
-  metric: string;
-  template: string | null;
-  value: number | null;
-  stableValue: number | null;
-  phase: string | null;
-  at: string | null;
-}
+/** The API's shapes the portal reads (docs/api.md): the server's own types where it has them, else as documented. */
+import type { ServiceView } from '../../src/server/view.js';
 
-export interface Condition {
-  type: string;
-  status: string;
-  reason: string | null;
-  message: string | null;
-  lastTransitionTime: string | null;
-}
+export type { Measurement, ConditionView as Condition, ServiceView } from '../../src/server/view.js';
+export type { StreamMessage } from '../../src/server/hub.js';
 
-export interface ServiceView {
-  key: string;
-  namespace: string;
-  name: string;
-  team: string;
-  intent: {
-    generation: number | null;
-    image: string | null;
-    revision: string | null;
-    step: number | null;
-    stepCount: number;
-    weight: number | null;
-    replicas: { min: number | null; max: number | null };
-  };
-  reality: {
-    observedGeneration: number | null;
-    phase: string | null;
-    stableRevision: string | null;
-    canaryRevision: string | null;
-    routeWeights: { stable: number; canary: number } | null;
-    readyPods: { stable: number; canary: number };
-    analysis: Measurement[];
-    message: string | null;
-    failure: Failure | null;
-    conditions: Condition[];
-    converged: boolean;
-    notConvergedSince: string | null;
-  };
-}
-
+/** `reality.failure` of a ServiceView (the server types it `unknown`: status.rollout.failure as written). */
 export interface Failure {
   reason?: string;
   message?: string;
@@ -129,12 +88,3 @@ export interface Preview {
   cost: { monthly: number; currency: string } | null;
   notes: string[];
 }
-
-export type PatchOp = { op: 'add'; path: string; value: unknown } | { op: 'replace'; path: string; value: unknown } | { op: 'remove'; path: string };
-
-export type StreamMessage =
-  | { type: 'snapshot'; epoch: string; seq: number; at: string; services: ServiceView[] }
-  | { type: 'resumed'; epoch: string; seq: number; at: string; from: number }
-  | { type: 'service'; seq: number; at: string; key: string; team: string; view: ServiceView }
-  | { type: 'delta'; seq: number; at: string; key: string; team: string; ops: PatchOp[] }
-  | { type: 'removed'; seq: number; at: string; key: string; team: string };

@@ -28,7 +28,7 @@ function view(key: string, team: string, phase = 'Healthy'): ServiceView {
   };
 }
 
-const snapshot = (seq: number, services: ServiceView[], epoch = 'e1') => ({ type: 'snapshot' as const, epoch, seq, at: '', services });
+const snapshot = (seq: number, services: ServiceView[], epoch = 'e1') => ({ type: 'snapshot' as const, epoch, seq, at: '', scope: { team: 'a' }, services });
 
 describe('applyMessage', () => {
   it('a snapshot replaces the scope and keeps only the team asked for', () => {

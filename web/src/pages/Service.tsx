@@ -55,11 +55,11 @@ function ServiceBody(props: { view: ServiceView; detail: ServiceDetail; live: Re
         <p data-testid="rollout-message">{view.reality.message ?? ''}</p>
         <IntentReality view={view} />
         <StepBar bar={bar} />
-        <FailureNote failure={view.reality.failure} phase={view.reality.phase} />
+        <FailureNote failure={view.reality.failure as Failure | null} phase={view.reality.phase} />
         <Charts run={detail.rollout?.currentRun ?? detail.rolloutHistory.at(-1)} />
         {canAct(caller, view.team) ? <Controls view={view} onChanged={props.onChanged} /> : <p class="muted">You may view this service; only its team can change it.</p>}
         {canAct(caller, view.team) ? <NewImage view={view} spec={detail.spec} onChanged={props.onChanged} /> : null}
-        <History runs={detail.rolloutHistory} failure={view.reality.phase === 'RolledBack' ? view.reality.failure : null} />
+        <History runs={detail.rolloutHistory} failure={view.reality.phase === 'RolledBack' ? (view.reality.failure as Failure | null) : null} />
       </div>
     </div>
   );
