@@ -67,6 +67,7 @@ function App(props: { config: PortalConfig; initial: Session | null; message?: s
   const [session, setSession] = useState<Session | null>(props.initial);
   const [caller, setCaller] = useState<Caller | null>(null);
   const [expired, setExpired] = useState<string | undefined>(props.message);
+  const [meError, setMeError] = useState<string | null>(null);
   const token = session?.token ?? null;
   const api = useMemo(() => createApi(() => token), [token]);
   const onExpired = useCallback(() => {
@@ -76,7 +77,9 @@ function App(props: { config: PortalConfig; initial: Session | null; message?: s
   }, []);
   useEffect(() => {
     if (props.config.mode === 'oidc' && !token) return;
-    api.get<Caller>('/me').then(setCaller, (e: { status?: number }) => (e.status === 401 ? onExpired() : undefined));
+    api.get<Caller>('/me').then(setCaller, (e: { status?: number; message?: string }) =>
+      e.status === 401 ? onExpired() : setMeError(`the API did not answer who you are: ${e.message ?? 'no answer'}; reload to retry`),
+    );
   }, [api]);
   if (props.config.mode === 'oidc' && !session) return <SignIn config={props.config} {...(expired ? { message: expired } : {})} />;
   const ctx: AppContext = { api, caller, onExpired };
@@ -84,7 +87,7 @@ function App(props: { config: PortalConfig; initial: Session | null; message?: s
     <Ctx.Provider value={ctx}>
       <a href="#main" class="skip">Skip to content</a>
       <Header config={props.config} caller={caller} onSignOut={() => { signOut(sessionStorage); setSession(null); setExpired(undefined); }} />
-      <main id="main">{caller ? <Routes /> : <p>Loading…</p>}</main>
+      <main id="main">{caller ? <Routes /> : <p role={meError ? 'alert' : undefined}>{meError ?? 'Loading…'}</p>}</main>
     </Ctx.Provider>
   );
 }
