@@ -147,11 +147,19 @@ afterAll(async () => {
   await issuer?.stop();
 });
 
+/** What the browser said about the content security policy (any refusal is a bug of the page). */
+const cspReports: string[] = [];
+
 /** A page in a fresh, isolated browser context (own cookies and storage): one per user. */
 async function newPage(): Promise<Page> {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   contexts.push(ctx);
-  return ctx.newPage();
+  const page = await ctx.newPage();
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspReports.push(m.text());
+  });
+  page.on('pageerror', (e) => cspReports.push(`page error: ${e.message}`));
+  return page;
 }
 
 async function signIn(page: Page, user: string): Promise<void> {
@@ -346,5 +354,6 @@ describe.skipIf(!have)('the developer portal in a real browser', () => {
     await alice.getByTestId(`row-${nsA}/shop`).waitFor({ timeout: WAIT });
     await alice.screenshot({ path: join(SHOTS, 'team-overview.png'), fullPage: true });
     await axe(alice, 'the team overview');
+    expect(cspReports).toEqual([]);
   });
 });
