@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # paved's image: a build stage compiles TypeScript to dist/ (npm run build), a runtime stage holds
-# Node.js, the production node_modules, dist/ and the files the controller reads at run time (crds/,
+# Node.js, the production node_modules, dist/, the portal's bundle (web/dist/) and the files the controller reads at run time (crds/,
 # analysis-templates/, deploy/admission/). It runs `node dist/main.js` as a non-root user.
 
 FROM node:20-bookworm-slim AS build
@@ -10,6 +10,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY crds ./crds
+COPY web ./web
+# The controller to dist/, the developer portal's bundle to web/dist/.
 RUN npm run build
 
 # Only the runtime dependencies (no tsx, typescript, vitest or type packages).
@@ -23,6 +25,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+COPY --from=build /src/web/dist ./web/dist
 COPY package.json ./
 COPY crds ./crds
 COPY analysis-templates ./analysis-templates
