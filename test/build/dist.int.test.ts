@@ -1,5 +1,5 @@
 /**
- * What the image runs works: `npm run build` compiles src/ to dist/, and `node dist/main.js` (no tsx,
+ * What the image runs works: `npm run build:controller` (the controller half of `npm run build`) compiles src/ to dist/, and `node dist/main.js` (no tsx,
  * no TypeScript at start-up) runs as the shipped ServiceAccount against the real cluster, provisions a
  * Team to Ready and serves the API. No image can be built on this machine; this is the same process the
  * Dockerfile's runtime stage starts.
@@ -25,7 +25,7 @@ let shipped: ShippedController | undefined;
 let controller: ControllerProcess;
 
 beforeAll(async () => {
-  await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT });
+  await promisify(execFile)('npm', ['run', 'build:controller'], { cwd: ROOT });
   shipped = await startShippedController(admin, { prefix: 'dist', run, entry: 'dist' });
   controller = shipped.controller;
 });
