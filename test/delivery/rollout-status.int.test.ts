@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { Condition } from '../../src/kube/conditions.js';
 import { createInformer, KubeClients } from '../../src/kube/index.js';
 import type { RolloutState } from '../../src/delivery/types.js';
+import { DASHBOARD_SIDECAR_LABEL } from '../../src/webservice/render/dashboard.js';
 import { adminKubeConfig } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { SLOW, WS_API, errorGate, release, rolloutFixture, type Env } from './stack.js';
@@ -143,13 +144,16 @@ describe('rollout status end to end', () => {
     expect((await byName(v1!))?.data).toEqual({ GREETING: 'v1' });
     expect((await byName(v1!))?.immutable).toBe(true);
 
-    // The ConfigMaps left are exactly those the Deployments read (stable: v1, the scaled-down canary: v2).
+    // The config ConfigMaps left are exactly those the Deployments read (stable: v1, the scaled-down
+    // canary: v2); the service's Grafana dashboard ConfigMap is another child and not counted.
+    const configMaps = async () =>
+      (await list<V1ConfigMap & KubernetesObject>(env, 'v1', 'ConfigMap')).filter((c) => c.metadata?.labels?.[DASHBOARD_SIDECAR_LABEL] !== '1');
     const referenced = async () => {
       const ds = await list<V1Deployment & KubernetesObject>(env, 'apps/v1', 'Deployment');
       return new Set(ds.map((d) => envFromName(d.spec?.template.spec)));
     };
     await eventually(async () => {
-      const names = new Set((await list<V1ConfigMap & KubernetesObject>(env, 'v1', 'ConfigMap')).map((c) => c.metadata?.name));
+      const names = new Set((await configMaps()).map((c) => c.metadata?.name));
       expect(names).toEqual(await referenced());
       expect(names).toEqual(new Set([v1, v2]));
     }, SLOW);

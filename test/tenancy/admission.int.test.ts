@@ -2,7 +2,8 @@
  * The tenancy ValidatingAdmissionPolicies of deploy/admission/, installed as shipped into the real API
  * server. So that they cannot disturb other tests in the shared cluster, each policy and binding is
  * renamed for this run and each binding is narrowed to namespaces labelled for this run; nothing else
- * about them changes.
+ * about them changes. The audit variants are the bindings of the `overlays/audit` kustomize layout,
+ * as `kubectl kustomize` builds it.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { KubeClients } from '../../src/kube/index.js';
+import { buildLayout } from '../deploy/kustomize.js';
 import { adminKubeConfig, clusterInfo } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 
@@ -39,10 +41,14 @@ function policy(name: string): Doc {
   return doc;
 }
 
-/** The shipped binding (from tenancy-bindings.yaml or the audit variant), renamed and narrowed to this run. */
-function binding(name: string, file: 'tenancy-bindings.yaml' | 'audit/tenancy-bindings.yaml', paramNamespace: string): Doc {
-  const doc = structuredClone(load(file).find((d) => d.metadata.name === name));
-  if (!doc) throw new Error(`binding ${name} not shipped in ${file}`);
+/** The bindings of the audit layout (deploy/overlays/audit), read in beforeAll. */
+let auditBindings: Doc[] = [];
+
+/** The shipped binding (from tenancy-bindings.yaml or the audit layout), renamed and narrowed to this run. */
+function binding(name: string, variant: 'tenancy-bindings.yaml' | 'audit', paramNamespace: string): Doc {
+  const source = variant === 'audit' ? auditBindings : load(variant);
+  const doc = structuredClone(source.find((d) => d.metadata.name === name));
+  if (!doc) throw new Error(`binding ${name} not shipped in ${variant}`);
   doc.metadata.name = `${name}-${run}`;
   doc.spec.policyName = `${name}-${run}`;
   doc.spec.matchResources ??= {};
@@ -117,6 +123,7 @@ const teamNs = `adm-team-${run}`;
 const plainNs = `adm-plain-${run}`;
 
 beforeAll(async () => {
+  auditBindings = (await buildLayout('overlays/audit')).filter((d) => d.kind === 'ValidatingAdmissionPolicyBinding');
   const review = await admin.request<{ status: { userInfo: { username: string } } }>({
     method: 'POST',
     path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
@@ -157,7 +164,7 @@ describe('tenancy admission policies (real API server)', () => {
   it('ships a Deny and an Audit+Warn binding for every policy', () => {
     const policies = load('tenancy-policies.yaml').map((d) => d.metadata.name).sort();
     const deny = load('tenancy-bindings.yaml');
-    const audit = load('audit/tenancy-bindings.yaml');
+    const audit = auditBindings.filter((d) => policies.includes(d.spec.policyName));
     expect(deny.map((d) => d.spec.policyName).sort()).toEqual(policies);
     expect(audit.map((d) => d.spec.policyName).sort()).toEqual(policies);
     for (const d of deny) expect(d.spec.validationActions).toEqual(['Deny']);
@@ -275,7 +282,7 @@ describe('tenancy admission policies (real API server)', () => {
     // Replace the enforcing binding by the audit variant of the same policy.
     const deny = binding('paved-webservice-in-team-namespace', 'tenancy-bindings.yaml', paramsNs);
     await admin.delete({ apiVersion: deny.apiVersion, kind: deny.kind, name: deny.metadata.name });
-    const audit = binding('paved-webservice-in-team-namespace', 'audit/tenancy-bindings.yaml', paramsNs);
+    const audit = binding('paved-webservice-in-team-namespace', 'audit', paramsNs);
     audit.metadata.name = `${audit.metadata.name}-audit`;
     await applyDoc(audit);
     const bad = workload(plainNs, `audited-${run}`);
