@@ -128,7 +128,7 @@ function renderContainer(id: Identity, spec: NormalizedSpec, ctx: RenderContext)
     // lacks would make every reconcile re-apply (never a steady state).
     ...(env.length ? { env } : {}),
     ...(envFrom.length ? { envFrom } : {}),
-    resources: renderResources(spec.tier, ov?.resources),
+    resources: renderResources(spec.tier, ov?.resources, ctx.rightsizing?.[APP_CONTAINER]),
     ...(startup ? { startupProbe: probe(spec, startup, 'startup') } : {}),
     livenessProbe: probe(spec, liveness, 'liveness'),
     readinessProbe: probe(spec, readiness, 'readiness'),
