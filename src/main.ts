@@ -14,7 +14,6 @@ import { loadConfig } from './config.js';
 import { budgetMetrics, createCost, loadPricing, startBudgetLoop, startCostWarmer } from './cost/index.js';
 import { recordQuery } from './delivery/metrics.js';
 import { describeError } from './errors.js';
-import type { Team } from './api/index.js';
 import { CRD_DIR, installCrds, yamlFiles } from './install/crds.js';
 import { EventRecorder, KubeClients, createInformerFactory, createManager, isAlreadyExists, metricsRegistry } from './kube/index.js';
 import { createLogger } from './log.js';
@@ -153,7 +152,7 @@ try {
   const rightsizing = await createRightsizing({ clients, informers, events, logger: log, registry: metricsRegistry,
     prometheusUrl: prometheusUrl ?? 'http://127.0.0.1:9', pricing, cron: config.PAVED_RIGHTSIZING_CRON,
     defaultMode: config.PAVED_RIGHTSIZING_DEFAULT_MODE, timezone: config.PAVED_RIGHTSIZING_TIMEZONE,
-    team: (name) => teams.getByName(name) as Team | undefined, isLeader: () => manager.isActive(),
+    team: (name) => teams.getByName(name), isLeader: () => manager.isActive(),
     teamOfNamespace: (ns) => tenancy.caches.namespaces.getByName(ns)?.metadata?.labels?.['paved.dev/team'] });
   cleanups.push(() => rightsizing.stop());
 

@@ -10,7 +10,7 @@
  * Runs never overlap (a second call while one runs returns `skipped`). Every decision is recomputed
  * from the cluster and Prometheus, so a run interrupted by a restart is safe to repeat.
  */
-import type { KubernetesObject, V1Deployment, V1HorizontalPodAutoscaler, V1LimitRange } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Container, V1Deployment, V1HorizontalPodAutoscaler, V1LimitRange } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { PAVED_API_VERSION, Labels, MANAGED_BY } from '../api/index.js';
 import type { Team } from '../api/index.js';
@@ -24,11 +24,11 @@ import { formatBytes, formatCpu, parseQuantity } from '../kube/quantity.js';
 import { normalizeSpec, type WebService } from '../webservice/render/index.js';
 import { RECOMMENDATION_API_VERSION, RECOMMENDATION_KIND, type RecommendationObject } from './applied.js';
 import type { RightsizingMetrics } from './metrics.js';
-import { planLifecycle, type ContainerRequests, type LifecyclePlan, type RecordedLifecycle, type RunVerdict, type WatchVerdict } from './plan.js';
+import { planLifecycle, type ClusterView, type ContainerRequests, type LifecyclePlan, type RecordedLifecycle, type RunVerdict, type WatchVerdict } from './plan.js';
 import { queryUsage, watchQueries } from './queries.js';
 import { recommendContainer } from './recommend.js';
 import { assessStability } from './stability.js';
-import { DEFAULT_SETTINGS, RecommendationStates, type ApplyWindow, type Bounds, type RightsizingMode, type RightsizingSettings } from './types.js';
+import { DEFAULT_SETTINGS, RecommendationStates, type ApplyWindow, type Bounds, type ContainerUsage, type RightsizingMode, type RightsizingSettings } from './types.js';
 import { isInApplyWindow } from './window.js';
 
 const GIB = 1024 ** 3;
@@ -101,7 +101,7 @@ export function modeOf(ws: WebService, team: Team | undefined, fallback: Rightsi
 
 function windowOf(ws: WebService, base: ApplyWindow): ApplyWindow {
   const w = (ws.spec as { rightsizing?: { applyWindow?: Partial<ApplyWindow> } }).rightsizing?.applyWindow;
-  return { ...base, ...(w ?? {}) } as ApplyWindow;
+  return { ...base, ...(w ?? {}) };
 }
 
 /** The LimitRange's container bounds in a namespace (the tier's envelope, rendered by tenancy). */
@@ -141,20 +141,56 @@ interface ServiceWork {
   rec: RecommendationObject | undefined;
 }
 
+/** Copies the defined fields only (the records are written back with server-side apply). */
+const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
+
 const recordedOf = (rec: RecommendationObject | undefined): RecordedLifecycle => {
-  const st = rec?.status;
-  const applied = rec?.spec?.applied;
-  return {
-    ...(st?.state ? { state: st.state } : {}),
-    ...(st?.since ? { since: st.since } : {}),
-    ...(applied?.containers?.length ? { applied: applied.containers } : {}),
-    ...(applied?.previous?.containers?.length ? { previous: applied.previous.containers } : {}),
-    ...(applied?.since ? { appliedSince: applied.since } : {}),
-    ...(st?.watchUntil ? { watchUntil: st.watchUntil } : {}),
-    ...(st?.holdUntil ? { holdUntil: st.holdUntil } : {}),
-    ...(st?.lastRollback?.time ? { lastRollback: { time: st.lastRollback.time, reason: st.lastRollback.reason ?? '', message: st.lastRollback.message ?? '' } } : {}),
-  };
+  const st = rec?.status ?? {};
+  const applied = rec?.spec?.applied ?? {};
+  const rb = st.lastRollback;
+  return defined({
+    state: st.state,
+    since: st.since,
+    applied: applied.containers?.length ? applied.containers : undefined,
+    previous: applied.previous?.containers?.length ? applied.previous.containers : undefined,
+    appliedSince: applied.since,
+    watchUntil: st.watchUntil,
+    holdUntil: st.holdUntil,
+    lastRollback: rb?.time ? { time: rb.time, reason: rb.reason ?? '', message: rb.message ?? '' } : undefined,
+  });
 };
+
+type StatusContainer = NonNullable<NonNullable<RecommendationObject['status']>['containers']>[number];
+
+/** One container's part of a run: its status entry and, when recommended, its verdict. */
+interface ContainerResult {
+  status: StatusContainer;
+  insufficient?: { daysOfData: number; daysNeeded: number };
+  recommended?: { name: string; cpu?: string; memory?: string };
+  stableDays?: number;
+  stable?: boolean;
+  differs?: boolean;
+  /** cores and bytes: current, recommended */
+  current: { cpu?: number; memory?: number };
+  next?: { cpu?: number; memory: number };
+}
+
+const quantities = (r: { cpu?: number | undefined; memory?: number | undefined }): { cpu?: string; memory?: string } =>
+  defined({ cpu: r.cpu !== undefined ? formatCpu(r.cpu) : undefined, memory: r.memory !== undefined ? formatBytes(r.memory) : undefined });
+
+/** Folds the containers' results into the run's verdict (all insufficient -> the least data; else the weakest stability). */
+function verdictOf(results: readonly ContainerResult[]): RunVerdict {
+  const short = results.filter((r) => r.insufficient).map((r) => r.insufficient!);
+  if (short.length) return { kind: 'insufficient', ...short.reduce((a, b) => (a.daysOfData <= b.daysOfData ? a : b)) };
+  const days = results.map((r) => r.stableDays ?? 0);
+  return {
+    kind: 'recommended',
+    recommended: results.flatMap((r) => (r.recommended ? [r.recommended] : [])),
+    stableDays: days.length ? Math.min(...days) : 0,
+    stable: results.every((r) => r.stable),
+    differs: results.some((r) => r.differs),
+  };
+}
 
 /** Does the live stable Deployment run the applied requests (and no canary)? */
 function liveMatches(c: Caches, w: ServiceWork, applied: ContainerRequests | undefined): boolean {
@@ -262,61 +298,59 @@ export class RightsizingEngine {
     return { outcome: 'completed', services: work.length, written, queries: this.stats.queries - before };
   }
 
-  /** Recommendation, stability and lifecycle of one WebService (the watch queries are its only I/O). */
-  private async decide(w: ServiceWork, usage: Awaited<ReturnType<typeof queryUsage>>, at: Date) {
+  /** One container: recommend, judge stability. */
+  private container(w: ServiceWork, c: V1Container, u: ContainerUsage | undefined, cpuHpa: boolean): ContainerResult {
     const s = this.settings;
     const spec = normalizeSpec(w.ws.spec);
-    const hpa = hasCpuHpa(this.caches.hpas.getByName(w.name, w.namespace));
-    const containers = w.deployment.spec?.template?.spec?.containers ?? [];
-    const recorded = recordedOf(w.rec);
-    const statusContainers: NonNullable<NonNullable<RecommendationObject['status']>['containers']> = [];
-    const recommended: Array<{ name: string; cpu?: string; memory?: string }> = [];
-    let insufficient: { daysOfData: number; daysNeeded: number } | undefined;
-    let stableDays = Number.POSITIVE_INFINITY;
-    let stable = true;
-    let differs = false;
-    let savings = 0;
-    const replicas = w.deployment.spec?.replicas ?? 1;
-    for (const c of containers) {
-      const cur = { cpu: q(c.resources?.requests?.['cpu']), memory: q(c.resources?.requests?.['memory']) };
-      const limits = { ...(q(spec.overrides?.resources?.limits?.cpu) !== undefined ? { cpu: q(spec.overrides?.resources?.limits?.cpu)! } : {}), ...(q(spec.overrides?.resources?.limits?.memory) !== undefined ? { memory: q(spec.overrides?.resources?.limits?.memory)! } : {}) };
-      const u = usage.get(`${w.namespace}/${w.name}/${c.name}`) ?? { namespace: w.namespace, webService: w.name, container: c.name, daily: [] };
-      const r = recommendContainer(s.recommend, { usage: u, runtime: spec.runtime, bounds: boundsOf(this.caches, w.namespace, limits), cpuHpa: hpa });
-      const current = { ...(cur.cpu !== undefined ? { cpu: formatCpu(cur.cpu) } : {}), ...(cur.memory !== undefined ? { memory: formatBytes(cur.memory) } : {}) };
-      if (r.kind === 'insufficient') {
-        insufficient = insufficient && insufficient.daysOfData <= r.daysOfData ? insufficient : r;
-        statusContainers.push({ name: c.name, current, daily: [] });
-        continue;
-      }
-      const v = assessStability(s.stability, { ...(r.cpu !== undefined ? { cpu: r.cpu } : {}), memory: r.memory }, cur, r.daily);
-      stableDays = Math.min(stableDays, v.stableDays);
-      stable &&= v.stable;
-      differs ||= v.differs;
-      const rec = { ...(r.cpu !== undefined ? { cpu: formatCpu(r.cpu) } : {}), memory: formatBytes(r.memory) };
-      recommended.push({ name: c.name, ...rec });
-      savings += monthlyCost(this.pricing(), cur.cpu ?? 0, cur.memory ?? 0, replicas) - monthlyCost(this.pricing(), r.cpu ?? cur.cpu ?? 0, r.memory, replicas);
-      statusContainers.push({
+    const cur = defined({ cpu: q(c.resources?.requests?.['cpu']), memory: q(c.resources?.requests?.['memory']) });
+    const developerLimits = defined({ cpu: q(spec.overrides?.resources?.limits?.cpu), memory: q(spec.overrides?.resources?.limits?.memory) });
+    const usage = u ?? { namespace: w.namespace, webService: w.name, container: c.name, daily: [] };
+    const r = recommendContainer(s.recommend, { usage, runtime: spec.runtime, bounds: boundsOf(this.caches, w.namespace, developerLimits), cpuHpa });
+    const current = quantities(cur);
+    if (r.kind === 'insufficient') return { status: { name: c.name, current, daily: [] }, insufficient: r, current: cur };
+    const next = defined({ cpu: r.cpu, memory: r.memory }) as { cpu?: number; memory: number };
+    const v = assessStability(s.stability, next, cur, r.daily);
+    const rec = quantities(next);
+    return {
+      status: {
         name: c.name,
         current,
         recommended: rec,
-        summary: { cpu: `${current.cpu ?? '-'} -> ${rec.cpu ?? '-'}`, memory: `${current.memory ?? '-'} -> ${rec.memory}` },
+        summary: { cpu: `${current.cpu ?? '-'} -> ${rec.cpu ?? '-'}`, memory: `${current.memory ?? '-'} -> ${rec.memory ?? '-'}` },
         ...(r.notes.length ? { notes: r.notes } : {}),
-        daily: r.daily.slice(-s.historyDays).map((d) => ({ day: d.day, ...(d.cpu !== undefined ? { cpu: d.cpu } : {}), ...(d.memory !== undefined ? { memory: d.memory } : {}) })),
-      });
-    }
-    const verdict: RunVerdict = insufficient
-      ? { kind: 'insufficient', ...insufficient }
-      : { kind: 'recommended', recommended, stableDays: Number.isFinite(stableDays) ? stableDays : 0, stable, differs };
-    const phase = (w.ws.status as { rollout?: { phase?: string } } | undefined)?.rollout?.phase;
-    const cluster = {
+        daily: r.daily.slice(-s.historyDays).map((d) => defined({ day: d.day, cpu: d.cpu, memory: d.memory }) as { day: string }),
+      },
+      recommended: { name: c.name, ...rec },
+      ...v,
+      current: cur,
+      next,
+    };
+  }
+
+  private clusterView(w: ServiceWork, recorded: RecordedLifecycle, at: Date): ClusterView {
+    const phase = (w.ws.status)?.rollout?.phase;
+    return {
       rolloutInProgress: phase === 'Progressing' || phase === 'Paused' || phase === 'Promoting',
       rolledBack: phase === 'RolledBack',
       liveMatchesApplied: liveMatches(this.caches, w, recorded.applied),
-      windowOpen: isInApplyWindow(windowOf(w.ws, s.window), at),
+      windowOpen: isInApplyWindow(windowOf(w.ws, this.settings.window), at),
     };
+  }
+
+  /** Recommendation, stability and lifecycle of one WebService (the watch queries are its only I/O). */
+  private async decide(w: ServiceWork, usage: Map<string, ContainerUsage>, at: Date) {
+    const cpuHpa = hasCpuHpa(this.caches.hpas.getByName(w.name, w.namespace));
+    const results = (w.deployment.spec?.template?.spec?.containers ?? []).map((c) => this.container(w, c, usage.get(`${w.namespace}/${w.name}/${c.name}`), cpuHpa));
+    const verdict = verdictOf(results);
+    const replicas = w.deployment.spec?.replicas ?? 1;
+    const savings = results.reduce(
+      (sum, r) => sum + (r.next ? monthlyCost(this.pricing(), r.current.cpu ?? 0, r.current.memory ?? 0, replicas) - monthlyCost(this.pricing(), r.next.cpu ?? r.current.cpu ?? 0, r.next.memory, replicas) : 0),
+      0,
+    );
+    const recorded = recordedOf(w.rec);
     const watch = recorded.state === 'Watching' ? await this.watchVerdict(w, recorded, at) : undefined;
-    const plan = planLifecycle({ mode: w.mode, now: at, settings: s, recorded, verdict, cluster, ...(watch ? { watch } : {}) });
-    return { w, plan, desired: this.desired(w, plan, statusContainers, verdict, savings) };
+    const plan = planLifecycle({ mode: w.mode, now: at, settings: this.settings, recorded, verdict, cluster: this.clusterView(w, recorded, at), ...(watch ? { watch } : {}) });
+    return { w, plan, desired: this.desired(w, plan, results.map((r) => r.status), verdict, savings) };
   }
 
   private pricing(): Pricing {
@@ -356,7 +390,7 @@ export class RightsizingEngine {
     return { regressed: false };
   }
 
-  private desired(w: ServiceWork, p: LifecyclePlan, containers: NonNullable<NonNullable<RecommendationObject['status']>['containers']>, v: RunVerdict, savings: number): RecommendationObject {
+  private desired(w: ServiceWork, p: LifecyclePlan, containers: StatusContainer[], v: RunVerdict, savings: number): RecommendationObject {
     const applied = p.applied?.length
       ? {
           applied: {

@@ -42,23 +42,28 @@ export interface TeamRecommendations {
   services: ServiceRecommendation[];
 }
 
+function serviceLine(r: RecommendationObject): ServiceRecommendation {
+  const st = r.status ?? {};
+  return {
+    namespace: r.metadata?.namespace ?? '',
+    webService: r.spec.webService,
+    mode: r.spec.mode,
+    state: st.state ?? 'Collecting',
+    reason: st.reason ?? '',
+    message: st.message ?? '',
+    stableDays: st.stableDays ?? null,
+    daysOfData: st.daysOfData ?? null,
+    daysNeeded: st.daysNeeded ?? null,
+    projectedMonthlySavings: st.projectedMonthlySavings ?? 0,
+    applied: r.spec.applied?.containers ?? [],
+    containers: (st.containers ?? []).map((c) => ({ name: c.name, current: c.current ?? {}, recommended: c.recommended ?? null, notes: c.notes ?? [] })),
+  };
+}
+
 /** The report of one team (pure). */
 export function teamRecommendations(team: string, recs: readonly RecommendationObject[]): TeamRecommendations {
   const services: ServiceRecommendation[] = recs
-    .map((r) => ({
-      namespace: r.metadata?.namespace ?? '',
-      webService: r.spec.webService,
-      mode: r.spec.mode,
-      state: r.status?.state ?? 'Collecting',
-      reason: r.status?.reason ?? '',
-      message: r.status?.message ?? '',
-      stableDays: r.status?.stableDays ?? null,
-      daysOfData: r.status?.daysOfData ?? null,
-      daysNeeded: r.status?.daysNeeded ?? null,
-      projectedMonthlySavings: r.status?.projectedMonthlySavings ?? 0,
-      applied: r.spec.applied?.containers ?? [],
-      containers: (r.status?.containers ?? []).map((c) => ({ name: c.name, current: c.current ?? {}, recommended: c.recommended ?? null, notes: c.notes ?? [] })),
-    }))
+    .map(serviceLine)
     .sort((a, b) => b.projectedMonthlySavings - a.projectedMonthlySavings || a.namespace.localeCompare(b.namespace) || a.webService.localeCompare(b.webService));
   const total = services.reduce((s, x) => s + x.projectedMonthlySavings, 0);
   return { team, currency: recs[0]?.status?.currency ?? 'USD', projectedMonthlySavings: Math.round(total * 100) / 100, services };
