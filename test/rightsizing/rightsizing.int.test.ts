@@ -246,7 +246,7 @@ describe('rightsizing engine (real API server, real Prometheus)', () => {
     await shop(n, { rightsizing: { mode: 'recommend' }, overrides: { resources: { requests: { cpu: '2', memory: '2Gi' } } } });
     const deployments = engine.informers().find((i) => i.kind === 'Deployment');
     await eventually(async () => {
-      const d = deployments?.getByName('shop', n);
+      const d: V1Deployment | undefined = deployments?.getByName('shop', n);
       expect(d?.spec?.template?.spec?.containers[0]?.resources?.requests?.['cpu']).toBe('2');
     }, SLOW);
     sent = 0;
