@@ -4,7 +4,7 @@
  * workload) against a one-query-per-workload baseline (KRR's way: a CPU and a memory query per workload),
  * in the same run, on the same backfilled history.
  *
- *   node --import tsx bench/rightsizing.ts [--workloads 2000] [--days 14] [--resolution 60] [--concurrency 10] [--max-file-gb 30]
+ *   node --import tsx bench/rightsizing.ts [--workloads 2000] [--days 14] [--resolution 60] [--concurrency 10] [--max-file-gb 30] [--pod-level false]
  *
  * Prints: series, samples, size and generation time of the OpenMetrics file, promtool backfill time;
  * then for the engine and for the baseline: wall time, PromQL queries sent and Prometheus' peak resident
@@ -35,6 +35,7 @@ const days = Number(arg('days', '14'));
 const resolution = Number(arg('resolution', '60'));
 const concurrency = Number(arg('concurrency', '10'));
 const maxFileBytes = Number(arg('max-file-gb', '30')) * 1e9;
+const podLevel = arg('pod-level', 'true') !== 'false';
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
 /** Peak VmRSS (MiB) of a process while `fn` runs. */
@@ -58,7 +59,7 @@ async function peakRss<T>(pid: number, fn: () => Promise<T>): Promise<{ result: 
   }
 }
 
-function services(end: number): ServiceHistory[] {
+function services(): ServiceHistory[] {
   return Array.from({ length: workloads }, (_, i) => ({
     namespace: `team-${i % 200}-prod`,
     service: `svc-${i}`,
@@ -70,7 +71,7 @@ function services(end: number): ServiceHistory[] {
     days,
     podDays: days + 1,
     extras: false,
-    ...(end ? {} : {}),
+    podLevel,
   }));
 }
 
@@ -84,11 +85,12 @@ function baselineQueries(s: ServiceHistory): string[] {
 }
 
 const end = Math.floor(Date.now() / 60_000) * 60 - 60;
-const list = services(end);
+const list = services();
 const file = join(tmpdir(), `paved-bench-rightsizing-${process.pid}.om`);
 const perSeries = (days * 86_400) / resolution;
-const estimate = workloads * 5 * perSeries * 230; // 5 series a pod, ~230 bytes a line
-out(`rightsizing benchmark: ${workloads} workloads, ${days} days at ${resolution} s (${workloads * 5} series, ${((workloads * 5 * perSeries) / 1e6).toFixed(1)} M samples, ~${(estimate / 1e9).toFixed(1)} GB of text)`);
+const seriesPerPod = podLevel ? 6 : 4; // cpu, memory (and their pod-level twins), kube_pod_labels, limits
+const estimate = workloads * seriesPerPod * perSeries * 200; // ~200 bytes a line
+out(`rightsizing benchmark: ${workloads} workloads, ${days} days at ${resolution} s${podLevel ? '' : ', no pod-level series'} (${workloads * seriesPerPod} series, ${((workloads * seriesPerPod * perSeries) / 1e6).toFixed(1)} M samples, ~${(estimate / 1e9).toFixed(1)} GB of text)`);
 if (estimate > maxFileBytes) {
   out(`estimated file larger than --max-file-gb ${maxFileBytes / 1e9}: stopping`);
   process.exit(2);

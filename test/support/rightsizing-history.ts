@@ -32,6 +32,8 @@ export interface ServiceHistory {
   podDays?: number;
   /** Also the CFS period counters and kube-state-metrics' requests (default true; off keeps big histories small). */
   extras?: boolean;
+  /** Also cAdvisor's pod-level cgroup series (container=""; default true). */
+  podLevel?: boolean;
 }
 
 export interface HistoryOptions {
@@ -85,6 +87,7 @@ export function* rightsizingHistoryChunks(services: readonly ServiceHistory[], o
         ['app', `/kubepods/burstable/pod${p.uid}/${cid}`, `ghcr.io/acme/${s.service}:1.0.0`, cid, 0],
         ['', `/kubepods/burstable/pod${p.uid}`, '', '', 0.05],
       ] as const) {
+        if (container === '' && s.podLevel === false) continue;
         const l = labels({ container, cpu: 'total', id, image, name, namespace: s.namespace, pod: p.name, ...scrape });
         let total = 0;
         let last = p.from;
@@ -104,6 +107,7 @@ export function* rightsizingHistoryChunks(services: readonly ServiceHistory[], o
         ['app', `/kubepods/burstable/pod${p.uid}/${cid}`, `ghcr.io/acme/${s.service}:1.0.0`, cid, 0],
         ['', `/kubepods/burstable/pod${p.uid}`, '', '', 64 * 2 ** 20],
       ] as const) {
+        if (container === '' && s.podLevel === false) continue;
         const l = labels({ container, id, image, name, namespace: s.namespace, pod: p.name, ...scrape });
         let chunk = '';
         for (const t of times(p, res)) chunk += `container_memory_working_set_bytes${l} ${fmt(Math.round(s.memory(Math.floor((t - start) / HOUR)) + extra))} ${t}\n`;
