@@ -79,6 +79,14 @@ export function* rightsizingHistoryChunks(services: readonly ServiceHistory[], o
   const node = 'kwok-node-0';
   const scrape = { instance: node, job: 'kubelet', metrics_path: '/metrics/cadvisor', node };
   const ksm = { instance: 'kube-state-metrics:8080', job: 'kube-state-metrics' };
+  /** A CFS period counter of the app container: `perSecond` periods a second since the pod started. */
+  function* cfs(s: ServiceHistory, p: Pod, name: string, perSecond: number): Generator<string> {
+    const cid = `containerd-${p.uid.slice(-8)}`;
+    const l = labels({ container: 'app', id: `/kubepods/burstable/pod${p.uid}/${cid}`, image: `ghcr.io/acme/${s.service}:1.0.0`, name: cid, namespace: s.namespace, pod: p.name, ...scrape });
+    let chunk = '';
+    for (const t of times(p, res)) chunk += `${name}${l} ${fmt(Math.floor((t - p.from) * perSecond))} ${t}\n`;
+    yield chunk;
+  }
   const EXTRA = new Set(['container_cpu_cfs_periods', 'container_cpu_cfs_throttled_periods', 'kube_pod_container_resource_requests']);
   const families: Array<[string, string, (s: ServiceHistory, p: Pod, start: number) => Generator<string>]> = [
     ['container_cpu_usage_seconds', 'counter', function* (s, p, start) {
@@ -114,20 +122,9 @@ export function* rightsizingHistoryChunks(services: readonly ServiceHistory[], o
         yield chunk;
       }
     }],
-    ['container_cpu_cfs_periods', 'counter', function* (s, p) {
-      const cid = `containerd-${p.uid.slice(-8)}`;
-      const l = labels({ container: 'app', id: `/kubepods/burstable/pod${p.uid}/${cid}`, image: `ghcr.io/acme/${s.service}:1.0.0`, name: cid, namespace: s.namespace, pod: p.name, ...scrape });
-      let chunk = '';
-      for (const t of times(p, res)) chunk += `container_cpu_cfs_periods_total${l} ${fmt(Math.floor((t - p.from) * 10))} ${t}\n`;
-      yield chunk;
-    }],
-    ['container_cpu_cfs_throttled_periods', 'counter', function* (s, p) {
-      const cid = `containerd-${p.uid.slice(-8)}`;
-      const l = labels({ container: 'app', id: `/kubepods/burstable/pod${p.uid}/${cid}`, image: `ghcr.io/acme/${s.service}:1.0.0`, name: cid, namespace: s.namespace, pod: p.name, ...scrape });
-      let chunk = '';
-      for (const t of times(p, res)) chunk += `container_cpu_cfs_throttled_periods_total${l} ${fmt(Math.floor((t - p.from) * 0.1))} ${t}\n`;
-      yield chunk;
-    }],
+    ['container_cpu_cfs_periods', 'counter', (s, p) => cfs(s, p, 'container_cpu_cfs_periods_total', 10)],
+    // 1% of periods throttled: under any threshold.
+    ['container_cpu_cfs_throttled_periods', 'counter', (s, p) => cfs(s, p, 'container_cpu_cfs_throttled_periods_total', 0.1)],
     ['kube_pod_labels', 'gauge', function* (s, p) {
       const l = labels({ namespace: s.namespace, pod: p.name, uid: p.uid, label_paved_dev_service: s.service, ...ksm });
       let chunk = '';
