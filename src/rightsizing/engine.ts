@@ -58,6 +58,8 @@ export interface EngineOptions {
   defaultMode?: RightsizingMode;
   /** A Team by name (the tenancy controller's cache). */
   team?: (name: string) => Team | undefined;
+  /** The team of a namespace (its paved.dev/team label, from the Namespace cache); default: the namespace's name. */
+  teamOfNamespace?: (namespace: string) => string | undefined;
   /** Clients that write Recommendations into a namespace (default: impersonate its paved-deployer). */
   writerFor?: (namespace: string) => KubeClients;
   /** Watch one namespace only (tests). */
@@ -263,7 +265,7 @@ export class RightsizingEngine {
       if (ws.metadata?.deletionTimestamp) continue;
       const namespace = ws.metadata?.namespace ?? '';
       const name = ws.metadata?.name ?? '';
-      const teamName = ws.metadata?.labels?.[Labels.team] ?? namespace;
+      const teamName = this.opts.teamOfNamespace?.(namespace) ?? namespace;
       const mode = modeOf(ws, this.opts.team?.(teamName), this.opts.defaultMode ?? 'off');
       const deployment = this.caches.deployments.getByName(name, namespace);
       if (mode === 'off' || !deployment) continue;

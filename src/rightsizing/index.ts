@@ -66,6 +66,7 @@ export async function createRightsizing(w: RightsizingWiring) {
     pricing: w.pricing,
     defaultMode: w.defaultMode,
     team: w.team,
+    teamOfNamespace: w.teamOfNamespace,
     writerFor: (ns) => w.clients.impersonate(serviceAccountUser(ns, 'paved-deployer')),
     watchTemplates: await builtinWatchTemplates(),
   });
