@@ -15,12 +15,12 @@ import type { RecommendationObject } from '../../src/rightsizing/applied.js';
 import { RightsizingEngine } from '../../src/rightsizing/engine.js';
 import { rightsizingMetrics } from '../../src/rightsizing/metrics.js';
 import { DEFAULT_SETTINGS, type RightsizingSettings } from '../../src/rightsizing/types.js';
-import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
+import { adminKubeConfig } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { scrapeSharedCluster, sharedClusterHasExporters, startPrometheus, type LocalPrometheus } from '../support/prometheus.js';
 import { handQuantile, rightsizingHistory, type ServiceHistory } from '../support/rightsizing-history.js';
 import { startTrafficEmitter } from '../support/traffic-emitter.js';
-import { applyWebService, startController, type RunningController } from '../webservice/harness.js';
+import { applyWebService, createTeamNamespace, startController, type RunningController } from '../webservice/harness.js';
 import { ERROR_RATE_QUERY, Kubectl, P99_QUERY, SLOW, analysisTemplate, errorGate, gatedSteps, prometheusProvider, scraped, startStack, watchWeights, type Stack } from '../delivery/stack.js';
 
 const MIB = 2 ** 20;
@@ -60,7 +60,8 @@ let client: CostPrometheus;
 const stops: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
-  for (const n of NAMES) ns[n] = await createTestNamespace(`rs-${n}`);
+  // Team namespaces with the paved-deployer the WebService controller writes as (tenancy's bootstrap).
+  for (const n of NAMES) ns[n] = await createTeamNamespace(`rs-${n}`, `team-rs`);
   // Usage that rose 10 days ago (at a UTC midnight): the last 10 days stable, not 14.
   const tenStart = END - 20 * 24 * HOUR; // the 'ten' service's history is 20 days
   const rise = lastMidnight - 10 * 86_400;
