@@ -19,7 +19,7 @@ export default tseslint.config(
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   {
     // Tests and benchmarks: a describe block is one long function by design, and fixtures are loose JSON.
-    files: ['test/**', 'bench/**', 'scripts/**'],
+    files: ['test/**', 'web/test/**', 'bench/**', 'scripts/**'],
     rules: {
       'max-lines-per-function': 'off',
       complexity: 'off',

@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast unit tests of pure logic, and integration tests (`*.int.test.ts`) that run
-// against one shared real cluster and Prometheus started once per run by the global setup.
+// Three projects: fast unit tests of pure logic, the portal's unit tests (web/test), and integration
+// tests (`*.int.test.ts`) that run against one shared real cluster and Prometheus started once per run
+// by the global setup.
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +11,15 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.int.test.ts', 'node_modules/**'],
+          testTimeout: 30_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // The portal's own unit tests (web/): pure logic of the page, in Node.
+        test: {
+          name: 'web',
+          include: ['web/test/**/*.test.ts'],
           testTimeout: 30_000,
           sequence: { groupOrder: 0 },
         },

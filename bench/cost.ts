@@ -7,7 +7,9 @@
  * Prints: series and samples, size and generation time of the OpenMetrics file, promtool backfill
  * time, Prometheus start time, whether Prometheus' first compaction pass ran before the measurements,
  * p50/p99 latency of GET /cost/teams cold (cache cleared before every request) and cached, PromQL
- * queries per request, and the memory of this process (RSS, heap) and of Prometheus.
+ * queries per request, and the memory of this process (RSS, heap) and of Prometheus: first from the raw
+ * exporter series, then, in the same run on the same data, from the recorded series of paved's cost
+ * recording rules (src/monitoring/rules.ts), backfilled over the whole history after the raw figures.
  *
  * The history is streamed to a temporary file (never one string) and backfilled from it with
  * `startPrometheus({ backfillFile })`; the file is deleted afterwards. (promtool's
@@ -27,6 +29,8 @@ import { createCostService } from '../src/cost/service.js';
 import { createCostPrometheus, withCache, type QueryStats } from '../src/cost/prometheus.js';
 import { staticTeamDirectory } from '../src/cost/teams.js';
 import { startPrometheus } from '../src/localcluster/prometheus.js';
+import { RECORDING_INTERVAL_SECONDS } from '../src/cost/queries.js';
+import { renderRuleGroups, type RecordingRule } from '../src/monitoring/rules.js';
 import type { ApiEnv, Caller } from '../src/access/index.js';
 import { costHistoryOpenMetricsChunks, type CostHistory, type ContainerShape } from '../test/support/cost-history.js';
 
@@ -175,6 +179,78 @@ async function writeHistory(history: CostHistory, file: string, samples: number)
   return { bytes, samples: lines - typeLines };
 }
 
+interface Figures {
+  costSource: string;
+  firstMs: number;
+  coldP50Ms: number;
+  coldP99Ms: number;
+  cachedP50Ms: number;
+  cachedP99Ms: number;
+  queriesPerRequestCold: number;
+  queriesPerRequestCached: number;
+}
+
+/** Cold and cached latency of `path` with a cost service reading `source` ('auto': recorded when present). */
+async function measure(url: string, path: string, source: 'raw' | 'auto', now: () => Date): Promise<Figures> {
+  const stats: QueryStats = { sent: 0 };
+  const cached = withCache(createCostPrometheus({ url, stats, timeoutMs: 120_000 }), { maxEntries: 500, ttlMs: 3_600_000 });
+  const cost = createCostService({ prometheus: cached, teams: staticTeamDirectory([]), now, costSource: source });
+  const finance: Caller = { subject: 'bench', groups: [], teams: [], isPlatformAdmin: false, isFinance: true };
+  const app = new Hono<ApiEnv>();
+  app.use('*', async (c, next) => {
+    c.set('caller', finance);
+    await next();
+  });
+  app.route('/', createCostRoutes({ cost }));
+
+  let costSource = '';
+  const request = async (): Promise<{ ms: number; queries: number; teams: number }> => {
+    const before = stats.sent;
+    const start = process.hrtime.bigint();
+    const res = await app.request(path);
+    const body = (await res.json()) as { teams?: unknown[]; message?: string; costSource?: string };
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${body.message}`);
+    costSource = body.costSource ?? '?';
+    return { ms, queries: stats.sent - before, teams: body.teams?.length ?? 0 };
+  };
+
+  const warm = await request(); // first touch of the blocks (page cache), not counted
+  out(`[${source}] first request: ${warm.ms.toFixed(0)} ms, ${warm.queries} PromQL queries, ${warm.teams} teams in the answer, costSource ${costSource}`);
+  const cold: number[] = [];
+  const queries: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    cached.cache.clear();
+    const r = await request();
+    cold.push(r.ms);
+    queries.push(r.queries);
+  }
+  const hot: number[] = [];
+  const hotQueries: number[] = [];
+  for (let i = 0; i < iterations * 5; i++) {
+    const r = await request();
+    hot.push(r.ms);
+    hotQueries.push(r.queries);
+  }
+  cold.sort((a, b) => a - b);
+  hot.sort((a, b) => a - b);
+  const mem = process.memoryUsage();
+  out(`GET ${path} (costSource ${costSource})`);
+  out(`  cold   (cache cleared, n=${cold.length}): p50 ${percentile(cold, 50).toFixed(1)} ms, p99 ${percentile(cold, 99).toFixed(1)} ms, PromQL queries/request ${Math.max(...queries)}`);
+  out(`  cached (n=${hot.length}): p50 ${percentile(hot, 50).toFixed(2)} ms, p99 ${percentile(hot, 99).toFixed(2)} ms, PromQL queries/request ${Math.max(...hotQueries)}`);
+  out(`  memory: rss ${(mem.rss / 1024 / 1024).toFixed(0)} MB, heap used ${(mem.heapUsed / 1024 / 1024).toFixed(0)} MB (the benchmark process: cost service, cache, HTTP handler)`);
+  return {
+    costSource,
+    firstMs: warm.ms,
+    coldP50Ms: percentile(cold, 50),
+    coldP99Ms: percentile(cold, 99),
+    cachedP50Ms: percentile(hot, 50),
+    cachedP99Ms: percentile(hot, 99),
+    queriesPerRequestCold: Math.max(...queries),
+    queriesPerRequestCached: Math.max(...hotQueries),
+  };
+}
+
 async function main(): Promise<void> {
   const history = benchHistory();
   // cpu, memory, 2 requests, container running, 2 pod phases, pod labels; namespace labels
@@ -209,53 +285,26 @@ async function main(): Promise<void> {
       `waited ${seconds(t)} for Prometheus' first compaction pass: ${before.blocks} -> ${compaction.blocks} blocks loaded, ` +
         `${compaction.compactions} compactions, ${compaction.triggered} passes triggered; the figures below are after it`,
     );
-    const stats: QueryStats = { sent: 0 };
-    const cached = withCache(createCostPrometheus({ url: prom.url, stats, timeoutMs: 120_000 }), { maxEntries: 500, ttlMs: 3_600_000 });
-    const cost = createCostService({ prometheus: cached, teams: staticTeamDirectory([]), now: () => new Date(history.startSeconds * 1000 + history.hours * HOUR * 1000 + 60_000) });
-    const finance: Caller = { subject: 'bench', groups: [], teams: [], isPlatformAdmin: false, isFinance: true };
-    const app = new Hono<ApiEnv>();
-    app.use('*', async (c, next) => {
-      c.set('caller', finance);
-      await next();
-    });
-    app.route('/', createCostRoutes({ cost }));
+    const endSeconds = history.startSeconds + history.hours * HOUR;
+    const now = () => new Date(endSeconds * 1000 + 60_000);
     const path = `/cost/teams?window=${window}&step=${step}`;
-
-    const request = async (): Promise<{ ms: number; queries: number; teams: number }> => {
-      const before = stats.sent;
-      const start = process.hrtime.bigint();
-      const res = await app.request(path);
-      const body = (await res.json()) as { teams?: unknown[]; message?: string };
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${body.message}`);
-      return { ms, queries: stats.sent - before, teams: body.teams?.length ?? 0 };
-    };
-
-    const warm = await request(); // first touch of the blocks (page cache), not counted
-    out(`first request: ${warm.ms.toFixed(0)} ms, ${warm.queries} PromQL queries, ${warm.teams} teams in the answer`);
-    const cold: number[] = [];
-    const queries: number[] = [];
-    for (let i = 0; i < iterations; i++) {
-      cached.cache.clear();
-      const r = await request();
-      cold.push(r.ms);
-      queries.push(r.queries);
-    }
-    const hot: number[] = [];
-    const hotQueries: number[] = [];
-    for (let i = 0; i < iterations * 5; i++) {
-      const r = await request();
-      hot.push(r.ms);
-      hotQueries.push(r.queries);
-    }
-    cold.sort((a, b) => a - b);
-    hot.sort((a, b) => a - b);
-    const mem = process.memoryUsage();
-    out(`GET ${path}`);
-    out(`  cold   (cache cleared, n=${cold.length}): p50 ${percentile(cold, 50).toFixed(1)} ms, p99 ${percentile(cold, 99).toFixed(1)} ms, PromQL queries/request ${Math.max(...queries)}`);
-    out(`  cached (n=${hot.length}): p50 ${percentile(hot, 50).toFixed(2)} ms, p99 ${percentile(hot, 99).toFixed(2)} ms, PromQL queries/request ${Math.max(...hotQueries)}`);
+    const raw = await measure(prom.url, path, 'raw', now);
+    t = Date.now();
+    const rules = renderRuleGroups()
+      .filter((g) => g.name === 'paved-cost-hourly')
+      .flatMap((g) => g.rules)
+      .filter((r): r is RecordingRule => 'record' in r);
+    // What the rules would have recorded: each hour's figures, 5 minutes after the hour.
+    const recordedSamples = await prom.backfillRecordingRules(rules, {
+      start: history.startSeconds + HOUR + RECORDING_INTERVAL_SECONDS,
+      end: endSeconds + RECORDING_INTERVAL_SECONDS,
+      step: HOUR,
+    });
+    const recordingSeconds = (Date.now() - t) / 1000;
+    out(`recording rules backfilled over the history: ${recordedSamples} samples of ${rules.length} series names in ${seconds(t)}`);
+    const recorded = await measure(prom.url, path, 'auto', now);
     const after = await compactionState(prom.url);
-    out(`  memory: rss ${(mem.rss / 1024 / 1024).toFixed(0)} MB, heap used ${(mem.heapUsed / 1024 / 1024).toFixed(0)} MB (the benchmark process: cost service, cache, HTTP handler); Prometheus rss ${after.prometheusRssMB} MB`);
+    out(`  Prometheus rss ${after.prometheusRssMB} MB`);
     if (after.compactions !== compaction.compactions || after.blocks !== compaction.blocks) {
       out(`  note: Prometheus compacted during the measurements (${compaction.blocks} -> ${after.blocks} blocks)`);
     }
@@ -275,13 +324,11 @@ async function main(): Promise<void> {
         blocksLoaded: after.blocks,
         window,
         step,
-        coldP50Ms: percentile(cold, 50),
-        coldP99Ms: percentile(cold, 99),
-        cachedP50Ms: percentile(hot, 50),
-        cachedP99Ms: percentile(hot, 99),
-        queriesPerRequestCold: Math.max(...queries),
-        queriesPerRequestCached: Math.max(...hotQueries),
-        rssMB: Math.round(mem.rss / 1024 / 1024),
+        raw,
+        recorded,
+        recordingSeconds,
+        recordedSamples,
+        rssMB: Math.round(process.memoryUsage().rss / 1024 / 1024),
         prometheusRssMB: after.prometheusRssMB,
       }),
     );

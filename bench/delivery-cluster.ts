@@ -14,7 +14,7 @@
  *     Prometheus (the provider's onQuery), API writes per rollout step (the ApiCallCounter of the
  *     controllers' clients), resident memory, time until all are promoted.
  *
- *   nice -n 10 node --import tsx bench/delivery-cluster.ts [--runs 3] [--rollouts 100] [--skip-fault] [--skip-many]
+ *   nice -n 10 node --import tsx bench/delivery-cluster.ts [--runs 3] [--rollouts 100] [--workers 8|4,8] [--skip-fault] [--skip-many]
  */
 import { pino } from 'pino';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
@@ -34,6 +34,12 @@ const args = process.argv.slice(2);
 const arg = (name: string, def: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
 const RUNS = arg('--runs', 3);
 const ROLLOUTS = arg('--rollouts', 100);
+/**
+ * Workers of the WebService controller: main.ts's default (PAVED_WORKERS=8) unless given. A list
+ * (`--workers 4,8`) rolls the same services out once per count, each on a fresh controller, in one run.
+ */
+const WORKER_COUNTS = (args.includes('--workers') ? (args[args.indexOf('--workers') + 1] ?? '8') : '8').split(',').map(Number);
+let WORKERS = WORKER_COUNTS[0] ?? 8;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const progress = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -107,7 +113,7 @@ try {
     const provider = createPrometheusProvider({ url: prom.url, timeoutMs: 2000, ...(onQuery ? { onQuery } : {}) });
     const informers = createInformerFactory({ clients, logger });
     const web = await createWebServiceController({
-      clients, platform: DEFAULT_PLATFORM, capabilities, logger, namespace: ns, informers, deployerFor: () => clients, delivery: { provider },
+      clients, platform: DEFAULT_PLATFORM, capabilities, logger, namespace: ns, informers, deployerFor: () => clients, delivery: { provider }, workers: WORKERS,
     });
     const manager = createManager({ logger, leaderElection: false });
     manager.addInformer(...informers.informers());
@@ -186,11 +192,12 @@ try {
     await create(ns, template(2));
     let queries = 0;
     const perSecond = new Map<number, number>();
-    const ctl = await startControllers(ns, () => {
+    const onQuery = (): void => {
       queries += 1;
       const sec = Math.floor(Date.now() / 1000);
       perSecond.set(sec, (perSecond.get(sec) ?? 0) + 1);
-    });
+    };
+    let ctl = await startControllers(ns, onQuery);
     let t0 = Date.now();
     for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map((n) => create(ns, webService(n, 'ghcr.io/acme/svc:1.0.0', 1))));
     const list = async () => (await bench.list<WsObj>(WS_API, 'WebService', { namespace: ns })).items;
@@ -209,39 +216,46 @@ try {
       last = w;
       return quiet ? true : undefined;
     }, 300_000, 5000);
-    const before = new Map((await list()).map((w) => [w.metadata?.name ?? '', w.status?.rollout?.stableRevision ?? '']));
-    ctl.clients.counter.reset();
-    const statusWrites0 = ctl.web.stats.statusWrites;
-    queries = 0;
-    perSecond.clear();
-    let peakRss = 0;
-    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 1000);
-    t0 = Date.now();
-    for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map((n) => patchWs(ns, n, { spec: { image: 'ghcr.io/acme/svc:2.0.0' } })));
-    out(`   image change patched on all ${ROLLOUTS} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    let failed: string[] = [];
-    await until('all promoted', async () => {
-      const items = await list();
-      const done = items.filter((w) => w.status?.rollout?.phase === 'Healthy' && w.status.rollout.stableRevision !== before.get(w.metadata?.name ?? ''));
-      failed = items.filter((w) => w.status?.rollout?.phase === 'RolledBack' || w.status?.rollout?.phase === 'Paused').map((w) => `${w.metadata?.name}: ${w.status?.rollout?.phase} ${w.status?.rollout?.message ?? ''}`);
-      progress(`rollouts: ${done.length}/${ROLLOUTS} promoted, ${failed.length} rolled back or paused; ${queries} queries; rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);
-      return done.length + failed.length === ROLLOUTS ? true : undefined;
-    }, 900_000, 2000);
-    const elapsed = (Date.now() - t0) / 1000;
-    clearInterval(rssTimer);
-    const rss = process.memoryUsage();
-    const writes = ctl.clients.counter.writes();
-    const steps = ROLLOUTS * gateSteps.length;
-    out(`2. ${ROLLOUTS} concurrent rollouts (10 -> analysis 2 x ${INTERVAL_S} s -> 50 -> analysis -> 100) on one controller, real API server: all done in ${elapsed.toFixed(0)} s; ${ROLLOUTS - failed.length} promoted, ${failed.length} rolled back or paused`);
-    for (const f of failed.slice(0, 5)) out(`   not promoted: ${f}`);
-    const peak = Math.max(0, ...perSecond.values());
-    out(`   Prometheus: ${queries} queries, mean ${(queries / elapsed).toFixed(1)}/s, peak ${peak}/s (one per running analysis per ${INTERVAL_S} s)`);
-    out(`   API writes by the controllers: ${writes} = ${(writes / steps).toFixed(2)} per rollout step (${gateSteps.length} steps per rollout, promotion included) = ${(writes / ROLLOUTS).toFixed(1)} per rollout; status writes of the WebService controller ${ctl.web.stats.statusWrites - statusWrites0}`);
-    const snap = ctl.clients.counter.snapshot();
-    const events = ctl.clients.counter.writes({ resource: 'events.events.k8s.io' });
-    out(`   of which Events ${events}; without Events ${((writes - events) / steps).toFixed(2)} per rollout step`);
-    out(`   writes by verb/resource: ${Object.entries(snap).filter(([k]) => /^(create|update|patch|apply|delete)/.test(k)).map(([k, v]) => `${k}=${v}`).join(', ')}`);
-    out(`   resident memory of this process (controllers + emitter + bench clients): ${(rss.rss / 1048576).toFixed(0)} MiB at the end, peak ${(peakRss / 1048576).toFixed(0)} MiB (heap used ${(rss.heapUsed / 1048576).toFixed(0)} MiB)`);
+    for (const [round, workers] of WORKER_COUNTS.entries()) {
+      if (round > 0) {
+        await ctl.stop();
+        WORKERS = workers;
+        ctl = await startControllers(ns, onQuery);
+      }
+      const before = new Map((await list()).map((w) => [w.metadata?.name ?? '', w.status?.rollout?.stableRevision ?? '']));
+      ctl.clients.counter.reset();
+      const statusWrites0 = ctl.web.stats.statusWrites;
+      queries = 0;
+      perSecond.clear();
+      let peakRss = 0;
+      const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 1000);
+      t0 = Date.now();
+      for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map((n) => patchWs(ns, n, { spec: { image: `ghcr.io/acme/svc:${round + 2}.0.0` } })));
+      out(`   image change patched on all ${ROLLOUTS} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      let failed: string[] = [];
+      await until('all promoted', async () => {
+        const items = await list();
+        const done = items.filter((w) => w.status?.rollout?.phase === 'Healthy' && w.status.rollout.stableRevision !== before.get(w.metadata?.name ?? ''));
+        failed = items.filter((w) => w.status?.rollout?.phase === 'RolledBack' || w.status?.rollout?.phase === 'Paused').map((w) => `${w.metadata?.name}: ${w.status?.rollout?.phase} ${w.status?.rollout?.message ?? ''}`);
+        progress(`rollouts: ${done.length}/${ROLLOUTS} promoted, ${failed.length} rolled back or paused; ${queries} queries; rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);
+        return done.length + failed.length === ROLLOUTS ? true : undefined;
+      }, 900_000, 2000);
+      const elapsed = (Date.now() - t0) / 1000;
+      clearInterval(rssTimer);
+      const rss = process.memoryUsage();
+      const writes = ctl.clients.counter.writes();
+      const steps = ROLLOUTS * gateSteps.length;
+      out(`2. ${ROLLOUTS} concurrent rollouts (10 -> analysis 2 x ${INTERVAL_S} s -> 50 -> analysis -> 100) on one controller (${WORKERS} workers), real API server: all done in ${elapsed.toFixed(0)} s; ${ROLLOUTS - failed.length} promoted, ${failed.length} rolled back or paused`);
+      for (const f of failed.slice(0, 5)) out(`   not promoted: ${f}`);
+      const peak = Math.max(0, ...perSecond.values());
+      out(`   Prometheus: ${queries} queries, mean ${(queries / elapsed).toFixed(1)}/s, peak ${peak}/s (one per running analysis per ${INTERVAL_S} s)`);
+      out(`   API writes by the controllers: ${writes} = ${(writes / steps).toFixed(2)} per rollout step (${gateSteps.length} steps per rollout, promotion included) = ${(writes / ROLLOUTS).toFixed(1)} per rollout; status writes of the WebService controller ${ctl.web.stats.statusWrites - statusWrites0}`);
+      const snap = ctl.clients.counter.snapshot();
+      const events = ctl.clients.counter.writes({ resource: 'events.events.k8s.io' });
+      out(`   of which Events ${events}; without Events ${((writes - events) / steps).toFixed(2)} per rollout step`);
+      out(`   writes by verb/resource: ${Object.entries(snap).filter(([k]) => /^(create|update|patch|apply|delete)/.test(k)).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+      out(`   resident memory of this process (controllers + emitter + bench clients): ${(rss.rss / 1048576).toFixed(0)} MiB at the end, peak ${(peakRss / 1048576).toFixed(0)} MiB (heap used ${(rss.heapUsed / 1048576).toFixed(0)} MiB)`);
+    }
     await ctl.stop();
   }
 } finally {

@@ -6,13 +6,16 @@
  *   - server memory per connected client (RSS and heap, after GC, idle clients);
  *   - messages per second delivered to clients while status writes go as fast as the API server takes them.
  *
- *   node --expose-gc --import tsx bench/stream.ts [--clients 1000] [--updates 100] [--seconds 10] [--in-memory]
+ *   node --expose-gc --import tsx bench/stream.ts [--clients 1000,5000,10000] [--updates 100] [--seconds 10] [--in-memory]
  *
+ * `--clients` takes one count or a comma-separated list: the sizes run in turn against the same cluster
+ * (a fresh hub, server and client process for each) and a summary line per size closes the output.
  * Without --in-memory it starts the local cluster (src/localcluster) and installs the paved CRDs. With
  * --in-memory the caches are in-process (no API server: the hub and socket path only). The clients run
  * in a child process (this file with --role clients) so that server memory is the server's alone.
  */
 import { fork } from 'node:child_process';
+import { loadavg } from 'node:os';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -30,8 +33,14 @@ type ToParent =
   | { kind: 'ready'; connected: number; failed: number }
   | { kind: 'got'; marker: number }
   | { kind: 'counted'; messages: number }
-  | { kind: 'latencies'; byMarker: Record<number, number[]> };
-type ToChild = { kind: 'count-start' } | { kind: 'count-stop' } | { kind: 'report' } | { kind: 'exit' };
+  | { kind: 'latencies'; byMarker: Record<number, number[]>; cpuMicros: number };
+type ToChild = { kind: 'cpu-mark' } | { kind: 'count-start' } | { kind: 'count-stop' } | { kind: 'report' } | { kind: 'exit' };
+
+/** User + system CPU time of this process since `since` (µs). */
+const cpuSince = (since: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(since);
+  return d.user + d.system;
+};
 
 if (arg('role', 'server') === 'clients') await runClients();
 else await runServer();
@@ -47,6 +56,7 @@ async function runClients(): Promise<void> {
   let counted = 0;
   let connected = 0;
   let failed = 0;
+  let cpuMark = process.cpuUsage();
   const sockets: WebSocket[] = [];
   const open = (): Promise<void> =>
     new Promise((resolve) => {
@@ -78,13 +88,14 @@ async function runClients(): Promise<void> {
   for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, open));
   send({ kind: 'ready', connected, failed });
   process.on('message', (m: ToChild) => {
-    if (m.kind === 'count-start') {
+    if (m.kind === 'cpu-mark') cpuMark = process.cpuUsage();
+    else if (m.kind === 'count-start') {
       counted = 0;
       counting = true;
     } else if (m.kind === 'count-stop') {
       counting = false;
       send({ kind: 'counted', messages: counted });
-    } else if (m.kind === 'report') send({ kind: 'latencies', byMarker });
+    } else if (m.kind === 'report') send({ kind: 'latencies', byMarker, cpuMicros: cpuSince(cpuMark) });
     else if (m.kind === 'exit') {
       for (const ws of sockets) ws.terminate();
       process.exit(0);
@@ -138,7 +149,7 @@ async function clusterWorld(): Promise<World> {
         method: 'PATCH',
         path: '/apis/paved.dev/v1alpha1/namespaces/bench/webservices/shop/status',
         contentType: 'application/merge-patch+json',
-        body: { status: { observedGeneration: 1, rollout: { phase: 'Progressing', stepIndex: 0, weight: 10, message: `m-${marker}` } } },
+        body: { status: { observedGeneration: 1, rollout: { phase: 'Progressing', stableRevision: 'r1', stepIndex: 0, weight: 10, message: `m-${marker}` } } },
       });
     },
     stop: async () => {
@@ -161,7 +172,7 @@ async function memoryWorld(): Promise<World> {
       kind: 'WebService',
       metadata: { name: 'shop', namespace: 'bench', generation: 1 },
       spec: { image: 'ghcr.io/acme/shop:1.0.0' },
-      status: { observedGeneration: 1, rollout: { phase: 'Progressing', stepIndex: 0, weight: 10, message: `m-${marker}` } },
+      status: { observedGeneration: 1, rollout: { phase: 'Progressing', stableRevision: 'r1', stepIndex: 0, weight: 10, message: `m-${marker}` } },
     }) as KubernetesObject;
   webServices.upsert(ws(0));
   return {
@@ -175,8 +186,24 @@ async function memoryWorld(): Promise<World> {
   };
 }
 
+/** What one size measured, for the closing summary. */
+interface Figures {
+  clients: number;
+  connected: number;
+  p50: number;
+  p99: number;
+  hubP99: number;
+  rssKiB: number;
+  heapKiB: number;
+  /** Server CPU per receipt in the latency phase (µs). */
+  serverCpuMicros: number;
+  /** 1-minute load average when the latency phase ended (the machine is shared). */
+  load: number;
+}
+
 async function runServer(): Promise<void> {
-  const n = Number(arg('clients', '1000'));
+  const sizes = arg('clients', '1000').split(',').map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error('--clients: positive integers, comma-separated (e.g. 1000,5000,10000)');
   const updates = Number(arg('updates', '100'));
   const seconds = Number(arg('seconds', '10'));
   const inMemory = args.includes('--in-memory');
@@ -184,10 +211,21 @@ async function runServer(): Promise<void> {
   if (!gc) console.log('note: run with --expose-gc for stable memory figures');
 
   const world = inMemory ? await memoryWorld() : await clusterWorld();
+  const results: Figures[] = [];
   try {
-    await measure(world, { n, updates, seconds, inMemory, gc });
+    for (const n of sizes) {
+      console.log(`== ${n} clients`);
+      results.push(await measure(world, { n, updates, seconds, inMemory, gc }));
+    }
   } finally {
     await world.stop();
+  }
+  console.log('summary (clients: p50 / p99 status write -> receipt; p99 write -> hub; server CPU per receipt; server memory per client RSS / heap; load):');
+  for (const f of results) {
+    console.log(
+      `  ${String(f.clients).padStart(6)} (${f.connected} connected): p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms; ` +
+        `to hub p99 ${f.hubP99.toFixed(1)} ms; server CPU ${f.serverCpuMicros.toFixed(1)} µs; ${f.rssKiB.toFixed(1)} KiB RSS / ${f.heapKiB.toFixed(1)} KiB heap; load ${f.load.toFixed(1)}`,
+    );
   }
   process.exit(0);
 }
@@ -195,7 +233,7 @@ async function runServer(): Promise<void> {
 async function measure(
   world: World,
   { n, updates, seconds, inMemory, gc }: { n: number; updates: number; seconds: number; inMemory: boolean; gc: (() => void) | undefined },
-): Promise<void> {
+): Promise<Figures> {
   const { createApp } = await import('../src/server/app.js');
   const { StreamHub } = await import('../src/server/hub.js');
   const { startFeed } = await import('../src/server/feed.js');
@@ -235,7 +273,7 @@ async function measure(
     execArgv: ['--import', 'tsx'],
   });
   try {
-    await drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, published });
+    return await drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, published });
   } finally {
     if (child.exitCode === null) child.kill();
     feed.stop();
@@ -257,7 +295,7 @@ interface DriveArgs {
 }
 
 /** Connects the clients, then measures memory, latency and throughput. */
-async function drive({ child, hub, world, updates, seconds, inMemory, settle, before, published }: DriveArgs): Promise<void> {
+async function drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, published }: DriveArgs): Promise<Figures> {
   const inbox: ToParent[] = [];
   const waiters: Array<() => void> = [];
   child.on('message', (m: ToParent) => {
@@ -283,21 +321,25 @@ async function drive({ child, hub, world, updates, seconds, inMemory, settle, be
   const connectSeconds = (performance.now() - connectStarted) / 1000;
   const after = await settle();
   console.log(`clients: ${ready.connected} connected, ${ready.failed} failed, in ${connectSeconds.toFixed(1)} s (${inMemory ? 'in-memory caches' : 'real API server'})`);
+  const rssKiB = (after.rss - before.rss) / ready.connected / 1024;
+  const heapKiB = (after.heapUsed - before.heapUsed) / ready.connected / 1024;
   console.log(
-    `server memory per connected client: ${((after.rss - before.rss) / ready.connected / 1024).toFixed(1)} KiB RSS, ` +
-      `${((after.heapUsed - before.heapUsed) / ready.connected / 1024).toFixed(1)} KiB heap ` +
+    `server memory per connected client: ${rssKiB.toFixed(1)} KiB RSS, ${heapKiB.toFixed(1)} KiB heap ` +
       `(RSS ${(before.rss / 2 ** 20).toFixed(0)} -> ${(after.rss / 2 ** 20).toFixed(0)} MiB)`,
   );
 
   // Latency: one status change at a time; the next one after every client has the previous one.
+  tell({ kind: 'cpu-mark' });
+  const cpu0 = process.cpuUsage();
   const t0: Record<number, number> = {};
   for (let marker = 1; marker <= updates; marker++) {
     t0[marker] = wall();
     await world.writeStatus(marker);
     await next('got', (m) => m.marker === marker, 30_000);
   }
+  const serverCpu = cpuSince(cpu0);
   tell({ kind: 'report' });
-  const { byMarker } = await next('latencies');
+  const { byMarker, cpuMicros: clientsCpu } = await next('latencies');
   const all: number[] = [];
   const toHub: number[] = [];
   for (const [marker, times] of Object.entries(byMarker)) {
@@ -317,6 +359,23 @@ async function drive({ child, hub, world, updates, seconds, inMemory, settle, be
     `  of which write -> informer event -> hub: p50 ${percentile(toHub, 50).toFixed(1)} ms, p99 ${percentile(toHub, 99).toFixed(1)} ms; ` +
       `the rest is fan-out to ${ready.connected} sockets and the clients' own processing (same 2-core machine)`,
   );
+
+  // CPU per receipt is steadier than latency on a shared machine: it does not count time spent waiting for a core.
+  console.log(
+    `  CPU per receipt in the latency phase (user + system): server ${(serverCpu / all.length).toFixed(1)} µs ` +
+      `(informer, hub and sockets; the API server is another process), clients ${(clientsCpu / all.length).toFixed(1)} µs`,
+  );
+  const figures: Figures = {
+    serverCpuMicros: serverCpu / all.length,
+    clients: n,
+    connected: ready.connected,
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
+    hubP99: percentile(toHub, 99),
+    rssKiB,
+    heapKiB,
+    load: loadavg()[0] ?? NaN,
+  };
 
   // Throughput: status writes as fast as they are accepted (8 in flight) for `seconds`.
   tell({ kind: 'count-start' });
@@ -341,6 +400,7 @@ async function drive({ child, hub, world, updates, seconds, inMemory, settle, be
 
   tell({ kind: 'exit' });
   await new Promise((r) => child.once('exit', r));
+  return figures;
 }
 
 async function notUsed(): Promise<never> {

@@ -11,16 +11,21 @@
  *      starts over them: start (informer sync), first pass (every key reconciled once), writes of that
  *      pass, steady-state resync writes (must be 0), RSS after sync and after the resync, watches opened.
  *
- *   node --import tsx bench/webservice.ts [--services 2000] [--namespaces 1000] [--workers 8] [--precreate] [--render-only]
+ *   node --import tsx bench/webservice.ts [--services 2000] [--namespaces 1000] [--workers 8] [--precreate] [--render-only] [--heap-snapshot FILE]
+ *
+ * `--heap-snapshot FILE` writes a V8 heap snapshot after the resync (for finding what the memory holds).
+ * With `node --expose-gc`, the live heap of the controller's caches alone is also measured twice over the
+ * same objects: with the caches' transform (`cacheTransformFor`) and with `stripForCache` only (before).
  *
  * The controller runs in this process (RSS is the process's, which also holds the bench's own clients).
  * Specs use minReplicas 1 so that the simulated pods (kwok) do not dominate the figure.
  */
+import v8 from 'node:v8';
 import fc from 'fast-check';
 import PQueue from 'p-queue';
 import { pino } from 'pino';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { APPLIED_HASH_ANNOTATION, FieldManagers, KubeClients, applyObject, createInformerFactory, hashIntent } from '../src/kube/index.js';
+import { APPLIED_HASH_ANNOTATION, FieldManagers, KubeClients, applyObject, createInformerFactory, hashIntent, stripForCache, type InformerFactoryOptions } from '../src/kube/index.js';
 import { startLocalCluster } from '../src/localcluster/cluster.js';
 import { installCrds } from '../src/install/crds.js';
 import { DEPLOYER_RULES } from '../src/tenancy/render.js';
@@ -46,6 +51,7 @@ const SERVICES = flag('services', 2000);
 const NAMESPACES = flag('namespaces', 1000);
 const PRECREATE = args.includes('--precreate');
 const WORKERS = flag('workers', 8);
+const HEAP_SNAPSHOT = args.includes('--heap-snapshot') ? args[args.indexOf('--heap-snapshot') + 1] : undefined;
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const progress = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
@@ -205,6 +211,58 @@ const writesByVerb = (clients: Clients): string =>
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
 
+/** What each informer holds: objects and their size as JSON (a proxy of the heap they take). */
+function cacheFigures(wc: WebServiceController): string {
+  const seen = new Set<unknown>();
+  return wc.informers
+    .filter((inf) => (seen.has(inf) ? false : (seen.add(inf), true)))
+    .map((inf) => {
+      const objs = inf.list();
+      const bytes = objs.reduce((n, o) => n + JSON.stringify(o).length, 0);
+      return { kind: inf.kind, n: objs.length, bytes };
+    })
+    .sort((a, b) => b.bytes - a.bytes)
+    .map((c) => `${c.kind} ${c.n} (${mib(c.bytes)} MiB JSON${c.n ? `, ${(c.bytes / c.n / 1024).toFixed(1)} KiB each` : ''})`)
+    .join(', ');
+}
+
+/** Writes the heap snapshot asked for with --heap-snapshot. */
+function maybeHeapSnapshot(): void {
+  if (!HEAP_SNAPSHOT) return;
+  progress(`heap snapshot: ${v8.writeHeapSnapshot(HEAP_SNAPSHOT)}`);
+}
+
+/**
+ * The live heap (after a full GC) of the controller's informer caches over the objects in the cluster,
+ * with the given cache transform (the controller is built, not started). Needs node --expose-gc.
+ */
+async function cachesHeap(kc: KubeConfig, cacheTransform?: InformerFactoryOptions['cacheTransform']): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  const clients = KubeClients.fromKubeConfig(kc);
+  const informers = createInformerFactory({ clients, ...(cacheTransform ? { cacheTransform } : {}) });
+  const wc = await createWebServiceController({
+    clients, platform: DEFAULT_PLATFORM, workers: WORKERS, informers,
+    delivery: { provider: { query: () => Promise.resolve({ kind: 'noData' as const }) } },
+  });
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  await informers.start(10 * 60_000);
+  gc();
+  const held = process.memoryUsage().heapUsed - before;
+  await informers.stop();
+  wc.dispose();
+  return held;
+}
+
+/** The caches' live heap with stripForCache alone (before) and with cacheTransformFor (after), one run. */
+async function compareCaches(kc: KubeConfig): Promise<void> {
+  if (!(globalThis as { gc?: () => void }).gc) return;
+  const strip = await cachesHeap(kc, () => stripForCache);
+  const pruned = await cachesHeap(kc);
+  const per = (b: number): string => `${(b / 2 ** 10 / SERVICES).toFixed(1)} KiB per WebService`;
+  out(`  caches' live heap (GC'd):      stripForCache only ${mib(strip)} MiB (${per(strip)}); cacheTransformFor ${mib(pruned)} MiB (${per(pruned)})`);
+}
+
 const watchesOf = (clients: Clients): number =>
   Object.entries(clients.counter.snapshot()).filter(([k]) => k.startsWith('watch ')).reduce((s, [, v]) => s + v, 0);
 
@@ -240,6 +298,7 @@ async function fromScratch(kc: KubeConfig, admin: Clients, nsNames: string[], mi
   const rssSync = process.memoryUsage().rss;
   const steady = await steadyResync(ctl, idle);
   const rssResync = process.memoryUsage().rss;
+  maybeHeapSnapshot();
   const cpuSec = (u: NodeJS.CpuUsage): string => ((u.user + u.system) / 1e6).toFixed(0);
   const objectsPerWs = minimal.objects / SERVICES;
   out(`cluster: ${SERVICES} WebServices over ${NAMESPACES} namespaces, ${WORKERS} workers, from scratch`);
@@ -250,10 +309,12 @@ async function fromScratch(kc: KubeConfig, admin: Clients, nsNames: string[], mi
   out(`  steady-state writes (resync):  ${steady.writes}${steady.diff}`);
   out(`  resident memory:               ${mib(rssSync)} MiB after sync, ${mib(rssResync)} MiB after a full resync (process; ${mib(rssSync - rssBefore)} MiB more than before the controller; heap used ${mib(process.memoryUsage().heapUsed)} MiB)`);
   out(`  watches opened:                ${watchesOf(clients)} (${ctl.watches} informer scopes; informers synced in ${ctl.startSec.toFixed(1)} s)`);
+  out(`  caches:                        ${cacheFigures(wc)}`);
   out(`  minimal apply loop:            ${minimal.sec.toFixed(1)} s for ${minimal.objects} objects (${(minimal.objects / minimal.sec).toFixed(0)} applies/s)`);
   out(`  ratio controller/minimal:      ${(appliedSec / minimal.sec).toFixed(2)} (time to applied), ${(availableSec / minimal.sec).toFixed(2)} (to Available), ${(writesToConverge / minimal.objects).toFixed(2)} (writes)`);
   out(`  CPU of this process:           controller phase ${cpuSec(controllerCpu)} s (incl. creating the WebServices), minimal loop ${cpuSec(minimal.cpu)} s`);
   await ctl.stop();
+  await compareCaches(kc);
 }
 
 async function precreated(kc: KubeConfig, admin: Clients, nsNames: string[]): Promise<void> {
@@ -274,6 +335,7 @@ async function precreated(kc: KubeConfig, admin: Clients, nsNames: string[]): Pr
   const rssSync = process.memoryUsage().rss;
   const steady = await steadyResync(ctl, idle);
   const rssResync = process.memoryUsage().rss;
+  maybeHeapSnapshot();
   out(`cluster: ${SERVICES} WebServices over ${NAMESPACES} namespaces, ${WORKERS} workers, pre-created by the minimal loop`);
   out(`  controller start (informers synced): ${ctl.startSec.toFixed(1)} s`);
   out(`  start to every key reconciled once:  ${syncSec.toFixed(1)} s (${(syncSec / minimal.sec).toFixed(2)} x the minimal loop's ${minimal.sec.toFixed(1)} s)`);
@@ -282,7 +344,9 @@ async function precreated(kc: KubeConfig, admin: Clients, nsNames: string[]): Pr
   out(`  steady-state writes (resync):        ${steady.writes}${steady.diff}`);
   out(`  resident memory:                     ${mib(rssSync)} MiB after sync, ${mib(rssResync)} MiB after a full resync (${mib(rssSync - rssBefore)} MiB more than before the controller; heap used ${mib(process.memoryUsage().heapUsed)} MiB)`);
   out(`  watches opened:                      ${watchesOf(clients)} (${ctl.watches} informer scopes)`);
+  out(`  caches:                              ${cacheFigures(wc)}`);
   await ctl.stop();
+  await compareCaches(kc);
 }
 
 async function clusterFigures(): Promise<void> {

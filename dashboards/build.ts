@@ -5,6 +5,22 @@
  * the committed files equal the builder's output).
  */
 import { writeFileSync } from 'node:fs';
+import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  DashboardBuilder,
+  DashboardLinkBuilder,
+  DatasourceVariableBuilder,
+  QueryVariableBuilder,
+  RowBuilder,
+  TextBoxVariableBuilder,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import * as gauge from '@grafana/grafana-foundation-sdk/gauge';
+import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -14,52 +30,19 @@ import {
   memoryRequestPerContainer,
   memoryUsagePerContainer,
   namespaceAttribution,
+  RECORDED_SERIES,
   storagePerClaim,
 } from '../src/cost/queries.js';
+import { DORA_SERIES } from '../src/monitoring/rules.js';
 
-export interface Target {
-  readonly refId: string;
-  readonly expr: string;
-  readonly legendFormat?: string;
-  readonly instant?: boolean;
-  readonly range?: boolean;
-  readonly format?: string;
-  readonly datasource: { readonly type: 'prometheus'; readonly uid: '${datasource}' };
-}
+/** A dashboard as Grafana's import dialog reads it: the SDK's model plus `__inputs`/`__requires`. */
+export type Dashboard = dashboard.Dashboard & {
+  readonly __inputs: readonly unknown[];
+  readonly __requires: readonly unknown[];
+};
 
-export interface Panel {
-  readonly id: number;
-  readonly type: string;
-  readonly title: string;
-  readonly description?: string;
-  readonly gridPos: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
-  readonly datasource?: { readonly type: 'prometheus'; readonly uid: '${datasource}' };
-  readonly targets?: readonly Target[];
-  readonly fieldConfig?: unknown;
-  readonly options?: unknown;
-  readonly collapsed?: boolean;
-  readonly panels?: readonly Panel[];
-}
-
-export interface Dashboard {
-  readonly uid: string;
-  readonly title: string;
-  readonly description: string;
-  readonly tags: readonly string[];
-  readonly schemaVersion: number;
-  readonly version: number;
-  readonly editable: boolean;
-  readonly graphTooltip: number;
-  readonly time: { readonly from: string; readonly to: string };
-  readonly refresh: string;
-  readonly timezone: string;
-  readonly templating: { readonly list: readonly unknown[] };
-  readonly annotations: { readonly list: readonly unknown[] };
-  readonly links: readonly unknown[];
-  readonly panels: readonly Panel[];
-}
-
-const DS = { type: 'prometheus', uid: '${datasource}' } as const;
+/** Every query goes to the Prometheus the importer picks (the `${DS_PROMETHEUS}` input). */
+const DS: common.DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
 
 type Kind = 'timeseries' | 'stat' | 'gauge' | 'table' | 'bargauge';
 interface PanelSpec {
@@ -73,151 +56,146 @@ interface PanelSpec {
   readonly thresholds?: readonly { value: number | null; color: string }[];
   readonly min?: number;
   readonly max?: number;
-  readonly mappings?: unknown[];
+  readonly mappings?: dashboard.ValueMapping[];
 }
 
-/** Lays panels out left to right, rows of 24 grid units, ids from 1. */
+type AnyPanelBuilder = timeseries.PanelBuilder | stat.PanelBuilder | gauge.PanelBuilder | table.PanelBuilder | bargauge.PanelBuilder;
+
+function panelBuilder(kind: Kind): AnyPanelBuilder {
+  switch (kind) {
+    case 'timeseries':
+      return new timeseries.PanelBuilder()
+        .legend(new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.Table).placement(common.LegendPlacement.Bottom).showLegend(true).calcs(['lastNotNull', 'max']))
+        .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending));
+    case 'stat':
+      return new stat.PanelBuilder().reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false)).graphMode(common.BigValueGraphMode.None);
+    case 'gauge':
+      return new gauge.PanelBuilder().reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));
+    case 'table':
+      return new table.PanelBuilder().showHeader(true);
+    case 'bargauge':
+      return new bargauge.PanelBuilder().reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));
+  }
+}
+
+/**
+ * Rows and panels in reading order on a foundation-SDK DashboardBuilder (which lays them out on the
+ * 24-column grid), with ids from 1 so that the JSON stays stable between builds.
+ */
 class Layout {
   private id = 0;
-  private x = 0;
-  private y = 0;
-  private rowHeight = 0;
-  readonly panels: Panel[] = [];
+  constructor(readonly builder: DashboardBuilder) {}
 
   row(title: string): void {
-    this.newLine();
-    this.panels.push({ id: ++this.id, type: 'row', title, collapsed: false, gridPos: { x: 0, y: this.y, w: 24, h: 1 }, panels: [] });
-    this.y += 1;
+    this.builder.withRow(new RowBuilder(title).id(++this.id));
   }
 
   add(p: PanelSpec): void {
     const kind = p.kind ?? 'timeseries';
     const w = p.w ?? 12;
     const h = p.h ?? (kind === 'timeseries' || kind === 'table' ? 8 : 5);
-    if (this.x + w > 24) this.newLine();
     const instantDefault = kind !== 'timeseries';
-    const targets: Target[] = p.targets.map((t, i) => {
+    const panel = panelBuilder(kind)
+      .id(++this.id)
+      .title(p.title)
+      .gridPos({ x: 0, y: 0, w, h })
+      .datasource(DS)
+      .thresholds(
+        new dashboard.ThresholdsConfigBuilder()
+          .mode(dashboard.ThresholdsMode.Absolute)
+          .steps((p.thresholds ?? [{ value: null, color: 'green' }]).map((t) => ({ value: t.value, color: t.color }))),
+      );
+    if (p.description) panel.description(p.description);
+    if (p.unit) panel.unit(p.unit);
+    if (p.min !== undefined) panel.min(p.min);
+    if (p.max !== undefined) panel.max(p.max);
+    if (p.mappings) panel.mappings(p.mappings);
+    p.targets.forEach((t, i) => {
       const instant = t.instant ?? instantDefault;
-      return {
-        refId: String.fromCharCode(65 + i),
-        expr: t.expr,
-        ...(t.legend !== undefined ? { legendFormat: t.legend } : {}),
-        instant,
-        range: !instant,
-        ...(kind === 'table' ? { format: 'table' } : {}),
-        datasource: DS,
-      };
+      const q = new prometheus.DataqueryBuilder().refId(String.fromCharCode(65 + i)).expr(t.expr).datasource(DS);
+      if (instant) q.instant();
+      else q.range();
+      if (t.legend !== undefined) q.legendFormat(t.legend);
+      if (kind === 'table') q.format(prometheus.PromQueryFormat.Table);
+      panel.withTarget(q);
     });
-    this.panels.push({
-      id: ++this.id,
-      type: kind,
-      title: p.title,
-      ...(p.description ? { description: p.description } : {}),
-      gridPos: { x: this.x, y: this.y, w, h },
-      datasource: DS,
-      targets,
-      fieldConfig: {
-        defaults: {
-          ...(p.unit ? { unit: p.unit } : {}),
-          ...(p.min !== undefined ? { min: p.min } : {}),
-          ...(p.max !== undefined ? { max: p.max } : {}),
-          ...(p.mappings ? { mappings: p.mappings } : {}),
-          thresholds: { mode: 'absolute', steps: p.thresholds ?? [{ value: null, color: 'green' }] },
-        },
-        overrides: [],
-      },
-      options:
-        kind === 'timeseries'
-          ? { legend: { displayMode: 'table', placement: 'bottom', calcs: ['lastNotNull', 'max'] }, tooltip: { mode: 'multi', sort: 'desc' } }
-          : kind === 'table'
-            ? { showHeader: true }
-            : { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'none', textMode: 'auto' },
-    });
-    this.x += w;
-    this.rowHeight = Math.max(this.rowHeight, h);
-  }
-
-  private newLine(): void {
-    if (this.x > 0) this.y += this.rowHeight;
-    this.x = 0;
-    this.rowHeight = 0;
+    this.builder.withPanel(panel);
   }
 }
 
-const datasourceVar = {
-  name: 'datasource',
-  label: 'Prometheus',
-  type: 'datasource',
-  query: 'prometheus',
-  current: {},
-  hide: 0,
-  refresh: 1,
-  regex: '',
-  options: [],
-};
+const datasourceVar = new DatasourceVariableBuilder('datasource').label('Prometheus').type('prometheus');
 
-function queryVar(name: string, label: string, query: string, opts: { multi?: boolean; includeAll?: boolean } = {}) {
-  return {
-    name,
-    label,
-    type: 'query',
-    datasource: DS,
-    definition: query,
-    query: { query, refId: `${name}-query`, qryType: 1 },
-    refresh: 2,
-    sort: 1,
-    multi: opts.multi ?? true,
-    includeAll: opts.includeAll ?? true,
-    allValue: '.+',
-    current: {},
-    hide: 0,
-    regex: '',
-    options: [],
-  };
+function queryVar(name: string, label: string, query: string, opts: { multi?: boolean; includeAll?: boolean } = {}): QueryVariableBuilder {
+  return new QueryVariableBuilder(name)
+    .label(label)
+    .datasource(DS)
+    .definition(query)
+    .query({ query, refId: `${name}-query`, qryType: 1 })
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .sort(dashboard.VariableSort.AlphabeticalAsc)
+    .multi(opts.multi ?? true)
+    .includeAll(opts.includeAll ?? true)
+    .allValue('.+');
 }
 
-function constantVar(name: string, label: string, value: string, description: string) {
-  return {
-    name,
-    label,
-    description,
-    type: 'textbox',
-    query: value,
-    current: { text: value, value },
-    hide: 0,
-    options: [{ selected: true, text: value, value }],
-  };
+function constantVar(name: string, label: string, value: string, description: string): TextBoxVariableBuilder {
+  return new TextBoxVariableBuilder(name)
+    .label(label)
+    .description(description)
+    .defaultValue(value)
+    .current({ text: value, value, selected: true })
+    .options([{ selected: true, text: value, value }]);
 }
 
-function dashboard(uid: string, title: string, description: string, vars: unknown[], panels: Panel[], from = 'now-6h'): Dashboard {
+/** The team, namespace and service variables, chained: each narrows the next. */
+function teamNamespaceServiceVars(): QueryVariableBuilder[] {
+  return [
+    queryVar('team', 'Team', 'label_values(kube_namespace_labels{label_paved_dev_team!=""}, label_paved_dev_team)'),
+    queryVar('namespace', 'Namespace', 'label_values(kube_namespace_labels{label_paved_dev_team=~"$team"}, namespace)'),
+    queryVar('service', 'Service', 'label_values(kube_pod_labels{namespace=~"$namespace", label_paved_dev_service!=""}, label_paved_dev_service)'),
+  ];
+}
+
+interface DashboardSpec {
+  readonly uid: string;
+  readonly title: string;
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly vars: ReadonlyArray<QueryVariableBuilder | TextBoxVariableBuilder>;
+  readonly rows: (l: Layout) => void;
+  readonly from?: string;
+}
+
+/**
+ * One dashboard: the SDK builder's model, plus `__inputs` (the import dialog asks for the Prometheus
+ * data source, which fills the `${datasource}` variable) and `__requires`.
+ */
+function dashboardFrom(spec: DashboardSpec): Dashboard {
+  const builder = new DashboardBuilder(spec.title)
+    .uid(spec.uid)
+    .description(spec.description)
+    .tags(['paved', ...spec.tags])
+    .editable()
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .time({ from: spec.from ?? 'now-6h', to: 'now' })
+    .refresh('1m')
+    .timezone('utc')
+    .version(1)
+    .withVariable(datasourceVar)
+    .link(new DashboardLinkBuilder('paved dashboards').type(dashboard.DashboardLinkType.Dashboards).tags(['paved']).asDropdown(true).includeVars(false).keepTime(true));
+  for (const v of spec.vars) builder.withVariable(v);
+  spec.rows(new Layout(builder));
+  const built = builder.build();
+  // The data source variable starts at the importer's choice.
+  const list = (built.templating.list ?? []).map((v) => (v.name === 'datasource' ? { ...v, current: { text: '${DS_PROMETHEUS}', value: '${DS_PROMETHEUS}', selected: true } } : v));
   return {
-    uid,
-    title,
-    description,
-    tags: ['paved'],
-    schemaVersion: 39,
-    version: 1,
-    editable: true,
-    graphTooltip: 1,
-    time: { from, to: 'now' },
-    refresh: '1m',
-    timezone: 'utc',
-    templating: { list: [datasourceVar, ...vars] },
-    annotations: {
-      list: [
-        {
-          builtIn: 1,
-          datasource: { type: 'grafana', uid: '-- Grafana --' },
-          enable: true,
-          hide: true,
-          iconColor: 'rgba(0, 211, 255, 1)',
-          name: 'Annotations & Alerts',
-          type: 'dashboard',
-        },
-      ],
-    },
-    links: [{ title: 'paved dashboards', type: 'dashboards', tags: ['paved'], asDropdown: true, includeVars: false, keepTime: true }],
-    panels,
+    __inputs: [{ name: 'DS_PROMETHEUS', label: 'Prometheus', description: 'The Prometheus that scrapes paved, kube-state-metrics and cAdvisor', type: 'datasource', pluginId: 'prometheus', pluginName: 'Prometheus' }],
+    __requires: [
+      { type: 'grafana', id: 'grafana', name: 'Grafana', version: '10.0.0' },
+      { type: 'datasource', id: 'prometheus', name: 'Prometheus', version: '1.0.0' },
+    ],
+    ...built,
+    templating: { list },
   };
 }
 
@@ -294,7 +272,7 @@ function platformKubernetesApiRow(l: Layout): void {
     kind: 'stat',
     w: 8,
     targets: [{ expr: 'max by (lease, instance) (paved_leader)', legend: '{{lease}} {{instance}}' }],
-    mappings: [{ type: 'value', options: { '0': { text: 'follower', color: 'blue' }, '1': { text: 'leader', color: 'green' } } }],
+    mappings: [{ type: dashboard.MappingType.ValueToText, options: { '0': { text: 'follower', color: 'blue' }, '1': { text: 'leader', color: 'green' } } }],
   });
   l.add({
     title: 'Leaders per lease (should be 1)',
@@ -389,20 +367,21 @@ function platformApiServerRow(l: Layout): void {
 
 function platform(): Dashboard {
   const c = 'controller=~"$controller"';
-  const l = new Layout();
-  platformControllersRow(l, c);
-  platformWorkQueuesRow(l);
-  platformKubernetesApiRow(l);
-  platformWebServicesRow(l);
-  platformPolicyViolationsRow(l);
-  platformApiServerRow(l);
-  return dashboard(
-    'paved-platform',
-    'paved / Platform',
-    'Health of the paved controllers (reconciles, queues, Kubernetes API, leader election), golden-path adoption and policy violations.',
-    [queryVar('controller', 'Controller', 'label_values(paved_reconcile_total, controller)')],
-    l.panels,
-  );
+  return dashboardFrom({
+    uid: 'paved-platform',
+    title: 'paved / Platform',
+    description: 'Health of the paved controllers (reconciles, queues, Kubernetes API, leader election), API and stream clients, golden-path adoption, escape hatches and policy violations.',
+    tags: ['platform'],
+    vars: [queryVar('controller', 'Controller', 'label_values(paved_reconcile_total, controller)')],
+    rows: (l) => {
+      platformControllersRow(l, c);
+      platformWorkQueuesRow(l);
+      platformKubernetesApiRow(l);
+      platformWebServicesRow(l);
+      platformPolicyViolationsRow(l);
+      platformApiServerRow(l);
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -538,18 +517,46 @@ function deliveryStepsRow(l: Layout): void {
 
 function delivery(): Dashboard {
   const ns = 'namespace=~"$namespace"';
-  const l = new Layout();
-  deliveryDoraRow(l, ns);
-  deliveryRolloutsRow(l, ns);
-  deliveryStepsRow(l);
-  return dashboard(
-    'paved-delivery',
-    'paved / Delivery',
-    'Canary rollouts of WebServices: starts, successes, rollbacks, step durations, analysis results and the DORA inputs.',
-    [queryVar('namespace', 'Namespace', 'label_values(paved_rollouts_started_total, namespace)')],
-    l.panels,
-    'now-7d',
-  );
+  return dashboardFrom({
+    // The uid of the first version (paved / Delivery), kept so that links and provisioned copies stay valid.
+    uid: 'paved-delivery',
+    title: 'paved / Rollouts',
+    description: 'Canary rollouts of WebServices: starts, successes, rollbacks by reason, step durations, analysis results and the DORA figures of the recording rules.',
+    tags: ['rollouts', 'dora'],
+    vars: teamNamespaceServiceVars(),
+    rows: (l) => {
+      deliveryDoraRow(l, ns);
+      deliveryRecordedDoraRow(l);
+      deliveryRolloutsRow(l, ns);
+      deliveryStepsRow(l);
+    },
+    from: 'now-7d',
+  });
+}
+
+/** The DORA figures of the recording rules (src/monitoring/rules.ts), per team. */
+function deliveryRecordedDoraRow(l: Layout): void {
+  l.row('DORA (recording rules, per team)');
+  l.add({ title: 'Deployments per day', w: 6, targets: [{ expr: `${DORA_SERIES.teamDeploymentsPerDay}{team=~"$team"}`, legend: '{{team}}' }] });
+  l.add({ title: 'Change failure rate (7 days)', w: 6, unit: 'percentunit', targets: [{ expr: `${DORA_SERIES.teamChangeFailureRate}{team=~"$team"}`, legend: '{{team}}' }] });
+  l.add({
+    title: 'Lead time (rollout start to promotion, 7 days)',
+    w: 6,
+    unit: 's',
+    targets: [
+      { expr: DORA_SERIES.leadTimeP50, legend: 'p50' },
+      { expr: DORA_SERIES.leadTimeP90, legend: 'p90' },
+    ],
+  });
+  l.add({
+    title: 'Time to restore (failure to traffic on stable, 7 days)',
+    w: 6,
+    unit: 's',
+    targets: [
+      { expr: DORA_SERIES.timeToRestoreP50, legend: 'p50' },
+      { expr: DORA_SERIES.timeToRestoreP90, legend: 'p90' },
+    ],
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -658,27 +665,133 @@ function costIdleRow(l: Layout): void {
 }
 
 function cost(): Dashboard {
-  const l = new Layout();
-  costCostPerTeamRow(l);
-  costBudgetsRow(l);
-  costIdleRow(l);
-  return dashboard(
-    'paved-cost',
-    'paved / Cost',
-    'Cost per team from the PromQL of the paved cost model (kube-state-metrics and cAdvisor), burn rate, budget status, idle resources and efficiency.',
-    [
-      queryVar('team', 'Team', 'label_values(kube_namespace_labels{label_paved_dev_team!=""}, label_paved_dev_team)'),
+  return dashboardFrom({
+    // The uid of the first version (paved / Cost), kept so that links and provisioned copies stay valid.
+    uid: 'paved-cost',
+    title: 'paved / Team costs',
+    description: 'Cost per team from the PromQL of the paved cost model (kube-state-metrics and cAdvisor), the recorded hourly allocation, burn rate against budget, top services, idle spend, efficiency and cost per deployment.',
+    tags: ['cost'],
+    vars: [
+      ...teamNamespaceServiceVars(),
       constantVar('cpu_core_hour', 'USD per core-hour', '0.031611', 'Price of one vCPU for one hour (pricing.cpuCoreHour).'),
       constantVar('memory_gib_hour', 'USD per GiB-hour', '0.004237', 'Price of one GiB of memory for one hour (pricing.memoryGiBHour).'),
       constantVar('storage_gib_hour', 'USD per claim GiB-hour', String(0.04 / 730), 'Price of one GiB of volume claim for one hour (pricing.storageGiBHour).'),
     ],
-    l.panels,
-    'now-7d',
-  );
+    rows: (l) => {
+      costCostPerTeamRow(l);
+      costRecordedRow(l);
+      costBudgetsRow(l);
+      costIdleRow(l);
+    },
+    from: 'now-7d',
+  });
+}
+
+/** Hourly cost from the recorded series (src/cost/queries.ts RECORDED_SERIES), priced like the model. */
+const recordedCost = (sel: string, by: string): string =>
+  `sum by (${by}) (${RECORDED_SERIES.cpuAllocated}{${sel}}) * $cpu_core_hour + sum by (${by}) (${RECORDED_SERIES.memoryAllocated}{${sel}}) * $memory_gib_hour`;
+
+/** The "Recorded hourly allocation" row of the Team costs dashboard. */
+function costRecordedRow(l: Layout): void {
+  const sel = 'team=~"$team", namespace=~"$namespace", service=~"$service"';
+  l.row('Recorded hourly allocation (recording rules)');
+  l.add({ title: 'Cost of the last whole hour by team', unit: 'currencyUSD', targets: [{ expr: recordedCost('team=~"$team"', 'team'), legend: '{{team}}' }] });
+  l.add({
+    title: 'Top services by cost (last whole hour)',
+    kind: 'table',
+    unit: 'currencyUSD',
+    targets: [{ expr: `topk(10, ${recordedCost(sel, 'team, namespace, service')})`, instant: true }],
+  });
+  l.add({
+    title: 'Cost per deployment (7 days)',
+    w: 12,
+    unit: 'currencyUSD',
+    description: 'Recorded cost of the last 7 days divided by the rollouts promoted in them, per team.',
+    targets: [
+      {
+        expr:
+          `sum by (team) (sum_over_time(${RECORDED_SERIES.cpuAllocated}{team=~"$team"}[7d:1h])) * $cpu_core_hour / ` +
+          `(sum by (team) (${DORA_SERIES.teamDeploymentsPerDay}{team=~"$team"}) * 7 > 0)`,
+        legend: '{{team}}',
+      },
+    ],
+  });
+  l.add({
+    title: 'Idle spend (requested but unused, last whole hour)',
+    w: 12,
+    unit: 'currencyUSD',
+    targets: [
+      {
+        expr:
+          `sum by (team) (clamp_min(${RECORDED_SERIES.cpuRequested}{team=~"$team"} - ${RECORDED_SERIES.cpuUsed}{team=~"$team"}, 0)) * $cpu_core_hour + ` +
+          `sum by (team) (clamp_min(${RECORDED_SERIES.memoryRequested}{team=~"$team"} - ${RECORDED_SERIES.memoryUsed}{team=~"$team"}, 0)) * $memory_gib_hour`,
+        legend: '{{team}}',
+      },
+    ],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// paved-rightsizing (the metrics of the rightsizing engine, docs/rightsizing.md)
+
+function rightsizing(): Dashboard {
+  const sel = 'namespace=~"$namespace", webservice=~"$service"';
+  return dashboardFrom({
+    uid: 'paved-rightsizing',
+    title: 'paved / Rightsizing',
+    description: 'Requested vs recommended vs used resources per WebService, projected savings, and recommendations applied and rolled back.',
+    tags: ['rightsizing', 'cost'],
+    vars: teamNamespaceServiceVars(),
+    rows: (l) => {
+      l.row('Recommendations');
+      l.add({ title: 'Recommendations by state', kind: 'stat', w: 8, targets: [{ expr: 'sum by (state) (paved_rightsizing_recommendations)', legend: '{{state}}' }] });
+      l.add({
+        title: 'Projected monthly savings by team',
+        kind: 'bargauge',
+        w: 8,
+        unit: 'currencyUSD',
+        targets: [{ expr: 'sum by (team) (paved_rightsizing_projected_savings_monthly{team=~"$team"})', legend: '{{team}}' }],
+      });
+      l.add({
+        title: 'Top savings by WebService',
+        kind: 'table',
+        w: 8,
+        unit: 'currencyUSD',
+        targets: [{ expr: `topk(10, sum by (namespace, webservice) (paved_rightsizing_projected_savings_monthly{team=~"$team", ${sel}}))`, instant: true }],
+      });
+      l.row('Requested vs recommended vs used');
+      l.add({
+        title: 'CPU cores',
+        unit: 'none',
+        targets: [
+          { expr: `sum by (namespace, pod) (kube_pod_container_resource_requests{resource="cpu", namespace=~"$namespace"} * on (namespace, pod) group_left () group by (namespace, pod) (kube_pod_labels{label_paved_dev_service=~"$service"}))`, legend: 'requested {{pod}}' },
+          { expr: `sum by (namespace, webservice) (paved_rightsizing_recommended_request{resource="cpu", ${sel}})`, legend: 'recommended {{webservice}}' },
+          { expr: `sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!="", container!="POD", namespace=~"$namespace"}[1h]) * on (namespace, pod) group_left () group by (namespace, pod) (kube_pod_labels{label_paved_dev_service=~"$service"}))`, legend: 'used {{pod}}' },
+        ],
+      });
+      l.add({
+        title: 'Memory',
+        unit: 'bytes',
+        targets: [
+          { expr: `sum by (namespace, pod) (kube_pod_container_resource_requests{resource="memory", namespace=~"$namespace"} * on (namespace, pod) group_left () group by (namespace, pod) (kube_pod_labels{label_paved_dev_service=~"$service"}))`, legend: 'requested {{pod}}' },
+          { expr: `sum by (namespace, webservice) (paved_rightsizing_recommended_request{resource="memory", ${sel}})`, legend: 'recommended {{webservice}}' },
+          { expr: `sum by (namespace, pod) (container_memory_working_set_bytes{container!="", container!="POD", namespace=~"$namespace"} * on (namespace, pod) group_left () group by (namespace, pod) (kube_pod_labels{label_paved_dev_service=~"$service"}))`, legend: 'used {{pod}}' },
+        ],
+      });
+      l.row('Applied and rolled back');
+      l.add({ title: 'Recommendations applied', unit: 'short', targets: [{ expr: 'sum by (namespace) (increase(paved_rightsizing_applied_total{namespace=~"$namespace"}[$__rate_interval]))', legend: '{{namespace}}' }] });
+      l.add({
+        title: 'Recommendations rolled back by reason',
+        unit: 'short',
+        targets: [{ expr: 'sum by (namespace, reason) (increase(paved_rightsizing_rolled_back_total{namespace=~"$namespace"}[$__rate_interval]))', legend: '{{namespace}} {{reason}}' }],
+      });
+    },
+    from: 'now-7d',
+  });
 }
 
 export function buildDashboards(): Record<string, Dashboard> {
-  return { 'paved-platform': platform(), 'paved-delivery': delivery(), 'paved-cost': cost() };
+  return { 'paved-platform': platform(), 'paved-delivery': delivery(), 'paved-cost': cost(), 'paved-rightsizing': rightsizing() };
 }
 
 export const DASHBOARD_DIR = dirname(fileURLToPath(import.meta.url));

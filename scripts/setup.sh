@@ -19,6 +19,21 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
+# The portal's bundle (web/ -> web/dist, served by the API under /), when missing or older than its sources.
+if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/index.html web/vite.config.ts package-lock.json -newer web/dist/index.html -print -quit)" ]; then
+  say "building the portal (vite build web/)"
+  npx vite build --config web/vite.config.ts --logLevel warn >&2
+fi
+
+# The browser of the portal's end-to-end test: Debian's chromium package (never a downloaded browser).
+if [ "$mode" = test ] && [ ! -x /usr/bin/chromium ]; then
+  command -v apt-get >/dev/null || fail "/usr/bin/chromium is missing and this is not a Debian-like system" "install Chromium at /usr/bin/chromium"
+  [ "$(id -u)" = 0 ] || fail "/usr/bin/chromium is missing and installing it needs root" "run: sudo apt-get install -y chromium"
+  say "installing Debian's chromium (apt-get install -y chromium)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >&2 \
+    || fail "apt-get could not install chromium" "check the network to the Debian mirrors, then run: apt-get install -y chromium"
+fi
+
 # What to build (scripts/build-cluster.ts caches each in ~/.cache/paved; a warm run only checks):
 #   --cluster     the local cluster (control plane with kubectl, kwok) and the official third-party CRDs
 #   --prometheus  Prometheus 3 and promtool, built from tools/prometheus (tests, and the local stack)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite (what `npm test` and CI run): set-up, type-check, lint, unit then integration tests.
+# The whole test suite (what `npm test` and CI run): set-up, type-check, lint, unit (src and web/) then
+# integration tests.
 # Ends with one plain line `tests: N passed, N failed[, N skipped]` read from vitest's JSON report.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test || exit 1
 npx tsc -p tsconfig.json || { echo "tests: 0 passed, 1 failed (type-check)"; exit 1; }
+npx tsc -p web/tsconfig.json || { echo "tests: 0 passed, 1 failed (type-check of web/)"; exit 1; }
 npx eslint . || { echo "tests: 0 passed, 1 failed (lint)"; exit 1; }
 mkdir -p .paved
 rm -f .paved/test-results.json

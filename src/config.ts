@@ -53,6 +53,12 @@ const envSchema = z.object({
   PAVED_OIDC_ISSUER: z.string().url().optional(),
   PAVED_OIDC_AUDIENCE: z.string().optional(),
   PAVED_OIDC_GROUPS_CLAIM: z.string().default('groups'),
+  /** The portal's OIDC client (authorization code with PKCE, a public client); default: the audience. */
+  PAVED_OIDC_CLIENT_ID: z.string().optional(),
+  /** Scopes the portal asks for. */
+  PAVED_OIDC_SCOPE: z.string().default('openid profile groups'),
+  /** The built portal (index.html, assets/); default web/dist of this checkout. */
+  PAVED_PORTAL_DIR: z.string().optional(),
   PAVED_ADMIN_GROUP: z.string().default('paved:platform-admins'),
   PAVED_FINANCE_GROUP: z.string().default('paved:finance'),
   PAVED_PRICING_FILE: z.string().optional(),

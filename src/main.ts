@@ -24,6 +24,7 @@ import {
   authModeFromConfig,
   createApp,
   createResourceWriter,
+  portalFromConfig,
   rendererPreview,
   requestsCostProjection,
   rolesFromConfig,
@@ -170,6 +171,7 @@ try {
     routes: [{ path: '/cost', app: cost.routes }, rightsizing.routes],
     preview: rendererPreview((team) => ({ capabilities, platform, team })),
     projectMonthlyCost: requestsCostProjection(pricing),
+    portal: portalFromConfig(config),
   });
   const server = await startServer({ api, authMode: authMode.kind, port: config.PAVED_HTTP_PORT,
     ...(config.PAVED_HTTP_HOST ? { host: config.PAVED_HTTP_HOST } : {}), logger: log });

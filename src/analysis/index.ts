@@ -5,7 +5,7 @@
  * - assess.ts: pure judgement and Argo/Flagger run semantics (no data is inconclusive);
  * - prometheus-provider.ts: the provider (never throws); measure.ts: the one I/O step;
  * - templates.ts: parsing, the built-in templates of analysis-templates/, resolution;
- * - template-source.ts: the lookup of a spec's templates in the cluster (cached), for the WebService reconcile.
+ * - template-source.ts: the lookup of a spec's templates in the shared informer cache, for the WebService reconcile.
  * See docs/delivery.md.
  */
 import { createPrometheusProvider, type MetricsProvider } from './prometheus-provider.js';

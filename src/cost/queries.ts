@@ -180,3 +180,65 @@ export function rolloutsQuery(scope: QueryScope, windowSeconds: number, metricNa
     `* on (namespace) group_left (team, environment) ${namespaceAttribution(scope.team, windowSeconds)}))`
   );
 }
+
+/**
+ * Recorded series (the recording rules of src/monitoring/rules.ts, shipped in deploy/): per metric,
+ * the quantity of the last whole hour by team, environment, namespace and service (storage has no
+ * service). Level:metric:operation names, as Prometheus recommends.
+ */
+export const RECORDED_SERIES: Readonly<Record<CostMetric, string>> = {
+  cpuAllocated: 'team_namespace_service:paved_cost_cpu_allocated_core_hours:1h',
+  cpuRequested: 'team_namespace_service:paved_cost_cpu_requested_core_hours:1h',
+  cpuUsed: 'team_namespace_service:paved_cost_cpu_used_core_hours:1h',
+  memoryAllocated: 'team_namespace_service:paved_cost_memory_allocated_gib_hours:1h',
+  memoryRequested: 'team_namespace_service:paved_cost_memory_requested_gib_hours:1h',
+  memoryUsed: 'team_namespace_service:paved_cost_memory_used_gib_hours:1h',
+  storage: 'team_namespace:paved_cost_storage_gib_hours:1h',
+};
+
+/** Where a cost figure came from: the recorded series, or the raw exporter series. */
+export type CostSource = 'recorded' | 'raw';
+
+/** How often the cost rules are evaluated; an hour's figures are readable this long after it ends. */
+export const RECORDING_INTERVAL_SECONDS = 300;
+
+const RECORDED_GROUPING: readonly GroupLabel[] = ['team', 'environment', 'namespace', 'service'];
+
+/**
+ * What the recording rule of a metric evaluates (every RECORDING_INTERVAL_SECONDS): the per-hour
+ * inner expression of costRangeQuery at the last whole hour before the evaluation, grouped by every
+ * label the API can ask for, so any grouping is a sum of it. Prometheus evaluates a group at an
+ * offset of its own within the interval; reading the hour through a 1h-aligned subquery makes every
+ * sample between two hour boundaries carry the same, whole, hour, whatever that offset.
+ */
+export function costRecordingExpr(metric: CostMetric): string {
+  const byPod = metric !== 'storage';
+  const groupBy = RECORDED_GROUPING.filter((l) => byPod || l !== 'service');
+  // offset 1ms: an evaluation exactly on an hour boundary still reads the hour before it, like every
+  // other evaluation of that interval.
+  return `last_over_time((sum by (${groupBy.join(', ')}) (${attributed(hourlyValue(metric), { groupBy }, byPod)}))[1h:1h] offset 1ms)`;
+}
+
+/** The recorded value of the hour ending at each 1h-aligned point, read one interval after it. */
+const recordedHour = (series: string): string => `(${series} offset -${RECORDING_INTERVAL_SECONDS}s)`;
+
+/**
+ * costRangeQuery from the recorded series: per bucket, the recorded value of each of its hours (at
+ * the same 1h-aligned points as the raw subquery), summed, then grouped as the scope says.
+ */
+export function recordedRangeQuery(metric: CostMetric, scope: QueryScope, stepSeconds: number): string {
+  const groupBy = scope.groupBy.filter((l) => metric !== 'storage' || l !== 'service').join(', ');
+  const selector = scope.team === undefined ? '' : `{team=${promString(scope.team)}}`;
+  return `sum by (${groupBy}) (sum_over_time(${recordedHour(RECORDED_SERIES[metric] + selector)}[${stepSeconds - 1}s:${RES}]))`;
+}
+
+/**
+ * An instant query with a result only when the recorded series hold both the first and the last
+ * hour of a window (unix seconds of the two hours' ends): rules loaded after the window started, or
+ * the last hour not recorded yet, leave a gap the raw queries do not have.
+ */
+export function recordedCoverageQuery(firstHourEnd: number, lastHourEnd: number): string {
+  const s = RECORDED_SERIES.cpuAllocated;
+  const at = (t: number) => `count(${s} @ ${t + RECORDING_INTERVAL_SECONDS})`;
+  return `${at(firstHourEnd)} and ${at(lastHourEnd)}`;
+}

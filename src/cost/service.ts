@@ -24,7 +24,17 @@ import {
 import { DEFAULT_PRICING, type Pricing } from './pricing.js';
 import type { CostPrometheus } from './prometheus.js';
 import { formatPromDuration } from '../kube/duration.js';
-import { COST_METRICS, costRangeQuery, rolloutsQuery, type CostMetric, type GroupLabel, type QueryScope } from './queries.js';
+import {
+  COST_METRICS,
+  costRangeQuery,
+  recordedCoverageQuery,
+  recordedRangeQuery,
+  rolloutsQuery,
+  type CostMetric,
+  type CostSource,
+  type GroupLabel,
+  type QueryScope,
+} from './queries.js';
 import type { TeamDirectory, TeamInfo } from './teams.js';
 import {
   bucketEnds,
@@ -45,6 +55,11 @@ export interface CostServiceDeps {
   readonly now?: () => Date;
   /** Counter of rollouts started, labelled by namespace (see docs/cost.md). */
   readonly rolloutsMetric?: string;
+  /**
+   * `auto` (default): the recorded series when they cover the window, else the raw queries;
+   * `raw`: always the raw queries (tests compare the two, the benchmark times both).
+   */
+  readonly costSource?: 'auto' | 'raw';
 }
 
 /** A window as the API shows it. */
@@ -72,6 +87,8 @@ export interface AllTeamsReport {
   teams: TeamCost[];
   /** The PromQL each figure came from (query_range start=window.start+step, end, step). */
   queries: Partial<Record<CostMetric, string>>;
+  /** Whether those queries read the recorded series or the raw exporter series. */
+  costSource: CostSource;
 }
 
 export interface ServiceCost {
@@ -96,6 +113,7 @@ export interface TeamReport {
     storage: { gibHours: number; cost: number };
   };
   queries: Partial<Record<CostMetric, string>>;
+  costSource: CostSource;
 }
 
 export interface BudgetReport extends BurnAssessment {
@@ -106,6 +124,7 @@ export interface BudgetReport extends BurnAssessment {
   thresholds: BudgetThresholds;
   /** PromQL per metric, run hourly (step 1h) from the earlier of month start and 7 days ago. */
   queries: Partial<Record<CostMetric, string>>;
+  costSource: CostSource;
 }
 
 export interface TrendReport {
@@ -119,6 +138,7 @@ export interface TrendReport {
   memory: Trend;
   storage: Trend;
   queries: Partial<Record<CostMetric, string>>;
+  costSource: CostSource;
 }
 
 export interface IdleService {
@@ -147,6 +167,7 @@ export interface IdleReport {
   idle: IdleService[];
   totalSavings: number;
   queries: Partial<Record<CostMetric, string>>;
+  costSource: CostSource;
 }
 
 export interface DeploymentCostReport {
@@ -178,11 +199,13 @@ export class CostService {
   readonly pricing: Pricing;
   private readonly nowFn: () => Date;
   private readonly rolloutsMetric: string;
+  private readonly costSourceMode: 'auto' | 'raw';
 
   constructor(private readonly deps: CostServiceDeps) {
     this.pricing = deps.pricing ?? DEFAULT_PRICING;
     this.nowFn = deps.now ?? (() => new Date());
     this.rolloutsMetric = deps.rolloutsMetric ?? 'paved_rollouts_started_total';
+    this.costSourceMode = deps.costSource ?? 'auto';
   }
 
   now(): Date {
@@ -205,13 +228,14 @@ export class CostService {
     w: CostWindow,
     scope: QueryScope,
     metrics: readonly CostMetric[],
-  ): Promise<{ groups: Map<string, Group>; queries: Partial<Record<CostMetric, string>> }> {
+  ): Promise<{ groups: Map<string, Group>; queries: Partial<Record<CostMetric, string>>; costSource: CostSource }> {
     const queries: Partial<Record<CostMetric, string>> = {};
     const startSeconds = w.start.toSeconds() + w.stepSeconds;
     const endSeconds = w.end.toSeconds();
+    const costSource = await this.sourceFor(w);
     const results = await Promise.all(
       this.metrics(metrics).map(async (metric) => {
-        const q = costRangeQuery(metric, scope, w.stepSeconds);
+        const q = costSource === 'recorded' ? recordedRangeQuery(metric, scope, w.stepSeconds) : costRangeQuery(metric, scope, w.stepSeconds);
         queries[metric] = q;
         try {
           return { metric, series: await this.deps.prometheus.rangeQuery(q, startSeconds, endSeconds, w.stepSeconds) };
@@ -240,7 +264,24 @@ export class CostService {
         }
       }
     }
-    return { groups, queries };
+    return { groups, queries, costSource };
+  }
+
+  /**
+   * The recorded series when they hold the window's first and last hour; otherwise (rules not
+   * installed, installed after the window started, or the check itself failing) the raw queries,
+   * which then report any Prometheus failure with their own PromQL.
+   */
+  private async sourceFor(w: CostWindow): Promise<CostSource> {
+    if (this.costSourceMode === 'raw') return 'raw';
+    const first = w.start.toSeconds() + 3600;
+    const last = w.end.toSeconds();
+    try {
+      const covered = await this.deps.prometheus.instantQuery(recordedCoverageQuery(Math.min(first, last), last), last);
+      return covered.length > 0 ? 'recorded' : 'raw';
+    } catch {
+      return 'raw';
+    }
   }
 
   private series(w: CostWindow, buckets: Map<number, Quantities>): BucketLine[] {
@@ -257,7 +298,7 @@ export class CostService {
    */
   async allTeams(input: WindowInput, visible: (team: string) => boolean = () => true): Promise<AllTeamsReport> {
     const w = resolveWindow(input, this.now());
-    const [{ groups: fetched, queries }, directory] = await Promise.all([
+    const [{ groups: fetched, queries, costSource }, directory] = await Promise.all([
       this.fetch(w, { groupBy: ['team'] }, COST_METRICS),
       this.deps.teams.list(),
     ]);
@@ -273,7 +314,7 @@ export class CostService {
       }))
       .sort((a, b) => a.team.localeCompare(b.team));
     const all = sumQuantities([...groups.values()].flatMap((g) => [...g.buckets.values()]));
-    return { window: view(w), currency: this.pricing.currency, totals: priceQuantities(all, this.pricing), teams, queries };
+    return { window: view(w), currency: this.pricing.currency, totals: priceQuantities(all, this.pricing), teams, queries, costSource };
   }
 
   /** One team by environment, service and resource, with a series per bucket. */
@@ -281,7 +322,7 @@ export class CostService {
     await this.requireTeam(name);
     const w = resolveWindow(input, this.now());
     const scope: QueryScope = { groupBy: ['team', 'environment', 'namespace', 'service'], team: name };
-    const { groups, queries } = await this.fetch(w, scope, COST_METRICS);
+    const { groups, queries, costSource } = await this.fetch(w, scope, COST_METRICS);
     const list = [...groups.values()];
     const allBuckets = new Map<number, Quantities>();
     const byEnv = new Map<string, Quantities>();
@@ -328,6 +369,7 @@ export class CostService {
         storage: { gibHours: line.storageGiBHours, cost: line.storageCost },
       },
       queries,
+      costSource,
     };
   }
 
@@ -344,7 +386,7 @@ export class CostService {
     const from = monthStart < weekStart ? monthStart : weekStart;
     const hourly: CostWindow = { start: from, end: now, stepSeconds: RESOLUTION_SECONDS };
     const scope: QueryScope = list.length === 1 ? { groupBy: ['team'], team: list[0]?.name } : { groupBy: ['team'] };
-    const { groups, queries } = await this.fetch(hourly, scope, COST_ONLY);
+    const { groups, queries, costSource } = await this.fetch(hourly, scope, COST_ONLY);
     const byTeam = new Map([...groups.values()].map((g) => [g.labels.team, g.buckets]));
     return list.map((team) => {
       let mtd = 0;
@@ -362,6 +404,7 @@ export class CostService {
         last7DaysCost: week,
         thresholds,
         queries,
+        costSource,
         ...assessBurn({ now, monthToDateCost: mtd, last7DaysCost: week, monthlyBudget: team.monthlyBudget, thresholds }),
       };
     });
@@ -379,7 +422,7 @@ export class CostService {
     await this.requireTeam(name);
     const periodSeconds = parseDurationParam(period, 'period');
     const w = resolveWindow({ window: formatPromDuration(periodSeconds * 2 * 1000), step: period }, this.now());
-    const { groups, queries } = await this.fetch(w, { groupBy: ['team'], team: name }, COST_ONLY);
+    const { groups, queries, costSource } = await this.fetch(w, { groupBy: ['team'], team: name }, COST_ONLY);
     const buckets = [...groups.values()][0]?.buckets ?? new Map<number, Quantities>();
     const [prevEnd, curEnd] = bucketEnds(w);
     if (!prevEnd || !curEnd) throw new CostInputError('period', 'period too long');
@@ -396,6 +439,7 @@ export class CostService {
       memory: assessTrend(cur.memoryCost, prev.memoryCost),
       storage: assessTrend(cur.storageCost, prev.storageCost),
       queries,
+      costSource,
     };
   }
 
@@ -406,7 +450,7 @@ export class CostService {
     const base = resolveWindow({ ...input, step: undefined }, this.now(), { window: '7d', step: '1d' });
     const w: CostWindow = { ...base, stepSeconds: windowSeconds(base) };
     const scope: QueryScope = { groupBy: ['team', 'environment', 'namespace', 'service'], team };
-    const { groups, queries } = await this.fetch(w, scope, IDLE_METRICS);
+    const { groups, queries, costSource } = await this.fetch(w, scope, IDLE_METRICS);
     const days = windowSeconds(w) / 86_400;
     const examined = [...groups.values()].filter((g) => visible(g.labels.team));
     const idle: IdleService[] = [];
@@ -439,6 +483,7 @@ export class CostService {
       idle,
       totalSavings: idle.reduce((s, i) => s + i.savings, 0),
       queries,
+      costSource,
     };
   }
 

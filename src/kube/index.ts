@@ -96,6 +96,7 @@ export {
 } from './informer.js';
 export {
   InformerFactory,
+  cacheTransformFor,
   createInformerFactory,
   informerScopeKey,
   type InformerScope,

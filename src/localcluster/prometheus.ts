@@ -6,7 +6,7 @@
  * starts, so queries over weeks answer from real blocks.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -28,7 +28,21 @@ export interface LocalPrometheus {
   removeTarget(job: string, hostPort: string): Promise<void>;
   /** Scrapes the local cluster's exporters (kwok's per-node resource metrics, kube-state-metrics). */
   scrapeCluster(targets: readonly ScrapeTarget[]): Promise<void>;
+  /**
+   * Backfills what recording rules would have recorded over past history: each rule's expression
+   * evaluated with query_range at `times` (start, end, step in unix seconds), written as blocks and
+   * moved into the data directory, where the TSDB loads them within its one-minute block reload.
+   * Resolves once every rule that produced samples is queryable. `promtool tsdb create-from-rules`
+   * does the same but evaluates at the group's own offset within the interval.
+   */
+  backfillRecordingRules(rules: readonly RecordingRuleSpec[], times: { start: number; end: number; step: number }): Promise<number>;
   stop(): Promise<void>;
+}
+
+/** A recording rule to backfill: the series name and its PromQL. */
+export interface RecordingRuleSpec {
+  readonly record: string;
+  readonly expr: string;
 }
 
 export interface StartPrometheusOptions {
@@ -38,6 +52,8 @@ export interface StartPrometheusOptions {
   readonly backfillOpenMetrics?: string;
   /** Or a file of OpenMetrics text, for histories too large for one string (benchmarks). */
   readonly backfillFile?: string;
+  /** Rule files loaded by Prometheus (`rule_files`), evaluated live at their groups' intervals. */
+  readonly ruleFiles?: readonly string[];
   readonly onProgress?: (line: string) => void;
   readonly readyTimeoutMs?: number;
 }
@@ -49,9 +65,10 @@ async function requireBinary(name: 'prometheus' | 'promtool', onProgress?: (line
 }
 
 /** The scrape configuration: one job whose targets are the JSON files in `targetsDir` (see addTarget). */
-function prometheusConfig(interval: string, targetsDir: string): Record<string, unknown> {
+function prometheusConfig(interval: string, targetsDir: string, ruleFiles: readonly string[]): Record<string, unknown> {
   return {
     global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
+    ...(ruleFiles.length > 0 ? { rule_files: [...ruleFiles] } : {}),
     scrape_configs: [
       {
         job_name: 'paved-targets',
@@ -96,7 +113,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
     await mkdir(dataDir, { recursive: true });
     await mkdir(targetsDir, { recursive: true });
     if (options.backfillOpenMetrics || options.backfillFile) await backfillFromOptions(options, dir, dataDir);
-    const config = prometheusConfig(interval, targetsDir);
+    const config = prometheusConfig(interval, targetsDir, options.ruleFiles ?? []);
     await writeFile(join(dir, 'prometheus.yml'), stringify(config));
     const port = await freePort();
     proc = startProcess('prometheus', prometheus, [
@@ -143,6 +160,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
       async removeTarget(job, hostPort) {
         await rm(targetFile(job, hostPort), { force: true });
       },
+      backfillRecordingRules: (rules, times) => backfillRecordingRules(url, dir, dataDir, rules, times),
       async stop() {
         await running.stop();
         rmSync(dir, { recursive: true, force: true });
@@ -169,4 +187,82 @@ async function backfill(input: string, dataDir: string): Promise<void> {
   if (code !== 0) {
     throw new SetupError('promtool could not backfill the given OpenMetrics text', 'fix the input; promtool said:', tail);
   }
+}
+
+interface QueryRangeBody {
+  status: string;
+  error?: string;
+  data?: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> };
+}
+
+async function queryRange(url: string, query: string, times: { start: number; end: number; step: number }): Promise<QueryRangeBody> {
+  const res = await fetch(`${url}/api/v1/query_range`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ query, start: String(times.start), end: String(times.end), step: String(times.step), timeout: '600s' }),
+  });
+  const body = (await res.json()) as QueryRangeBody;
+  if (body.status !== 'success') throw new SetupError(`Prometheus refused a recording rule's query: ${body.error ?? res.status}`, 'fix the rule', query);
+  return body;
+}
+
+const openMetricsLabels = (labels: Record<string, string>): string =>
+  Object.entries(labels)
+    .filter(([k]) => k !== '__name__')
+    .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+    .join(',');
+
+/** See LocalPrometheus.backfillRecordingRules; returns the number of samples written. */
+async function backfillRecordingRules(
+  url: string,
+  dir: string,
+  dataDir: string,
+  rules: readonly RecordingRuleSpec[],
+  times: { start: number; end: number; step: number },
+): Promise<number> {
+  const work = mkdtempSync(join(dir, 'recorded-'));
+  const input = join(work, 'recorded.om');
+  const blocks = join(work, 'blocks');
+  let samples = 0;
+  const produced: string[] = [];
+  try {
+    const lines: string[] = [];
+    for (const rule of rules) {
+      const body = await queryRange(url, rule.expr, times);
+      const result = body.data?.result ?? [];
+      if (result.length === 0) continue;
+      produced.push(rule.record);
+      // OpenMetrics wants a metric family's lines together, each series in time order.
+      for (const series of result) {
+        const labels = openMetricsLabels(series.metric);
+        for (const [t, v] of series.values) {
+          lines.push(`${rule.record}{${labels}} ${v} ${t}`);
+          samples++;
+        }
+      }
+    }
+    await writeFile(input, `${lines.join('\n')}\n# EOF\n`);
+    await mkdir(blocks, { recursive: true });
+    await backfill(input, blocks);
+    for (const block of await readdir(blocks)) await rename(join(blocks, block), join(dataDir, block));
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  // The TSDB picks new blocks up on its next reload (every minute).
+  const visible = async (): Promise<boolean> => {
+    for (const record of produced) {
+      const res = await fetch(`${url}/api/v1/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ query: `count(count_over_time(${record}[${times.end - times.start + times.step}s] @ ${times.end}))` }),
+      });
+      const body = (await res.json()) as { data?: { result?: unknown[] } };
+      if ((body.data?.result ?? []).length === 0) return false;
+    }
+    return true;
+  };
+  if (!(await waitFor(visible, 150_000, 2_000))) {
+    throw new SetupError('the backfilled recording-rule blocks did not become queryable', 'read the Prometheus log', '');
+  }
+  return samples;
 }

@@ -4,6 +4,7 @@
  *
  * Layout:
  *   /healthz, /readyz, /metrics, /openapi.json        no auth
+ *   /, /assets/*, /portal.json                          the developer portal (portal.ts), no auth
  *   /api/v1/*                                          request id -> metrics -> audit -> auth -> routes
  *     me, teams, namespaces/{ns}/webservices..., stream (WebSocket), stream/tickets,
  *     and the extra route modules of other capabilities (`deps.routes`, e.g. cost).
@@ -25,6 +26,7 @@ import { registerTeamRoutes } from './routes/teams.js';
 import { registerWebServiceRoutes } from './routes/webservices.js';
 import { CallerSchema } from './schemas.js';
 import { sourcesSynced, type ServerSources } from './sources.js';
+import { registerPortal, type PortalOptions } from './portal.js';
 import { createStreamEndpoint, type StreamEndpoint } from './stream.js';
 import type { RoleGroups } from '../access/index.js';
 import type { ResourceWriter } from './writer.js';
@@ -57,6 +59,8 @@ export interface AppDeps {
   now?: () => string;
   /** Largest request body accepted, in bytes (413 above). Default 1 MiB: an intent is a few KiB. */
   maxBodyBytes?: number;
+  /** The developer portal under `/` (web/dist), when given. */
+  portal?: PortalOptions;
 }
 
 /** The default request body cap (the API server's own limit is 3 MiB; nothing paved takes comes close). */
@@ -254,5 +258,7 @@ export function createApp(deps: AppDeps): ApiApp {
   app.route('/api/v1', v1);
 
   documentApi(app);
+  // Last: the page's catch-all must not shadow any API or platform route.
+  if (deps.portal) registerPortal(app, deps.portal);
   return { app, stream, tickets };
 }

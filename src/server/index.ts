@@ -16,7 +16,8 @@
  * ```
  */
 export { createApp, type AppDeps, type ApiApp, type RouteModule } from './app.js';
-export { startServer, authModeFromConfig, rolesFromConfig, selectProtocol, type RunningServer, type ServeOptions } from './serve.js';
+export { startServer, authModeFromConfig, portalFromConfig, rolesFromConfig, selectProtocol, type RunningServer, type ServeOptions } from './serve.js';
+export { registerPortal, contentSecurityPolicy, DEFAULT_PORTAL_DIR, type PortalAuth, type PortalOptions } from './portal.js';
 export { StreamHub, CLOSE_SLOW_CONSUMER, type StreamMessage, type StreamScope, type HubOptions, type HubStats } from './hub.js';
 export { startFeed, buildView, type Feed } from './feed.js';
 export { createResourceWriter, API_FIELD_MANAGER, type ResourceWriter } from './writer.js';

@@ -16,6 +16,7 @@ import type { Logger } from '../log.js';
 import type { ApiApp } from './app.js';
 import { STREAM_PROTOCOL, createOidcVerifier, type AuthMode } from './auth.js';
 import type { RoleGroups } from '../access/index.js';
+import type { PortalAuth, PortalOptions } from './portal.js';
 
 /** The auth mode the configuration asks for: OIDC when an issuer is set (the audience is then required). */
 export function authModeFromConfig(config: PavedConfig): AuthMode {
@@ -29,6 +30,19 @@ export function authModeFromConfig(config: PavedConfig): AuthMode {
       groupsClaim: config.PAVED_OIDC_GROUPS_CLAIM,
     }),
   };
+}
+
+/** How the portal signs in, from the configuration (the issuer's client; local mode without OIDC). */
+export function portalFromConfig(config: PavedConfig): PortalOptions {
+  const auth: PortalAuth = config.PAVED_OIDC_ISSUER
+    ? {
+        mode: 'oidc',
+        issuer: config.PAVED_OIDC_ISSUER,
+        clientId: config.PAVED_OIDC_CLIENT_ID ?? config.PAVED_OIDC_AUDIENCE ?? '',
+        scope: config.PAVED_OIDC_SCOPE,
+      }
+    : { mode: 'local' };
+  return { auth, ...(config.PAVED_PORTAL_DIR ? { dir: config.PAVED_PORTAL_DIR } : {}) };
 }
 
 /** The platform roles from the configuration. */

@@ -4,9 +4,11 @@
  * Credentials come from the auth middleware (Sec-WebSocket-Protocol `bearer.<jwt>` or `ticket.<id>`,
  * never the URL); the scope is authorised before the upgrade, so a forbidden team is a plain 403.
  *
- * Heartbeats: one timer pings every open socket each `heartbeatMs`; a socket that has not answered the
- * previous ping is terminated (a dead peer, e.g. a laptop that went to sleep). The timer runs only while
- * sockets are open and never keeps the process alive.
+ * Heartbeats: every open socket is pinged once each `heartbeatMs`; a socket that has not answered the
+ * previous ping is terminated (a dead peer, e.g. a laptop that went to sleep). The sockets are pinged in
+ * ten slices, one slice each tenth of the interval, so thousands of pings (and their pongs) never land
+ * in one burst that would hold up a fan-out. The timer runs only while sockets are open and never keeps
+ * the process alive.
  *
  * A stream lives no longer than the token it was opened with: at the token's `exp` it is closed with
  * 4001 ("token expired"), and the client reconnects with a fresh token (and `since`), which re-checks
@@ -17,14 +19,17 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { upgradeWebSocket } from '@hono/node-server';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
 import { ApiError, ErrorCode, forbidden } from './api-error.js';
 import { STREAM_PROTOCOL, callerExpiry } from './auth.js';
 import { canReadTeam, type ApiEnv } from '../access/index.js';
 import { describeError } from '../errors.js';
-import type { ResumeFrom, StreamHub, StreamScope, Subscription } from './hub.js';
+import type { ResumeFrom, StreamHub, StreamScope, StreamSink, Subscription } from './hub.js';
 import type { ApiMetrics } from './metrics.js';
+import { lastFrameEncoder } from './frame.js';
 
 /** Close code for a stream whose token expired: reconnect with a fresh token (and `since`). */
 export const CLOSE_TOKEN_EXPIRED = 4001;
@@ -51,9 +56,14 @@ export interface StreamEndpoint {
   close(): void;
 }
 
-/** Pings sockets and terminates the ones that stopped answering. */
+/** Heartbeat slices: each tick of a tenth of the interval pings one of them. */
+const HEARTBEAT_SLICES = 10;
+
+/** Pings sockets, a slice at a time, and terminates the ones that stopped answering. */
 class Heartbeat {
-  private readonly alive = new Map<WebSocket, boolean>();
+  private readonly peers = new Map<WebSocket, { alive: boolean; slice: Set<WebSocket> }>();
+  private readonly slices: Array<Set<WebSocket>> = Array.from({ length: HEARTBEAT_SLICES }, () => new Set());
+  private turn = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -62,39 +72,48 @@ class Heartbeat {
   ) {}
 
   add(ws: WebSocket): void {
-    this.alive.set(ws, true);
-    ws.on('pong', () => this.alive.set(ws, true));
+    // The smallest slice, so slices stay even as sockets come and go.
+    const slice = this.slices.reduce((a, b) => (b.size < a.size ? b : a));
+    const peer = { alive: true, slice };
+    slice.add(ws);
+    this.peers.set(ws, peer);
+    ws.on('pong', () => (peer.alive = true));
     if (!this.timer) {
-      this.timer = setInterval(() => this.tick(), this.intervalMs);
+      this.timer = setInterval(() => this.tick(), Math.max(1, this.intervalMs / HEARTBEAT_SLICES));
       this.timer.unref();
     }
   }
 
   delete(ws: WebSocket): void {
-    this.alive.delete(ws);
-    if (this.alive.size === 0 && this.timer) {
+    this.peers.get(ws)?.slice.delete(ws);
+    this.peers.delete(ws);
+    if (this.peers.size === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
   }
 
   size(): number {
-    return this.alive.size;
+    return this.peers.size;
   }
 
   sockets(): WebSocket[] {
-    return [...this.alive.keys()];
+    return [...this.peers.keys()];
   }
 
   private tick(): void {
-    for (const [ws, alive] of this.alive) {
-      if (!alive) {
+    const slice = this.slices[this.turn] as Set<WebSocket>;
+    this.turn = (this.turn + 1) % HEARTBEAT_SLICES;
+    for (const ws of slice) {
+      const peer = this.peers.get(ws);
+      if (!peer) continue;
+      if (!peer.alive) {
         this.onDead(ws);
         ws.terminate();
         this.delete(ws);
         continue;
       }
-      this.alive.set(ws, false);
+      peer.alive = false;
       try {
         ws.ping();
       } catch {
@@ -156,16 +175,24 @@ function onTokenExpiry(expiresAt: number, onExpired: () => void): () => void {
   return () => clearTimeout(timer);
 }
 
-/** The hub hands the same string to every subscriber in turn: an encoder that turns it to UTF-8 once, not per socket. */
-function lastTextEncoder(): (text: string) => Buffer {
-  let lastText = '';
-  let lastBytes: Buffer = Buffer.alloc(0);
-  return (text) => {
-    if (text !== lastText) {
-      lastText = text;
-      lastBytes = Buffer.from(text, 'utf8');
-    }
-    return lastBytes;
+/**
+ * A socket's sink. Each message's frame is built once per fan-out (frame.ts) and written straight to the
+ * TCP socket under the WebSocket: the one ws itself writes to (the upgrade request's). A frame is one
+ * write, so it never interleaves with ws's own frames (pings, close). ws is bypassed only on a socket
+ * without extensions (serve.ts turns permessage-deflate off, so ws would neither queue nor compress);
+ * otherwise ws sends. A send after close is dropped, as ws drops it.
+ */
+function socketSink(ws: WebSocket, tcp: Socket | undefined, frame: (text: string) => Buffer, close: StreamSink['close']): StreamSink {
+  if (tcp === undefined || ws.extensions !== '') {
+    return { send: (text) => ws.send(text), bufferedAmount: () => ws.bufferedAmount, close };
+  }
+  return {
+    send: (text) => {
+      if (ws.readyState === ws.OPEN && !tcp.destroyed) tcp.write(frame(text));
+    },
+    // The frames wait in the TCP socket's queue (ws's getter would add its sender's, always empty here).
+    bufferedAmount: () => tcp.writableLength,
+    close,
   };
 }
 
@@ -186,7 +213,7 @@ export function createStreamEndpoint(opts: StreamEndpointOptions): StreamEndpoin
     setTimeout(() => ws.terminate(), closeGraceMs).unref();
   };
 
-  const encode = lastTextEncoder();
+  const frame = lastFrameEncoder();
 
   const handler = upgradeWebSocket((untyped) => {
     // upgradeWebSocket types its context loosely; the auth middleware before it set `caller` (ApiEnv).
@@ -199,21 +226,16 @@ export function createStreamEndpoint(opts: StreamEndpointOptions): StreamEndpoin
     let raw: WebSocket | undefined;
     let cancelExpiry: (() => void) | undefined;
     const expiresAt = callerExpiry(caller);
+    // The TCP socket the upgrade arrived on, which ws takes over (node-server passes it as env.incoming).
+    const tcp = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket;
     return {
       onOpen(_evt, ws) {
         raw = ws.raw as unknown as WebSocket;
         const socket = raw;
         heartbeat.add(socket);
         opts.metrics?.streamClients.inc();
-        subscription = opts.hub.subscribe(
-          scope,
-          {
-            send: (data) => socket.send(encode(data), { binary: false }),
-            bufferedAmount: () => socket.bufferedAmount,
-            close: (code, reason) => closeSocket(socket, code, reason),
-          },
-          resume,
-        );
+        const sink = socketSink(socket, tcp, frame, (code, reason) => closeSocket(socket, code, reason));
+        subscription = opts.hub.subscribe(scope, sink, resume);
         // A stream lives no longer than its token: team membership is re-checked on reconnect.
         if (expiresAt !== undefined) cancelExpiry = onTokenExpiry(expiresAt, () => closeSocket(socket, CLOSE_TOKEN_EXPIRED, 'token expired'));
         opts.logger?.debug({ who: caller.subject, scope }, 'stream: subscribed');

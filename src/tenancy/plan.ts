@@ -162,6 +162,11 @@ export interface NamespaceOutcome {
   writes: number;
   /** Set while the namespace waits on something that resolves by itself (e.g. RBAC propagation). */
   pending?: string;
+  /**
+   * The deployer's RoleBinding was created a moment ago and the API server's authorizer does not honour
+   * it yet: nothing was written as the deployer, and the reconcile looks again shortly.
+   */
+  awaitingAuthority?: boolean;
   /** First failure, if any (`Kind/name: message`). */
   error?: { reason: string; message: string };
 }

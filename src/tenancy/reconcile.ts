@@ -107,9 +107,11 @@ export interface TenancyDeps {
 const SHORT_REQUEUE_MS = 1000;
 /** How soon to retry while a new deployer RoleBinding reaches the API server's authorizer (milliseconds, usually). */
 const RBAC_REQUEUE_MS = 200;
-/** How often, and how many times, to read as the deployer while its new RoleBinding reaches the authorizer. */
-const RBAC_POLL_MS = 20;
-const RBAC_POLL_ATTEMPTS = 100;
+/**
+ * How long after the deployer's RoleBinding was created a refused read as the deployer means "not yet
+ * propagated" (the Team is requeued after RBAC_REQUEUE_MS, no worker waits); after it, writes are tried.
+ */
+const AUTHORITY_WAIT_MS = 2_000;
 
 /** What every step of a Team's reconcile shares: the deps, the clock, the deployer clients and the caches. */
 interface TenancyRuntime {
@@ -208,21 +210,20 @@ async function applyBootstrap(rt: TenancyRuntime, ns: TenantNamespace, outcome: 
 }
 
 /**
- * After the deployer's Role or RoleBinding was just written: reads (never writes) as the deployer until
- * the API server's authorizer lets it, bounded by RBAC_POLL_ATTEMPTS. Without this the first impersonated
- * writes are refused with 403, each refusal is a wasted write, and the Team waits a requeue for the retry.
- * After the bound the writes are tried anyway (a 403 then is handled as "pending" by applyNamespace).
+ * Right after the deployer's Role or RoleBinding was written (or while the RoleBinding is younger than
+ * AUTHORITY_WAIT_MS): one read (never a write) as the deployer. True when it is refused, i.e. the API
+ * server's authorizer has not seen the binding yet: the namespace's writes wait for a requeue, instead of
+ * each being refused with 403 (a wasted write) or of a worker polling inside the reconcile.
  */
-async function awaitDeployerAuthority(deployer: KubeClients, probe: KubernetesObject): Promise<void> {
+async function awaitingDeployerAuthority(rt: TenancyRuntime, deployer: KubeClients, probe: KubernetesObject, progress: NamespaceProgress, rbacWritten: boolean): Promise<boolean> {
+  const young = progress.bindingCreated !== undefined && rt.now().getTime() - progress.bindingCreated < AUTHORITY_WAIT_MS;
+  if (!rbacWritten && !young) return false;
   const ref = { apiVersion: probe.apiVersion ?? '', kind: probe.kind ?? '', namespace: probe.metadata?.namespace ?? '', name: probe.metadata?.name ?? '' };
-  for (let attempt = 0; attempt < RBAC_POLL_ATTEMPTS; attempt++) {
-    try {
-      await deployer.get(ref);
-      return;
-    } catch (err) {
-      if (!isForbidden(err)) return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, RBAC_POLL_MS));
+  try {
+    await deployer.get(ref);
+    return false;
+  } catch (err) {
+    return isForbidden(err) && young;
   }
 }
 
@@ -233,7 +234,9 @@ async function applyNamespace(rt: TenancyRuntime, ns: TenantNamespace, live: V1N
     const rbacWritten = await applyBootstrap(rt, ns, outcome, progress);
     const deployer = rt.deployerFor(ns.name);
     const first = ns.objects[0];
-    if (rbacWritten && first) await awaitDeployerAuthority(deployer, first);
+    if (first && (await awaitingDeployerAuthority(rt, deployer, first, progress, rbacWritten))) {
+      return { ...outcome, pending: 'waiting for the deployer RoleBinding to take effect', awaitingAuthority: true };
+    }
     for (const obj of ns.objects) {
       progress.step = obj;
       const written = await rt.apply(deployer, obj, rt.cached(obj));
@@ -381,6 +384,9 @@ async function writeTeamStatus(
   rt: TenancyRuntime,
   { key, team, plan, outcomes, removing }: { key: string; team: Team; plan: TenancyPlan; outcomes: NamespaceOutcome[]; removing: string[] },
 ): Promise<ReconcileResult> {
+  // Only waiting for a new RoleBinding to be honoured: look again in a moment and write the status then
+  // (one status write for the pass, as when the wait was inside the reconcile).
+  if (outcomes.some((o) => o.awaitingAuthority) && !outcomes.some((o) => o.error)) return { requeueAfter: RBAC_REQUEUE_MS };
   const before = team.status?.conditions ?? [];
   const status = assessTeamStatus({ team, plan, outcomes, removing, now: rt.now() });
   const written = await writeStatus(rt.deps.clients, team, status);

@@ -74,6 +74,7 @@ import { claimOrder, planHostMap, type HostClaim } from './host-map.js';
 import { calleeAllows, refusedDependencies, type RefusedDependency } from './consent.js';
 import {
   assessStatus,
+  eventWorthyConditions,
   inventoryKey,
   planPrune,
   type InventoryEntry,
@@ -310,9 +311,10 @@ const hostsContext = (s: ControllerScope, ws: WebService): NonNullable<PolicyCon
     domains,
     servedBy: (host) => {
       const h = host.toLowerCase();
+      // By the host index: a scan of every WebService per reconcile is quadratic in their number.
       const other = s.webServices
-        .list()
-        .filter((o) => o.spec?.networking?.host?.toLowerCase() === h && teamOfNamespace(s, o.metadata?.namespace ?? '') !== team)
+        .byIndex(HOST_INDEX, h)
+        .filter((o) => teamOfNamespace(s, o.metadata?.namespace ?? '') !== team)
         .filter((o) => o.metadata?.namespace !== ns && order(o) < mine)
         .sort((a, b) => (order(a) < order(b) ? -1 : 1))[0];
       return other ? (teamOfNamespace(s, other.metadata?.namespace ?? '') ?? `namespace ${other.metadata?.namespace}`) : undefined;
@@ -353,11 +355,8 @@ async function finish(s: ControllerScope, ws: WebService & KubernetesObject, inp
     s.own.remember(written.object);
     // Counted once: `ws` is our own last write when the cache lags, so a violation is new only once.
     recordNewViolations(newViolations(ws.status?.policy?.violations, input.violations));
-    // Events on transitions, except into Progressing: every new or changed service passes through it
-    // (it would be two Warnings per deploy, and two writes); reaching Available, failing, or a policy
-    // verdict are what people need to see.
-    const visible = status.conditions?.filter((c) => c.reason !== Reasons.Progressing);
-    await s.events.recordConditionTransitions(ws, ws.status?.conditions, visible);
+    // Events on transitions into or out of a bad state only (see eventWorthyConditions).
+    await s.events.recordConditionTransitions(ws, ws.status?.conditions, eventWorthyConditions(ws.status?.conditions, status.conditions));
   }
   return status;
 }
@@ -598,10 +597,9 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
   const rolloutDeps: RolloutStepDeps | undefined = opts.delivery
     ? {
         provider: opts.delivery.provider,
-        templates: new TemplateSource(clients, opts.delivery.builtinTemplates ?? (await loadBuiltinTemplates()), {
-          lookup: (kind, namespace, name) =>
-            kind === 'AnalysisTemplate' ? templates?.[0].getByName(name, namespace) : templates?.[1].getByName(name),
-        }),
+        templates: new TemplateSource(opts.delivery.builtinTemplates ?? (await loadBuiltinTemplates()), (kind, namespace, name) =>
+          kind === 'AnalysisTemplate' ? templates?.[0].getByName(name, namespace) : templates?.[1].getByName(name),
+        ),
         caches: deliveryCaches,
         stats,
       }

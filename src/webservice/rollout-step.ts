@@ -90,8 +90,8 @@ async function observeRollout(
   const spec = normalizeDelivery(ws.spec.delivery);
   const namespace = ws.metadata?.namespace ?? '';
   const service = ws.metadata?.name ?? '';
-  const analysis = await deps.templates.resolveSteps(spec, namespace);
-  const background = spec.background ? await deps.templates.resolve(spec.background.templates, namespace, 'spec.delivery.analysis') : undefined;
+  const analysis = deps.templates.resolveSteps(spec, namespace);
+  const background = spec.background ? deps.templates.resolve(spec.background.templates, namespace, 'spec.delivery.analysis') : undefined;
   const seen = observeFromCaches(ws, rctx, deps.caches, desiredRevision);
   // Background analysis reads the canary only while it serves traffic (see canaryServes).
   const backgroundDue = prev !== undefined && canaryServes(prev, seen);

@@ -27,6 +27,25 @@ export const WebServiceConditions = {
   DependenciesAllowed: 'DependenciesAllowed',
 } as const;
 
+/** A condition in a state people must act on: not applied (other than on the way), violating, degraded, refused. */
+function isBad(c: Condition | undefined): boolean {
+  if (!c) return false;
+  const { type, status, reason } = c;
+  if (type === WebServiceConditions.Ready || type === WebServiceConditions.Available) return status === 'False' && reason !== Reasons.Progressing;
+  if (type === WebServiceConditions.DependenciesAllowed) return status === 'False';
+  return (type === WebServiceConditions.PolicyViolation || type === 'Degraded') && status === 'True';
+}
+
+/**
+ * The conditions of `after` worth an Event (pure): those entering a bad state (a Warning) or leaving one
+ * (Normal). A healthy creation (conditions appearing, Progressing, then Available) and a rollout's
+ * progress (the plan has Events of its own) emit none: they are in status, and an Event each would be
+ * one more write per service per deploy.
+ */
+export function eventWorthyConditions(before: readonly Condition[] | undefined, after: readonly Condition[] | undefined): Condition[] {
+  return (after ?? []).filter((c) => isBad(c) || isBad(before?.find((b) => b.type === c.type)));
+}
+
 /** The identity of an object in the inventory. */
 export function inventoryKey(o: { apiVersion: string; kind: string; name: string }): string {
   return `${o.apiVersion}|${o.kind}|${o.name}`;

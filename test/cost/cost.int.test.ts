@@ -78,7 +78,9 @@ describe('cost API on backfilled history', () => {
     const res = await get('/cost/teams?window=30d&step=1d');
     expect(res.status).toBe(200);
     const body = (await res.json()) as { teams: Array<{ team: string; totals: Record<string, unknown>; series: Array<Record<string, unknown>> }>; totals: Record<string, unknown> };
-    expect(stats.sent).toBe(7); // one query per metric, for all teams at once
+    // One query per metric, for all teams at once, plus the check for recorded series (none here: raw).
+    expect(stats.sent).toBe(8);
+    expect((body as { costSource?: string }).costSource).toBe('raw');
     expect(body.teams.map((t) => t.team)).toEqual(TEAMS);
     const hand = handQuantities(history, { startSeconds: END - 30 * DAY, endSeconds: END, stepSeconds: DAY, key: (c) => c.team });
     for (const t of body.teams) {

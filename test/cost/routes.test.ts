@@ -4,6 +4,7 @@ import { createCostRoutes } from '../../src/cost/routes.js';
 import { createCostService } from '../../src/cost/service.js';
 import { withCache, type CostPrometheus, type Series } from '../../src/cost/prometheus.js';
 import { staticTeamDirectory } from '../../src/cost/teams.js';
+import { RECORDED_SERIES } from '../../src/cost/queries.js';
 import { PrometheusUnavailableError } from '../../src/errors.js';
 import { PrometheusRejectedError } from '../../src/cost/errors.js';
 import type { ApiEnv, Caller } from '../../src/access/index.js';
@@ -11,11 +12,14 @@ import type { ApiEnv, Caller } from '../../src/access/index.js';
 const NOW = new Date('2026-11-20T00:20:00Z');
 
 /** A fake Prometheus: every cost query returns 1 unit per hour per team and bucket. */
-function fakePrometheus(opts: { fail?: boolean } = {}): CostPrometheus & { queries: string[] } {
+/** A fake Prometheus; `recorded` says whether paved's recording rules hold the window (the coverage check). */
+function fakePrometheus(opts: { fail?: boolean; recorded?: boolean } = {}): CostPrometheus & { queries: string[]; checks: string[] } {
   const queries: string[] = [];
+  const checks: string[] = [];
   const teams = ['team-a', 'team-b'];
   return {
     queries,
+    checks,
     async rangeQuery(q, start, end, step) {
       queries.push(q);
       if (opts.fail) throw new PrometheusUnavailableError('down');
@@ -28,6 +32,10 @@ function fakePrometheus(opts: { fail?: boolean } = {}): CostPrometheus & { queri
       });
     },
     async instantQuery(q, t) {
+      if (q.includes(RECORDED_SERIES.cpuAllocated) && q.includes(' @ ')) {
+        checks.push(q);
+        return opts.recorded ? [{ labels: {}, points: [[t, 1]] as Array<[number, number]> }] : [];
+      }
       queries.push(q);
       return teams.map((team) => ({ labels: { team }, points: [[t, 4]] as Array<[number, number]> }));
     },
@@ -62,6 +70,19 @@ describe('cost routes', () => {
     expect(body.teams[0]?.series).toHaveLength(30);
     expect(body.teams[0]?.totals.cpuCoreHours).toBe(720);
     expect(prom.queries).toHaveLength(7);
+  });
+
+  it('reads the recorded series when the rules cover the window, and says which source answered', async () => {
+    const raw = fakePrometheus();
+    const rawBody = (await (await app(finance, raw).request('/api/v1/cost/teams?window=30d&step=1d')).json()) as { costSource: string };
+    expect(rawBody.costSource).toBe('raw');
+    expect(raw.checks).toHaveLength(1);
+    const recorded = fakePrometheus({ recorded: true });
+    const body = (await (await app(finance, recorded).request('/api/v1/cost/teams?window=30d&step=1d')).json()) as { costSource: string; queries: Record<string, string> };
+    expect(body.costSource).toBe('recorded');
+    expect(recorded.queries).toHaveLength(7);
+    for (const q of recorded.queries) expect(Object.values(RECORDED_SERIES).some((name) => q.includes(name)), q).toBe(true);
+    expect(body.queries['cpuAllocated']).toContain(RECORDED_SERIES.cpuAllocated);
   });
 
   it('a team lead sees only their team in the list, and is forbidden from another team', async () => {

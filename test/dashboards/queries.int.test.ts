@@ -22,7 +22,18 @@ import { costHistoryOpenMetricsChunks, standardCostHistory, STANDARD_END, type C
 import { eventually } from '../support/eventually.js';
 import { scrapeSharedCluster, sharedClusterHasExporters, startPrometheus, type LocalPrometheus } from '../support/prometheus.js';
 import { createTeam, PROCESS_SCOPE_LABEL, PROCESS_SCOPE_VALUE, removeTeams, waitReady } from '../process/teams.js';
-import { allTargets, dashboardFiles, EXTERNAL_METRICS, loadDashboard, metricNames, substitute, variableQuery, type JsonDashboard } from './dashboard-support.js';
+import { renderRuleGroups, type RecordingRule } from '../../src/monitoring/rules.js';
+import {
+  allTargets,
+  dashboardFiles,
+  EXTERNAL_METRICS,
+  loadDashboard,
+  metricNames,
+  RIGHTSIZING_METRICS,
+  substitute,
+  variableQuery,
+  type JsonDashboard,
+} from './dashboard-support.js';
 import { pavedFamilies, SYNTHETIC_CONTROLLERS, SYNTHETIC_NAMESPACES, syntheticOpenMetrics } from './synthetic-metrics.js';
 
 const HOUR = 3600;
@@ -31,8 +42,13 @@ const COST_TEAMS = ['cost-alpha', 'cost-beta', 'cost-gamma'];
 const VALUES: Record<string, string> = {
   team: 'cost-alpha',
   namespace: SYNTHETIC_NAMESPACES[0],
+  service: 'api',
   controller: SYNTHETIC_CONTROLLERS[0],
 };
+
+/** paved's recording rules (cost and DORA), evaluated over the synthetic data like Prometheus would. */
+const RECORDING_RULES = renderRuleGroups().flatMap((g) => g.rules).filter((r): r is RecordingRule => 'record' in r);
+const RECORDED = new Set(RECORDING_RULES.map((r) => r.record));
 
 // Two days of the standard cost history (at 5-minute resolution), ending at STANDARD_END.
 const standard = standardCostHistory(300);
@@ -76,11 +92,13 @@ function labelValuesQuery(q: string): { expr: string; label: string } {
 beforeAll(async () => {
   const prom = await startPrometheus({ backfillOpenMetrics: openMetrics() });
   url = prom.url;
+  // What the rules would have recorded over the last three hours, every 5 minutes.
+  await prom.backfillRecordingRules(RECORDING_RULES, { start: STANDARD_END - 3 * HOUR, end: STANDARD_END, step: 300 });
 });
 
 describe('the synthetic data', () => {
   it('holds every metric the dashboards read', () => {
-    const present = new Set<string>([...EXTERNAL_METRICS]);
+    const present = new Set<string>([...EXTERNAL_METRICS, ...RECORDED]);
     for (const f of families) {
       if (f.kind === 'histogram') for (const s of ['_bucket', '_sum', '_count']) present.add(f.name + s);
       else present.add(f.name);
@@ -105,7 +123,7 @@ describe.each(dashboardFiles())('%s', (file) => {
     for (const v of d.templating?.list ?? []) {
       const q = variableQuery(v);
       if (q === undefined) continue;
-      const { expr, label } = labelValuesQuery(q);
+      const { expr, label } = labelValuesQuery(substitute(q, d, VALUES));
       const res = await query(expr);
       expect(res.status, `${v.name}: ${res.error}`).toBe('success');
       const values = (res.data?.result ?? []).map((r) => r.metric[label]);
@@ -161,6 +179,15 @@ const EMPTY_WHEN_NOTHING_HAPPENED: Record<string, string> = {
   'paved-cost.json/Burn rate (last 24 h, per day) [A]':
     'a [24h:1h] subquery evaluates at whole hours only: empty or not depends on where in the hour the run falls',
 };
+
+/**
+ * Targets that read a recorded series or a rightsizing metric are empty in the real run, and must be:
+ * its Prometheus is minutes old and loads no rules (the recorded series are tested against the raw
+ * queries in test/cost/recorded.int.test.ts, and every such panel returns data on the synthetic run
+ * above), and the rightsizing engine (issue 13) is not on main yet.
+ */
+const notInTheRealRun = (promql: string): boolean =>
+  metricNames(promql).some((m) => RECORDED.has(m) || RIGHTSIZING_METRICS.has(m));
 
 const EMPTY_ON_A_FRESH_RUN: Record<string, string> = {
   'paved-cost.json/Budget threshold crossings [A]': 'paved_cost_budget_crossings_total counts crossings, and the run has none',
@@ -258,7 +285,7 @@ describe.skipIf(!sharedClusterHasExporters())('the dashboards on real exporters 
     await eventually(async () => expect((await rolloutPhase())?.phase).toBe('RolledBack'), { timeoutMs: 120_000, intervalMs: 500 });
     await fetch(`${await paved.url()}/api/v1/teams`).catch(() => undefined); // one API request (refused: no credentials) for the API panels
 
-    values = { team, namespace: ns, controller: 'webservice' };
+    values = { team, namespace: ns, service: 'api', controller: 'webservice' };
     // Prometheus has the exporters' series of the Team's pods and paved's counters after the last event
     await eventually(async () => {
       const requests = await real(`kube_pod_container_resource_requests{namespace="${ns}",resource="cpu"}`);
@@ -280,10 +307,11 @@ describe.skipIf(!sharedClusterHasExporters())('the dashboards on real exporters 
   }, 200_000);
 
   it.each(dashboardFiles())('%s: its variable queries find the real run', async (file) => {
-    for (const v of loadDashboard(file).templating?.list ?? []) {
+    const d = loadDashboard(file);
+    for (const v of d.templating?.list ?? []) {
       const q = variableQuery(v);
       if (q === undefined) continue;
-      const { expr, label } = labelValuesQuery(q);
+      const { expr, label } = labelValuesQuery(substitute(q, d, values));
       const res = await real(expr);
       expect(res.status, `${v.name}: ${res.error}`).toBe('success');
       expect((res.data?.result ?? []).map((r) => r.metric[label]), v.name).toContain(values[v.name]);
@@ -293,6 +321,7 @@ describe.skipIf(!sharedClusterHasExporters())('the dashboards on real exporters 
   it('runs every panel; all but the listed ones return data', async () => {
     const empty: string[] = [];
     const exporterPanels: string[] = [];
+    const expectedEmpty: string[] = Object.keys(EMPTY_ON_A_FRESH_RUN);
     for (const file of dashboardFiles()) {
       const d = loadDashboard(file);
       for (const { panel, target } of allTargets(d)) {
@@ -303,11 +332,12 @@ describe.skipIf(!sharedClusterHasExporters())('the dashboards on real exporters 
         const res = await queryAt(prom.url, promql, exporters ? nextFiveMinuteMark() : Date.now() / 1000);
         expect(res.status, `${id}: ${res.error}\n${promql}`).toBe('success');
         if ((res.data?.result.length ?? 0) === 0) empty.push(id);
+        if (notInTheRealRun(promql)) expectedEmpty.push(id);
       }
     }
     expect(exporterPanels.length).toBeGreaterThan(5); // the cost panels read kube-state-metrics and kwok here
     const judged = (ids: string[]) => ids.filter((id) => !(id in EMPTY_WHEN_NOTHING_HAPPENED)).sort();
-    expect(judged(empty)).toEqual(judged(Object.keys(EMPTY_ON_A_FRESH_RUN)));
+    expect(judged(empty)).toEqual(judged(expectedEmpty));
   });
 
   it("prices the Team's pods from the exporters as the requests and simulated usage say", async () => {

@@ -104,6 +104,25 @@ export function pavedFamilies(costTeams: readonly string[]): SyntheticFamily[] {
       value: (i) => (Math.floor(i / 3) % 3 === i % 3 ? 1 : 0),
     },
     { name: 'paved_cost_budget_projected_ratio', kind: 'gauge', series: dim('team', costTeams), value: (i) => 0.5 + 0.3 * i },
+    // The rightsizing engine's metrics (issue 13, not on main yet), with the label names it will export.
+    { name: 'paved_rightsizing_recommendations', kind: 'gauge', series: dim('state', ['Pending', 'Applied', 'RolledBack']), value: (i) => 3 - i },
+    {
+      name: 'paved_rightsizing_recommended_request',
+      kind: 'gauge',
+      series: cross(cross(dim('namespace', SYNTHETIC_NAMESPACES), dim('webservice', ['api', 'web'])), cross(dim('container', ['app']), dim('resource', ['cpu', 'memory']))),
+      value: (i) => (i % 2 === 0 ? 0.25 : 256 * 1024 * 1024),
+    },
+    {
+      name: 'paved_rightsizing_projected_savings_monthly',
+      kind: 'gauge',
+      series: [
+        { team: costTeams[0] ?? 'cost-alpha', namespace: SYNTHETIC_NAMESPACES[0], webservice: 'api' },
+        { team: costTeams[0] ?? 'cost-alpha', namespace: SYNTHETIC_NAMESPACES[0], webservice: 'web' },
+      ],
+      value: (i) => 12.5 * (i + 1),
+    },
+    { name: 'paved_rightsizing_applied_total', kind: 'counter', series: dim('namespace', SYNTHETIC_NAMESPACES) },
+    { name: 'paved_rightsizing_rolled_back_total', kind: 'counter', series: cross(dim('namespace', SYNTHETIC_NAMESPACES), dim('reason', ['Regressed'])) },
   ];
 }
 

@@ -35,7 +35,8 @@ export interface Manifest {
 /** Every document of every `*.yaml`/`*.yml`/`*.json` file of a folder, in the order `kubectl apply -f <dir>` reads them. */
 export function loadManifests(dir: string): Manifest[] {
   return readdirSync(dir)
-    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    // kustomization.yaml lists the files for `kubectl apply -k`; it is not an object.
+    .filter((f) => /\.(ya?ml|json)$/.test(f) && !/^kustomization\.ya?ml$/.test(f))
     .sort()
     .flatMap((file) =>
       parseAllDocuments(readFileSync(join(dir, file), 'utf8'))

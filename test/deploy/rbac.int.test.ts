@@ -7,40 +7,28 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClients, serviceAccountUser } from '../../src/kube/index.js';
-import { adminKubeConfig, clusterInfo, createTestNamespace } from '../support/cluster.js';
-import { exclusiveControllerRun, metricValue, startControllerProcess, type ControllerProcess } from '../support/controller-process.js';
+import { adminKubeConfig, clusterInfo } from '../support/cluster.js';
+import { metricValue, type ControllerProcess } from '../support/controller-process.js';
 import { eventually } from '../support/eventually.js';
 import { compareWithCluster, createTeam, removeTeams, renderedNamespaces, teamWrites, waitReady } from '../process/teams.js';
-import { installControllerIdentities, statusOf, type ControllerIdentity, type InstalledIdentities } from './manifests.js';
+import { statusOf, type ControllerIdentity } from './manifests.js';
+import { startShippedController, type ShippedController } from './shipped-controller.js';
 
 const run = randomBytes(3).toString('hex');
-let release: (() => Promise<void>) | undefined;
 const admin = KubeClients.fromKubeConfig(adminKubeConfig());
 const teams: string[] = [];
+let shipped: ShippedController | undefined;
 let namespace: string;
-let installed: InstalledIdentities | undefined;
 let identity: ControllerIdentity;
 let controller: ControllerProcess;
 
 beforeAll(async () => {
-  // One test file with controller processes at a time: main.ts reconciles every Team in the cluster.
-  release = await exclusiveControllerRun(admin, `rbac-${run}`);
-  namespace = await createTestNamespace('paved-rbac');
-  installed = await installControllerIdentities(admin, { namespace, suffix: run });
-  identity = installed.identities[0]!;
-  controller = startControllerProcess({ kubeconfigPath: identity.kubeconfigPath, podName: `paved-rbac-${run}`, leaseNamespace: namespace });
-  await controller.waitForLog('controllers started', 120_000);
-  await controller.waitForLog('started leading', 60_000);
+  shipped = await startShippedController(admin, { prefix: 'rbac', run });
+  ({ namespace, identity, controller } = shipped);
 });
 
-afterAll(async () => {
-  // The Teams' finalizers need the controller: remove them first, then stop it.
-  if (controller?.isRunning()) await removeTeams(admin, teams);
-  else await removeTeams(admin, teams, 1);
-  await controller?.kill('SIGKILL');
-  await installed?.remove();
-  await release?.();
-});
+// The Teams' finalizers need the controller: they are removed first, then it is stopped.
+afterAll(() => shipped?.stop(teams));
 
 describe('paved running as its ServiceAccount with the shipped RBAC', () => {
   it('starts: installs the CRDs, takes the Lease in its namespace and serves /readyz and /metrics', async () => {

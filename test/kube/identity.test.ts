@@ -3,8 +3,6 @@
  * wire for a typed client, the generic object client, KubeClients' raw requests and a watch (one
  * Impersonate-User, one Impersonate-Group per group, the original credentials), and the bounded cache.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,22 +13,15 @@ import {
   impersonationHeaders,
   normalizeIdentity,
 } from '../../src/kube/index.js';
+import { headerOf, startHeaderCapture, type CapturedRequest, type HeaderCapture } from '../support/header-capture.js';
 
-let server: Server;
+let capture: HeaderCapture;
 let kubeConfig: KubeConfig;
-const seen: Array<{ url: string; headers: Array<[string, string]> }> = [];
-
-function pairs(req: IncomingMessage): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) out.push([req.rawHeaders[i]!.toLowerCase(), req.rawHeaders[i + 1]!]);
-  return out;
-}
+let seen: CapturedRequest[];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    seen.push({ url: req.url ?? '', headers: pairs(req) });
-    res.setHeader('content-type', 'application/json');
-    if (req.url?.startsWith('/api/v1/namespaces/x/configmaps?watch=true')) {
+  capture = await startHeaderCapture((req, res) => {
+    if (req.url.startsWith('/api/v1/namespaces/x/configmaps?watch=true')) {
       res.end(`${JSON.stringify({ type: 'ADDED', object: { kind: 'ConfigMap', metadata: { name: 'a' } } })}\n`);
     } else if (req.url === '/api/v1') {
       res.end(JSON.stringify({ resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }] }));
@@ -38,17 +29,10 @@ beforeAll(async () => {
       res.end(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMapList', metadata: {}, items: [] }));
     }
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'controller-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  ({ kubeConfig, seen } = capture);
 });
 afterAll(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
+  await capture.stop();
 });
 
 const identity = { user: 'alice', groups: ['team-b', 'team-a', 'team-b'] };
@@ -59,7 +43,7 @@ function lastHeaders(prefix: string): { impersonation: Array<[string, string]>; 
   if (!req) throw new Error(`no request to ${prefix}`);
   return {
     impersonation: req.headers.filter(([k]) => k.startsWith('impersonate-')),
-    auth: req.headers.find(([k]) => k === 'authorization')?.[1],
+    auth: headerOf(req, 'authorization'),
   };
 }
 

@@ -1,6 +1,6 @@
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { KubeClients, LAST_APPLIED_ANNOTATION, createInformerFactory, informerScopeKey, stripForCache } from '../../src/kube/index.js';
+import { KubeClients, LAST_APPLIED_ANNOTATION, cacheTransformFor, createInformerFactory, informerScopeKey, stripForCache } from '../../src/kube/index.js';
 
 function clients(): KubeClients {
   const kc = new KubeConfig();
@@ -57,5 +57,27 @@ describe('stripForCache', () => {
     const obj = { metadata: { name: 'a', annotations: { [LAST_APPLIED_ANNOTATION]: '{}' } } } as KubernetesObject;
     expect(stripForCache(obj).metadata).toEqual({ name: 'a' });
     expect(stripForCache({ kind: 'X' })).toEqual({ kind: 'X' });
+  });
+});
+
+describe('cacheTransformFor', () => {
+  const wire = <T>(o: T): T => JSON.parse(JSON.stringify(o)) as T;
+
+  it('drops what no reader looks at: unread statuses, ReplicaSet pod specs, Deployment conditions', () => {
+    const hpa = cacheTransformFor('HorizontalPodAutoscaler')(wire({ kind: 'HorizontalPodAutoscaler', metadata: { name: 'a', managedFields: [{}] }, spec: { maxReplicas: 3 }, status: { conditions: [{ type: 'AbleToScale' }] } }));
+    expect(hpa).toEqual({ kind: 'HorizontalPodAutoscaler', metadata: { name: 'a' }, spec: { maxReplicas: 3 } });
+    const rs = cacheTransformFor('ReplicaSet')(
+      wire({ kind: 'ReplicaSet', metadata: { name: 'r' }, spec: { replicas: 1, template: { metadata: { annotations: { 'paved.dev/revision': 'x' } }, spec: { containers: [{ name: 'c' }] } } }, status: { readyReplicas: 1, conditions: [{}] } }),
+    );
+    expect(rs).toEqual({ kind: 'ReplicaSet', metadata: { name: 'r' }, spec: { replicas: 1, template: { metadata: { annotations: { 'paved.dev/revision': 'x' } } } }, status: { readyReplicas: 1 } });
+    const d = { kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { spec: { containers: [{ name: 'c', image: 'i' }] } } }, status: { readyReplicas: 2, conditions: [{ type: 'Available' }] } };
+    expect(cacheTransformFor('Deployment')(wire(d))).toEqual({ ...d, status: { readyReplicas: 2 } });
+    const quota = { kind: 'ResourceQuota', metadata: { name: 'q' }, status: { used: { cpu: '1' } } };
+    expect(cacheTransformFor('ResourceQuota')(wire(quota))).toEqual(quota);
+  });
+
+  it('keeps every value while sharing repeated strings', () => {
+    const obj = { kind: 'Service', metadata: { name: 'a', labels: { app: 'shop' } }, spec: { ports: [{ protocol: 'TCP', port: 80 }], ipFamilies: ['IPv4'] } };
+    expect(cacheTransformFor('Service')(wire(obj))).toEqual(obj);
   });
 });

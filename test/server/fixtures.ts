@@ -12,6 +12,7 @@ import { StreamHub, type HubOptions } from '../../src/server/hub.js';
 import { MemoryCache, type ServerSources } from '../../src/server/sources.js';
 import type { ResourceWriter, WebServiceRef } from '../../src/server/writer.js';
 import type { RouteModule } from '../../src/server/app.js';
+import type { PortalOptions } from '../../src/server/portal.js';
 
 export const roles = { adminGroup: 'paved:platform-admins', financeGroup: 'paved:finance' };
 
@@ -139,6 +140,7 @@ export function buildApp(opts: {
   hubOptions?: HubOptions;
   routes?: RouteModule[];
   stream?: { heartbeatMs?: number; closeGraceMs?: number };
+  portal?: PortalOptions;
 }): TestApp {
   const writer = opts.writer ?? recordingWriter();
   const hub = opts.hub ?? new StreamHub(opts.hubOptions);
@@ -154,6 +156,7 @@ export function buildApp(opts: {
     registry,
     ...(opts.routes ? { routes: opts.routes } : {}),
     ...(opts.stream ? { stream: opts.stream } : {}),
+    ...(opts.portal ? { portal: opts.portal } : {}),
   });
   return { ...api, writer, hub, log, registry };
 }

@@ -5,7 +5,7 @@
  * track, revisions) and promotes it through the API; and the preview of the intent is what the
  * controller applied.
  */
-import { RbacAuthorizationV1Api, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsProvider } from '../../src/analysis/prometheus-provider.js';
@@ -21,9 +21,10 @@ import { createResourceWriter } from '../../src/server/writer.js';
 import { detectCapabilities } from '../../src/webservice/reconcile.js';
 import { DEFAULT_PLATFORM, type Capabilities } from '../../src/webservice/render/index.js';
 import { startStack, type Stack } from '../delivery/stack.js';
-import { adminKubeConfig, createTestNamespace, labelTeamNamespace } from '../support/cluster.js';
+import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import { createTeamWithRbac } from '../support/team-rbac.js';
 import { capturingLogger, roles } from './fixtures.js';
 import { StreamClient } from './stream-client.js';
 
@@ -50,25 +51,7 @@ beforeAll(async () => {
   admin = KubeClients.fromKubeConfig(kc);
   capabilities = await detectCapabilities(admin);
   ns = await createTestNamespace('api-rollout');
-  await labelTeamNamespace(ns, ns);
-  await admin.request({
-    method: 'POST',
-    path: '/apis/paved.dev/v1alpha1/teams',
-    body: { apiVersion: API, kind: 'Team', metadata: { name: ns }, spec: { owners: { groups: ['team-a'] }, costCenter: 'cc-test', quota: { tier: 'small' } } },
-  });
-  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createNamespacedRole({
-    namespace: ns,
-    body: { metadata: { name: 'ws-editor' }, rules: [{ apiGroups: ['paved.dev'], resources: ['webservices'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }] },
-  });
-  await rbac.createNamespacedRoleBinding({
-    namespace: ns,
-    body: {
-      metadata: { name: 'team-a-ws' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'ws-editor' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'team-a' }],
-    },
-  });
+  await createTeamWithRbac(ns, { owners: ['team-a'] });
   stack = await startStack(ns, noMetrics);
 
   const teams = createInformer<KubernetesObject>({ clients: admin, apiVersion: API, kind: 'Team' });

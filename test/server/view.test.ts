@@ -132,9 +132,13 @@ describe('projectView', () => {
 });
 
 describe('JSON patches', () => {
+  // A `__proto__` key is never in an API server's JSON, and the patch library refuses to write one
+  // (prototype pollution), so the round trip is checked on documents without it.
+  const patchableJson = fc.jsonValue().filter((v) => !JSON.stringify(v).includes('"__proto__"'));
+
   it('apply(a, diff(a, b)) = b, nulls included', () => {
     fc.assert(
-      fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+      fc.property(patchableJson, patchableJson, (a, b) => {
         expect(applyDelta(a, diffJsonPatch(a, b))).toEqual(b);
       }),
       { numRuns: 500 },

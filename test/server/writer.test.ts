@@ -2,60 +2,33 @@
  * The impersonating writer against a loopback HTTP server standing in for the API server: what goes
  * on the wire (one Impersonate-Group header per group, the user, the field manager, dry-run).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError } from '../../src/kube/index.js';
 import type { Caller } from '../../src/access/index.js';
 import { createResourceWriter, impersonationIdentity } from '../../src/server/writer.js';
+import { headerOf, startHeaderCapture, type CapturedRequest, type HeaderCapture } from '../support/header-capture.js';
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: Array<[string, string]>;
-  body: string;
-}
-
-let server: Server;
+let capture: HeaderCapture;
 let kubeConfig: KubeConfig;
-const seen: Seen[] = [];
-
-function pairs(req: IncomingMessage): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) out.push([req.rawHeaders[i]!.toLowerCase(), req.rawHeaders[i + 1]!]);
-  return out;
-}
+let seen: CapturedRequest[];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: pairs(req), body });
-      res.setHeader('content-type', 'application/json');
-      if (req.url === '/apis/paved.dev/v1alpha1') {
-        res.end(JSON.stringify({ resources: [{ name: 'webservices', kind: 'WebService', namespaced: true }] }));
-      } else if (req.headers['impersonate-user'] === 'mallory') {
-        res.statusCode = 403;
-        res.end(JSON.stringify({ kind: 'Status', reason: 'Forbidden', message: 'webservices.paved.dev is forbidden: User "mallory" cannot create' }));
-      } else {
-        res.statusCode = req.method === 'POST' ? 201 : 200;
-        res.end(body || JSON.stringify({ kind: 'Status', status: 'Success' }));
-      }
-    });
+  capture = await startHeaderCapture((req, res) => {
+    if (req.url === '/apis/paved.dev/v1alpha1') {
+      res.end(JSON.stringify({ resources: [{ name: 'webservices', kind: 'WebService', namespaced: true }] }));
+    } else if (headerOf(req, 'impersonate-user') === 'mallory') {
+      res.statusCode = 403;
+      res.end(JSON.stringify({ kind: 'Status', reason: 'Forbidden', message: 'webservices.paved.dev is forbidden: User "mallory" cannot create' }));
+    } else {
+      res.statusCode = req.method === 'POST' ? 201 : 200;
+      res.end(req.body || JSON.stringify({ kind: 'Status', status: 'Success' }));
+    }
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'controller-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  ({ kubeConfig, seen } = capture);
 });
 afterAll(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
+  await capture.stop();
 });
 
 const caller = (subject: string, groups: string[]): Caller => ({ subject, groups, teams: [], isPlatformAdmin: false, isFinance: false });
@@ -71,7 +44,7 @@ describe('createResourceWriter', () => {
     expect(req.url).toBe('/apis/paved.dev/v1alpha1/namespaces/team-a/webservices?fieldManager=paved-api');
     expect(req.headers.filter(([k]) => k === 'impersonate-user')).toEqual([['impersonate-user', 'alice']]);
     expect(req.headers.filter(([k]) => k === 'impersonate-group').map(([, v]) => v)).toEqual(['oncall', 'team-a']);
-    expect(req.headers.find(([k]) => k === 'authorization')?.[1]).toBe('Bearer controller-token');
+    expect(headerOf(req, 'authorization')).toBe('Bearer controller-token');
   });
 
   it('applies with server-side apply (forced, field manager paved-api), dry-run on request', async () => {
@@ -81,7 +54,7 @@ describe('createResourceWriter', () => {
     const req = seen[0]!;
     expect(req.method).toBe('PATCH');
     expect(req.url).toBe('/apis/paved.dev/v1alpha1/namespaces/team-a/webservices/shop?fieldManager=paved-api&force=true&dryRun=All');
-    expect(req.headers.find(([k]) => k === 'content-type')?.[1]).toBe('application/apply-patch+yaml');
+    expect(headerOf(req, 'content-type')).toBe('application/apply-patch+yaml');
     expect(JSON.parse(req.body)).toEqual(ws);
   });
 
@@ -91,7 +64,7 @@ describe('createResourceWriter', () => {
     await writer.annotate({ namespace: 'team-a', name: 'shop' }, { 'paved.dev/rollout-action': 'pause@1' }, caller('alice', ['team-a']));
     await writer.annotate({ namespace: 'team-a', name: 'shop' }, { 'paved.dev/rollout-action': 'pause@2' }, caller('bob', ['team-b']));
     await writer.delete({ namespace: 'team-a', name: 'shop' }, caller('alice', ['team-a']));
-    const users = seen.filter((s) => s.url.includes('/webservices')).map((s) => s.headers.find(([k]) => k === 'impersonate-user')?.[1]);
+    const users = seen.filter((s) => s.url.includes('/webservices')).map((s) => headerOf(s, 'impersonate-user'));
     expect(users).toEqual(['alice', 'bob', 'alice']);
     const local = createResourceWriter({ kubeConfig, impersonate: false });
     seen.length = 0;

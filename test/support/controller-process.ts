@@ -1,5 +1,6 @@
 /**
- * The paved controller as a real child process (`node --import tsx src/main.ts`), for the tests that
+ * The paved controller as a real child process (`node --import tsx src/main.ts`, or the compiled
+ * `node dist/main.js`), for the tests that
  * must kill it: leader election between processes, SIGKILL half-way through a reconcile, the
  * controller running as its own ServiceAccount.
  *
@@ -53,6 +54,11 @@ export interface ControllerProcessOptions {
   leaseDurationSeconds?: number;
   /** More environment (PAVED_* settings). PAVED_HTTP_PORT defaults to 0 (a free port). */
   env?: Record<string, string>;
+  /**
+   * What node runs: `source` (default) is `--import tsx src/main.ts`; `dist` is the compiled
+   * `dist/main.js` that the image runs (built by `npm run build` first).
+   */
+  entry?: 'source' | 'dist';
 }
 
 /** A running (or finished) controller process. */
@@ -147,7 +153,8 @@ export function startControllerProcess(opts: ControllerProcessOptions): Controll
     PAVED_LOG_LEVEL: 'info',
     ...opts.env,
   };
-  const child = spawn(process.execPath, ['--import', PARENT_WATCHDOG, '--import', 'tsx', 'src/main.ts'], {
+  const entry = opts.entry === 'dist' ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, ['--import', PARENT_WATCHDOG, ...entry], {
     cwd: PROJECT_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,10 +11,10 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImpersonatingKubeConfig, KubeClients, toKubeApiError } from '../../src/kube/index.js';
-import { DEFAULT_PLATFORM, createWebServiceController, type WebServiceController } from '../../src/webservice/index.js';
+import { DEFAULT_PLATFORM, createWebServiceController, type WebService, type WebServiceController, type WebServiceSpec } from '../../src/webservice/index.js';
 import { adminKubeConfig } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
-import { adminClients, createTeamNamespace } from './harness.js';
+import { adminClients, applyWebService, condition, createTeamNamespace } from './harness.js';
 
 const RUN_LABEL = 'paved.dev/test-run';
 const run = `consent-${randomBytes(3).toString('hex')}`;
@@ -25,20 +25,14 @@ let wc: WebServiceController | undefined;
 
 type AnyObj = KubernetesObject & Record<string, any>;
 
-async function apply(namespace: string, name: string, spec: Record<string, unknown>, clients: KubeClients = admin): Promise<void> {
-  await clients.request({
-    method: 'PATCH',
-    path: `/apis/paved.dev/v1alpha1/namespaces/${namespace}/webservices/${name}`,
-    query: { fieldManager: 'developer', force: true },
-    contentType: 'application/apply-patch+yaml',
-    body: { apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { name, namespace, labels: { [RUN_LABEL]: run } }, spec },
-  });
-}
+/** This file's WebServices carry the run label the controller is limited to. */
+const apply = (namespace: string, name: string, spec: Record<string, unknown>, clients: KubeClients = admin): Promise<void> =>
+  applyWebService({ metadata: { name, namespace, labels: { [RUN_LABEL]: run } }, spec: spec as WebServiceSpec }, { clients });
 
 const policyOf = (ns: string, name: string): Promise<AnyObj | undefined> =>
   admin.get<AnyObj>({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: ns, name });
-const webService = (ns: string, name: string): Promise<AnyObj | undefined> => admin.get<AnyObj>({ apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', namespace: ns, name });
-const condition = (ws: AnyObj | undefined, type: string) => (ws?.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
+const webService = (ns: string, name: string): Promise<WebService | undefined> =>
+  admin.get<WebService & KubernetesObject>({ apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', namespace: ns, name });
 const ingressNamespaces = (np: AnyObj | undefined): string[] =>
   (np?.spec?.ingress ?? []).flatMap((r: any) => (r.from ?? []).map((p: any) => p.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])).filter(Boolean);
 
@@ -78,7 +72,7 @@ describe('cross-team dependencies need the callee’s consent', () => {
     const refused = await eventually(async () => {
       const c = condition(await webService(nsB, 'client'), 'DependenciesAllowed');
       expect(c).toMatchObject({ status: 'False', reason: 'DependencyNotAllowed' });
-      return c;
+      return c!;
     }, { timeoutMs: 60_000 });
     expect(refused.message).toContain('spec.networking.dependencies[0]');
     expect(refused.message).toContain(`${nsA}/shop (team team-a)`);

@@ -67,14 +67,19 @@ export async function startController(namespace: string, platform: Partial<Platf
   };
 }
 
-/** Creates or replaces a WebService (as the admin, like a developer with kubectl apply would). */
-export async function applyWebService(ws: WebService): Promise<void> {
-  const admin = adminClients();
-  await admin.request({
+/**
+ * Creates or replaces a WebService with server-side apply as the field manager `developer`, like a
+ * developer's kubectl apply: its name, namespace, labels (when it has any) and spec, nothing else of its
+ * metadata. As the admin, or as `clients` (another identity, e.g. an impersonated team member; a refusal
+ * rejects with the API server's error).
+ */
+export async function applyWebService(ws: Pick<WebService, 'metadata' | 'spec'>, opts: { clients?: KubeClients } = {}): Promise<void> {
+  const { name, namespace, labels } = ws.metadata ?? {};
+  await (opts.clients ?? adminClients()).request({
     method: 'PATCH',
-    path: `/apis/paved.dev/v1alpha1/namespaces/${ws.metadata?.namespace}/webservices/${ws.metadata?.name}`,
+    path: `/apis/paved.dev/v1alpha1/namespaces/${namespace}/webservices/${name}`,
     query: { fieldManager: 'developer', force: true },
-    body: { apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { name: ws.metadata?.name, namespace: ws.metadata?.namespace }, spec: ws.spec },
+    body: { apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { name, namespace, ...(labels ? { labels } : {}) }, spec: ws.spec },
     contentType: 'application/apply-patch+yaml',
   });
 }
@@ -89,6 +94,7 @@ export async function getObject<T = any>(apiVersion: string, kind: string, ns: s
   return (await adminClients().get({ apiVersion, kind, namespace: ns, name })) as T | undefined;
 }
 
-export function condition(ws: WebService, type: string): { status: string; reason: string; message: string } | undefined {
-  return ws.status?.conditions?.find((c) => c.type === type);
+/** The condition of a type on a WebService (or on nothing yet: undefined). */
+export function condition(ws: Pick<WebService, 'status'> | undefined, type: string): { status: string; reason: string; message: string } | undefined {
+  return ws?.status?.conditions?.find((c) => c.type === type);
 }

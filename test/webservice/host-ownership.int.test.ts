@@ -10,9 +10,9 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClients } from '../../src/kube/index.js';
-import { DEFAULT_PLATFORM, createWebServiceController, type WebServiceController } from '../../src/webservice/index.js';
+import { DEFAULT_PLATFORM, createWebServiceController, type WebService, type WebServiceController, type WebServiceSpec } from '../../src/webservice/index.js';
 import { eventually } from '../support/eventually.js';
-import { adminClients, createTeamNamespace } from './harness.js';
+import { adminClients, applyWebService, condition, createTeamNamespace } from './harness.js';
 
 const RUN_LABEL = 'paved.dev/test-run';
 const run = `hosts-${randomBytes(3).toString('hex')}`;
@@ -23,20 +23,14 @@ let wc: WebServiceController | undefined;
 
 type AnyObj = KubernetesObject & Record<string, any>;
 
-async function apply(namespace: string, name: string, spec: Record<string, unknown>, clients: KubeClients = admin): Promise<void> {
-  await clients.request({
-    method: 'PATCH',
-    path: `/apis/paved.dev/v1alpha1/namespaces/${namespace}/webservices/${name}`,
-    query: { fieldManager: 'developer', force: true },
-    contentType: 'application/apply-patch+yaml',
-    body: { apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { name, namespace, labels: { [RUN_LABEL]: run } }, spec },
-  });
-}
+/** This file's WebServices carry the run label the controller is limited to. */
+const apply = (namespace: string, name: string, spec: Record<string, unknown>, clients: KubeClients = admin): Promise<void> =>
+  applyWebService({ metadata: { name, namespace, labels: { [RUN_LABEL]: run } }, spec: spec as WebServiceSpec }, { clients });
 
 const routeOf = (ns: string, name: string): Promise<AnyObj | undefined> =>
   admin.get<AnyObj>({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: ns, name });
-const webService = (ns: string, name: string): Promise<AnyObj | undefined> => admin.get<AnyObj>({ apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', namespace: ns, name });
-const condition = (ws: AnyObj | undefined, type: string) => (ws?.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
+const webService = (ns: string, name: string): Promise<WebService | undefined> =>
+  admin.get<WebService & KubernetesObject>({ apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', namespace: ns, name });
 
 beforeAll(async () => {
   nsA = await createTeamNamespace('hosts-a', 'team-a');
@@ -76,7 +70,7 @@ describe('host ownership', () => {
     const taken = await eventually(async () => {
       const c = condition(await webService(nsB, 'copycat'), 'PolicyViolation');
       expect(c).toMatchObject({ status: 'True' });
-      return c;
+      return c!;
     }, { timeoutMs: 60_000 });
     expect(taken.message).toContain(`host-ownership: HTTPRoute/copycat spec.hostnames[0]: host ${host} is already served by team team-a`);
     expect(taken.message).toContain('outside the team\'s domains (b.example.com; Team spec.domains)');

@@ -34,6 +34,7 @@ describe('renderWebService', () => {
       'PodDisruptionBudget/shop',
       'NetworkPolicy/shop',
       'ServiceMonitor/shop',
+      'ConfigMap/shop-dashboard',
     ]);
     expect(r.tier).toBe('managed');
   });
@@ -117,7 +118,8 @@ describe('renderWebService', () => {
     expect((find(reordered.objects, 'ConfigMap') as any).metadata.name).toBe(cm.metadata.name);
     expect(c.env.map((e: any) => e.name)).toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
     const plain = renderWebService(base, contextFor(FULL));
-    expect(find(plain.objects, 'ConfigMap')).toBeUndefined();
+    // Only the Grafana dashboard's ConfigMap (test/webservice/dashboard.test.ts).
+    expect(ids(plain.objects.filter((o) => o.kind === 'ConfigMap'))).toEqual(['ConfigMap/shop-dashboard']);
     expect((find(plain.objects, 'Deployment') as any).spec.template.spec.containers[0].env.map((e: any) => e.name)).not.toContain('OTEL_SERVICE_NAME');
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assessStatus, objectReadiness, planPrune } from '../../src/webservice/index.js';
+import { eventWorthyConditions } from '../../src/webservice/status.js';
 import { webService } from './fixtures.js';
 
 const ws = webService('shop', 'team-a', { image: 'ghcr.io/a/s:1' });
@@ -61,5 +62,19 @@ describe('status', () => {
     expect(s.inventory).toEqual(prior.inventory);
     expect(s.conditions?.find((c) => c.type === 'PolicyViolation')).toMatchObject({ status: 'True', message: expect.stringContaining('no-privileged: Deployment/shop spec.x') });
     expect(s.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PolicyViolation' });
+  });
+
+  it('finds Events only in transitions into or out of a bad state, none in a healthy creation', () => {
+    const t = '2026-01-01T00:00:00Z';
+    const c = (type: string, status: 'True' | 'False', reason: string) => ({ type, status, reason, message: '', lastTransitionTime: t });
+    const created = [c('PolicyViolation', 'False', 'Reconciled'), c('Available', 'False', 'Progressing'), c('Ready', 'False', 'Progressing'), c('Degraded', 'False', 'RolloutCompleted')];
+    expect(eventWorthyConditions(undefined, created)).toEqual([]);
+    const available = [c('PolicyViolation', 'False', 'Reconciled'), c('Available', 'True', 'Available'), c('Ready', 'True', 'Reconciled'), c('Degraded', 'False', 'RolloutCompleted')];
+    expect(eventWorthyConditions(created, available)).toEqual([]);
+    const violating = [c('PolicyViolation', 'True', 'PolicyViolation'), c('Ready', 'False', 'PolicyViolation')];
+    expect(eventWorthyConditions(available, violating).map((x) => x.type)).toEqual(['PolicyViolation', 'Ready']);
+    expect(eventWorthyConditions(violating, available).map((x) => x.type)).toEqual(['PolicyViolation', 'Ready']);
+    expect(eventWorthyConditions(undefined, [c('DependenciesAllowed', 'False', 'DependencyNotAllowed')]).map((x) => x.type)).toEqual(['DependenciesAllowed']);
+    expect(eventWorthyConditions(available, [c('Degraded', 'True', 'AnalysisFailed')]).map((x) => x.type)).toEqual(['Degraded']);
   });
 });

@@ -73,6 +73,7 @@ describe('WebService controller (real API server)', () => {
       'NetworkPolicy/shop',
       'HTTPRoute/shop',
       'ServiceMonitor/shop',
+      'ConfigMap/shop-dashboard',
     ]);
     const tiers = (await metricsRegistry.getSingleMetric('paved_webservices')?.get())?.values ?? [];
     expect(tiers.find((v) => v.labels['tier'] === 'managed')?.value).toBeGreaterThanOrEqual(1);
@@ -127,6 +128,25 @@ describe('WebService controller (real API server)', () => {
       const ws = await getWebService(ns, 'web');
       expect(ws.status?.inventory?.map((e) => e.kind)).not.toContain('HTTPRoute');
       expect(ws.status?.url).toBeUndefined();
+    });
+  });
+
+  it('renders a Grafana dashboard ConfigMap for the sidecar, and prunes it when metrics are turned off', async () => {
+    const spec = { image: 'ghcr.io/acme/dash:1.0.0' };
+    await applyWebService(webService('dash', ns, spec));
+    const cm = await eventually(async () => {
+      const found = await getObject('v1', 'ConfigMap', ns, 'dash-dashboard');
+      expect(found).toBeDefined();
+      return found;
+    });
+    expect(cm.metadata.labels['grafana_dashboard']).toBe('1');
+    expect(cm.metadata.ownerReferences[0]).toMatchObject({ kind: 'WebService', name: 'dash', controller: true });
+    expect(JSON.parse(cm.data[`${ns}-dash.json`]).title).toBe(`paved / ${ns} / dash`);
+    await applyWebService(webService('dash', ns, { ...spec, observability: { metrics: { enabled: false } } }));
+    await eventually(async () => {
+      expect(await getObject('v1', 'ConfigMap', ns, 'dash-dashboard')).toBeUndefined();
+      const ws = await getWebService(ns, 'dash');
+      expect(ws.status?.inventory?.map((e) => `${e.kind}/${e.name}`)).not.toContain('ConfigMap/dash-dashboard');
     });
   });
 

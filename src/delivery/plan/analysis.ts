@@ -44,34 +44,49 @@ export function stepAnalysis(p: Planner): boolean {
     run = measure(p, run, resolved.metrics, p.obs.measurements);
     s.currentRun = run;
   }
-  return concludeRun(p, run);
+  return concludeRun(p, run, { step: true });
 }
 
-export function concludeRun(p: Planner, run: AnalysisRun): boolean {
+/** Which run is concluded: the step's, or the background one (which starts afresh on success). */
+type RunOf = { step: true } | { background: true; metrics: readonly ResolvedMetric[] };
+
+/**
+ * What a run's phase means for the rollout, for the step's run and the background run alike. True when
+ * the rollout may go on: the step's run once it passed; the background run unless it stopped the rollout.
+ */
+function concludeRun(p: Planner, run: AnalysisRun, of: RunOf): boolean {
   const s = p.state;
-  const where = `step ${s.stepIndex + 1}/${p.spec.steps.length}`;
+  const bg = 'background' in of ? of : undefined;
+  const where = bg ? 'background' : `step ${s.stepIndex + 1}/${p.spec.steps.length}`;
+  const archive = (why: string): void => (bg ? p.archiveBackground(why) : p.archiveRun(why));
   switch (run.phase) {
-    case 'Running': {
+    case 'Running':
       requeueForRun(p, run);
+      if (bg) return true;
       s.message = `${where}: analysing ${run.metrics.map((m) => `${m.name} ${m.successful}/${m.failed}/${m.inconclusive}`).join(', ')} (ok/failed/no data) at ${s.weight}%`;
       return false;
-    }
     case 'Successful':
+      if (bg) {
+        // It keeps watching: a fresh run for the rest of the rollout.
+        archive('done');
+        s.backgroundRun = newRun(p, bg.metrics, true);
+        return true;
+      }
       p.event('Normal', DeliveryReasons.AnalysisSuccessful, `${where}: ${run.metrics.map((m) => m.name).join(', ')} passed at ${s.weight}%`);
-      p.archiveRun('done');
+      archive('done');
       return true;
     case 'Failed':
       failRun(p, run);
       return false;
     case 'Inconclusive':
     case 'Error':
-      p.archiveRun('paused');
+      archive('paused');
       pauseOnRun(p, run, where);
       return false;
   }
 }
 
-export function pauseOnRun(p: Planner, run: AnalysisRun, where: string): void {
+function pauseOnRun(p: Planner, run: AnalysisRun, where: string): void {
   const down = run.phase === 'Error' ? run.metrics.find((m) => m.phase === 'Error' && isProviderUnavailable(m.measurements.at(-1))) : undefined;
   if (down) {
     // Not "no data": Prometheus itself did not answer. Probed with backoff; resumes by itself.
@@ -131,7 +146,7 @@ export function background(p: Planner): boolean {
     run = measure(p, run, resolved.metrics, readings);
     s.backgroundRun = run;
   }
-  return concludeBackground(p, run, resolved.metrics);
+  return concludeRun(p, run, { background: true, metrics: resolved.metrics });
 }
 
 /** The first background run of a rollout, once the canary serves. False when its queries do not render. */
@@ -144,25 +159,4 @@ function startBackground(p: Planner, metrics: readonly ResolvedMetric[]): boolea
   }
   requeueForRun(p, p.state.backgroundRun);
   return true;
-}
-
-function concludeBackground(p: Planner, run: AnalysisRun, metrics: readonly ResolvedMetric[]): boolean {
-  switch (run.phase) {
-    case 'Running':
-      requeueForRun(p, run);
-      return true;
-    case 'Successful':
-      // It keeps watching: a fresh run for the rest of the rollout.
-      p.archiveBackground('done');
-      p.state.backgroundRun = newRun(p, metrics, true);
-      return true;
-    case 'Failed':
-      failRun(p, run);
-      return false;
-    case 'Inconclusive':
-    case 'Error':
-      p.archiveBackground('paused');
-      pauseOnRun(p, run, 'background');
-      return false;
-  }
 }

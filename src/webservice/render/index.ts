@@ -6,13 +6,14 @@
  * applied here: `evaluatePolicies` checks the result (see ../policy), so preview and reconcile share it.
  *
  * Order: ServiceAccount, ConfigMap, Deployment(s), Services, HPA, PDB, NetworkPolicy, HTTPRoute or
- * Ingress, ServiceMonitor, extra manifests. Dependencies first, so an apply in order never references
+ * Ingress, ServiceMonitor, the Grafana dashboard ConfigMap (metrics on), extra manifests. Dependencies first, so an apply in order never references
  * something missing.
  */
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import { InvalidSpecError } from '../../errors.js';
 import { renderAutoscaler } from './autoscaling.js';
 import { renderConfigMap } from './config-map.js';
+import { renderServiceDashboard } from './dashboard.js';
 import type { RenderContext } from './context.js';
 import {
   hasAutoscaler,
@@ -116,6 +117,7 @@ function renderBase(ws: WebService, id: Identity, spec: NormalizedSpec, ctx: Ren
     );
   }
   if (ctx.capabilities.prometheusOperator) objects.push(renderServiceMonitor(ws, id, spec));
+  objects.push(renderServiceDashboard(ws, id, spec));
   return objects.filter((o): o is object => o !== undefined).map(asObject);
 }
 
