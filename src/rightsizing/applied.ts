@@ -14,8 +14,20 @@ export const RECOMMENDATION_API_VERSION = PAVED_API_VERSION;
 
 export type RecommendationObject = Recommendation & KubernetesObject;
 
-/** The applied requests of a Recommendation (undefined: none; the spec's own requests). */
-export function appliedRequestsOf(rec: Pick<Recommendation, 'spec'> | undefined): AppliedRequests | undefined {
+/** Whether the Recommendation's applied requests hold: neither the WebService's own mode nor the engine's record says other than auto. */
+function applies(rec: Pick<Recommendation, 'spec'> | undefined, ws: { spec?: unknown } | undefined): boolean {
+  const own = (ws?.spec as { rightsizing?: { mode?: string } } | undefined)?.rightsizing?.mode;
+  return (own === undefined || own === 'auto') && (rec?.spec?.mode === undefined || rec.spec.mode === 'auto');
+}
+
+/**
+ * The applied requests of a Recommendation (undefined: none; the spec's own requests). Only `auto`
+ * applies: a WebService whose own mode is now `off` or `recommend` renders its spec's requests at once,
+ * whatever the Recommendation still holds (the engine deletes the Recommendation of a service that is off,
+ * which covers a mode deleted from the spec and so taken from the Team or the platform).
+ */
+export function appliedRequestsOf(rec: Pick<Recommendation, 'spec'> | undefined, ws?: { spec?: unknown }): AppliedRequests | undefined {
+  if (!applies(rec, ws)) return undefined;
   const containers = rec?.spec?.applied?.containers;
   if (!containers?.length) return undefined;
   const out: Record<string, { cpu?: string; memory?: string }> = {};

@@ -259,6 +259,9 @@ export class RightsizingEngine {
     }
   }
 
+  /** Recommendations of services whose mode is off (found by work(), deleted by the run). */
+  private stale: Array<{ namespace: string; name: string }> = [];
+
   private work(): ServiceWork[] {
     const out: ServiceWork[] = [];
     for (const ws of this.caches.webServices.list()) {
@@ -268,7 +271,13 @@ export class RightsizingEngine {
       const teamName = this.opts.teamOfNamespace?.(namespace) ?? namespace;
       const mode = modeOf(ws, this.opts.team?.(teamName), this.opts.defaultMode ?? 'off');
       const deployment = this.caches.deployments.getByName(name, namespace);
-      if (mode === 'off' || !deployment) continue;
+      if (mode === 'off') {
+        // Off again: the Recommendation goes, so nothing it applied stays in the pod template.
+        const stale = this.caches.recommendations.getByName(name, namespace);
+        if (stale) this.stale.push({ namespace, name });
+        continue;
+      }
+      if (!deployment) continue;
       out.push({ ws, mode, team: teamName, namespace, name, deployment, rec: this.caches.recommendations.getByName(name, namespace) });
     }
     return out;
@@ -276,7 +285,13 @@ export class RightsizingEngine {
 
   private async runOnce(): Promise<RunReport> {
     const at = this.now();
+    this.stale = [];
     const work = this.work();
+    for (const r of this.stale) {
+      const writer = this.opts.writerFor?.(r.namespace) ?? this.opts.clients;
+      await writer.delete({ apiVersion: RECOMMENDATION_API_VERSION, kind: RECOMMENDATION_KIND, ...r })
+        .catch((err: unknown) => this.opts.logger.warn({ err, ...r }, 'could not delete the Recommendation of a service whose rightsizing is off'));
+    }
     if (work.length === 0) return { outcome: 'idle', services: 0, written: 0, queries: 0 };
     let usage;
     const before = this.stats.queries;

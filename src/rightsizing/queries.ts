@@ -9,7 +9,8 @@
  *  1. CPU: the percentile over the window of the per-service maximum of the 5-minute usage rate;
  *  2. memory: the maximum working set over the window;
  *  3, 4. the same per UTC day over the last `historyDays` days (one range query each, step 1 day);
- *  5. the memory limit at the last OOM kill (kube-state-metrics' last terminated reason).
+ *  5. the memory limit at the last OOM kill (kube-state-metrics' last terminated reason), over the window
+ *     and now.
  * The watch after an apply adds a few per watched service (latency, errors, OOM kills, throttling).
  */
 import type { CostPrometheus, Series } from '../cost/prometheus.js';
@@ -38,7 +39,9 @@ export function runQueries(s: RightsizingSettings): { cpu: string; memory: strin
     memory: `max_over_time((${memoryByService()})[${w}:${SUBQUERY_STEP}])`,
     cpuDaily: `quantile_over_time(${s.recommend.cpuQuantile}, (${cpuByService()})[1d:${SUBQUERY_STEP}])`,
     memoryDaily: `max_over_time((${memoryByService()})[1d:${SUBQUERY_STEP}])`,
-    oom: `max_over_time((${oomLimitByService()})[${w}:${SUBQUERY_STEP}])`,
+    // A subquery's points sit on multiples of its step, so a kill in the last 5 minutes is not in it yet:
+    // the current value joins it (max of both; label_replace keeps the two apart for `or`).
+    oom: `max by (${BY}) (label_replace(max_over_time((${oomLimitByService()})[${w}:${SUBQUERY_STEP}]), "at", "window", "", "") or label_replace(${oomLimitByService()}, "at", "now", "", ""))`,
   };
 }
 

@@ -343,7 +343,7 @@ const renderContextFor = (s: ControllerScope, ws: WebService): RenderContext => 
     .byIndex(DEPENDS_ON_INDEX, `${ns}/${ws.metadata?.name}`)
     .filter((d) => calleeAllows(ws, team, { namespace: d.metadata?.namespace ?? '', team: teamOfNamespace(s, d.metadata?.namespace ?? '') }))
     .map((d) => ({ service: d.metadata?.name ?? '', namespace: d.metadata?.namespace ?? '' }));
-  const rightsizing = appliedRequestsOf(s.recommendations.getByName(ws.metadata?.name ?? '', ns));
+  const rightsizing = appliedRequestsOf(s.recommendations.getByName(ws.metadata?.name ?? '', ns), ws);
   return { capabilities: s.capabilities, platform: s.platform, ...(team ? { team } : {}), dependents, ...(rightsizing ? { rightsizing } : {}) };
 };
 

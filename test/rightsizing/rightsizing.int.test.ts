@@ -203,11 +203,18 @@ describe('rightsizing engine (real API server, real Prometheus)', () => {
     const hour = new Date().getUTCHours();
     const closed = { days: [1, 2, 3, 4, 5, 6, 7], start: `${String((hour + 2) % 24).padStart(2, '0')}:00`, end: `${String((hour + 2) % 24).padStart(2, '0')}:30`, timezone: 'UTC' };
     await shop(n, { rightsizing: { mode: 'auto', applyWindow: closed } });
-    const rec = await runUntil(await engineFor(n), n, (r) => expect(r.status?.state).toBe('Stable'));
+    const engine = await engineFor(n);
+    const rec = await runUntil(engine, n, (r) => expect(r.status?.state).toBe('Stable'));
     expect(rec.status?.reason).toBe('OutsideApplyWindow');
     expect(rec.spec.applied).toBeUndefined();
     const d = await admin.get<V1Deployment & KubernetesObject>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: n, name: 'shop' });
     expect(d?.spec?.template?.spec?.containers[0]?.resources?.requests).toEqual({ cpu: '1', memory: '1Gi' });
+    // Mode deleted again (the platform's default is off): the engine deletes the Recommendation.
+    await shop(n);
+    await eventually(async () => {
+      await engine.run();
+      expect(await recommendation(n)).toBeUndefined();
+    }, SLOW);
   });
 
   it('an overlapping run does not start', async () => {

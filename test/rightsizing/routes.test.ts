@@ -69,4 +69,19 @@ describe('applied requests as a render input', () => {
   it('none applied: the spec renders as before', () => {
     expect(appliedRequestsOf(rec('team-a-prod', 'api', 0))).toBeUndefined();
   });
+  it('mode set back to off (or recommend) in the WebService: the applied requests are ignored, the spec renders as before', () => {
+    const r = rec('team-a-prod', 'api', 0, { cpu: '120m', memory: '2Gi' });
+    const plain = renderDesiredPodTemplate(ws, contextFor(FULL));
+    for (const mode of ['off', 'recommend'] as const) {
+      const off = webService('api', 'team-a-prod', { image: 'ghcr.io/acme/api:1.0.0', runtime: 'go', tier: 'medium', rightsizing: { mode } });
+      expect(appliedRequestsOf(r, off)).toBeUndefined();
+      const applied = appliedRequestsOf(r, off);
+      expect(renderDesiredPodTemplate(off, contextFor(FULL, { ...(applied ? { rightsizing: applied } : {}) })).template.spec?.containers[0]?.resources).toEqual(plain.template.spec?.containers[0]?.resources);
+    }
+    const auto = webService('api', 'team-a-prod', { image: 'ghcr.io/acme/api:1.0.0', runtime: 'go', tier: 'medium', rightsizing: { mode: 'auto' } });
+    expect(appliedRequestsOf(r, auto)).toEqual({ app: { cpu: '120m', memory: '2Gi' } });
+    // No mode of its own (the team's or platform's): the engine's record of the mode decides.
+    expect(appliedRequestsOf(r, ws)).toEqual({ app: { cpu: '120m', memory: '2Gi' } });
+    expect(appliedRequestsOf({ spec: { ...r.spec, mode: 'recommend' } }, ws)).toBeUndefined();
+  });
 });
