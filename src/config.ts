@@ -22,6 +22,10 @@ const envSchema = z.object({
   PAVED_METRICS_HOST: z.string().optional(),
   /** Budget evaluation period of the cost capability. */
   PAVED_BUDGET_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(900),
+  /** Rightsizing (docs/rightsizing.md): when the engine runs (node-cron), the default mode, the apply window's timezone. */
+  PAVED_RIGHTSIZING_CRON: z.string().default('0 * * * *'),
+  PAVED_RIGHTSIZING_DEFAULT_MODE: z.enum(['off', 'recommend', 'auto']).default('off'),
+  PAVED_RIGHTSIZING_TIMEZONE: z.string().default('UTC'),
   PAVED_PROMETHEUS_URL: z.string().url().optional(),
   PAVED_CACHE_DIR: z.string().optional(),
   PAVED_GATEWAY_NAMESPACE: z.string().default('gateway-system'),

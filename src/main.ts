@@ -32,6 +32,7 @@ import {
   startServer,
 } from './server/index.js';
 import { createTenancyController } from './tenancy/controller.js';
+import { createRightsizing } from './rightsizing/index.js';
 import { createWebServiceController, detectCapabilities, platformFromConfig } from './webservice/index.js';
 
 const config = loadConfig();
@@ -148,6 +149,14 @@ try {
   );
   cleanups.push(() => budgets.stop());
 
+  // 5b. Rightsizing: the engine on the leader only (node-cron), its route for everyone.
+  const rightsizing = await createRightsizing({ clients, informers, events, logger: log, registry: metricsRegistry,
+    prometheusUrl: prometheusUrl ?? 'http://127.0.0.1:9', pricing, cron: config.PAVED_RIGHTSIZING_CRON,
+    defaultMode: config.PAVED_RIGHTSIZING_DEFAULT_MODE, timezone: config.PAVED_RIGHTSIZING_TIMEZONE,
+    team: (name) => teams.getByName(name), isLeader: () => manager.isActive(),
+    teamOfNamespace: (ns) => tenancy.caches.namespaces.getByName(ns)?.metadata?.labels?.['paved.dev/team'] });
+  cleanups.push(() => rightsizing.stop());
+
   // 6. The live API over the same caches (the factory's shared informers).
   // Namespace ownership comes from the team Namespace informer (labels the tenancy controller wrote).
   const { deployments, httpRoutes } = webServices;
@@ -159,7 +168,7 @@ try {
   const api = createApp({
     sources, hub, logger: log, auth: authMode, roles: rolesFromConfig(config), registry: metrics,
     writer: createResourceWriter({ kubeConfig: kc, clients, impersonate: authMode.kind === 'oidc' }),
-    routes: [{ path: '/cost', app: cost.routes }],
+    routes: [{ path: '/cost', app: cost.routes }, rightsizing.routes],
     preview: rendererPreview((team) => ({ capabilities, platform, team })),
     projectMonthlyCost: requestsCostProjection(pricing),
     portal: portalFromConfig(config),

@@ -42,6 +42,7 @@ export const FIELD_MANAGER = 'paved';
 export const FieldManagers = {
   tenancy: 'paved-tenancy',
   webService: 'paved-webservice',
+  rightsizing: 'paved-rightsizing',
 } as const;
 
 /** Options of a KubeClients bundle. */

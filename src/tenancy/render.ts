@@ -286,7 +286,7 @@ const WRITE = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
  */
 export const TEAM_RULES: V1PolicyRule[] = [
   { apiGroups: ['paved.dev'], resources: ['analysistemplates', 'webservices'], verbs: WRITE },
-  { apiGroups: ['paved.dev'], resources: ['webservices/status'], verbs: READ },
+  { apiGroups: ['paved.dev'], resources: ['recommendations', 'webservices/status'], verbs: READ },
   {
     apiGroups: [''],
     resources: [
@@ -321,7 +321,7 @@ export const TEAM_RULES: V1PolicyRule[] = [
 export const DEPLOYER_RULES: V1PolicyRule[] = [
   {
     apiGroups: ['paved.dev'],
-    resources: ['analysistemplates', 'analysistemplates/status', 'webservices', 'webservices/finalizers', 'webservices/status'],
+    resources: ['analysistemplates', 'analysistemplates/status', 'recommendations', 'webservices', 'webservices/finalizers', 'webservices/status'],
     verbs: WRITE,
   },
   {

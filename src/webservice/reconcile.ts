@@ -68,6 +68,7 @@ import {
   tierOf,
 } from './render/index.js';
 import { OwnWrites } from './own-writes.js';
+import { RECOMMENDATION_API_VERSION, RECOMMENDATION_KIND, appliedRequestsOf, webServiceOf, type RecommendationObject } from '../rightsizing/applied.js';
 import { decideRollout, type RolloutDecision, type RolloutStepDeps } from './rollout-step.js';
 import { claimOrder, planHostMap, type HostClaim } from './host-map.js';
 import { calleeAllows, refusedDependencies, type RefusedDependency } from './consent.js';
@@ -258,7 +259,9 @@ function sharedInformers(opts: WebServiceControllerOptions, capabilities: Capabi
         factory.informer<KubernetesObject>({ apiVersion: ANALYSIS_API_VERSION, kind: 'ClusterAnalysisTemplate' }),
       ] as const
     : undefined;
-  return { webServices, namespaces, children, deployments, httpRoutes, replicaSets, templates };
+  // Rightsizing's applied requests (one Recommendation per WebService, same name): a render input.
+  const recommendations = factory.informer<RecommendationObject>({ ...scope, apiVersion: RECOMMENDATION_API_VERSION, kind: RECOMMENDATION_KIND });
+  return { webServices, namespaces, children, deployments, httpRoutes, replicaSets, templates, recommendations };
 }
 
 /** What the reconcile steps share: the options, the informers' caches, the writers' bookkeeping. */
@@ -340,7 +343,8 @@ const renderContextFor = (s: ControllerScope, ws: WebService): RenderContext => 
     .byIndex(DEPENDS_ON_INDEX, `${ns}/${ws.metadata?.name}`)
     .filter((d) => calleeAllows(ws, team, { namespace: d.metadata?.namespace ?? '', team: teamOfNamespace(s, d.metadata?.namespace ?? '') }))
     .map((d) => ({ service: d.metadata?.name ?? '', namespace: d.metadata?.namespace ?? '' }));
-  return { capabilities: s.capabilities, platform: s.platform, ...(team ? { team } : {}), dependents };
+  const rightsizing = appliedRequestsOf(s.recommendations.getByName(ws.metadata?.name ?? '', ns), ws);
+  return { capabilities: s.capabilities, platform: s.platform, ...(team ? { team } : {}), dependents, ...(rightsizing ? { rightsizing } : {}) };
 };
 
 async function finish(s: ControllerScope, ws: WebService & KubernetesObject, input: Omit<StatusInput, 'ws' | 'now'>): Promise<WebServiceStatus> {
@@ -564,6 +568,11 @@ function watchSources(s: ControllerScope, controller: Controller): void {
       return service ? [keyOf(rs.metadata?.namespace, service)] : [];
     });
   }
+  // An applied (or restored) recommendation changes the pod template.
+  controller.watch(s.recommendations, (rec) => {
+    const name = webServiceOf(rec);
+    return name ? [keyOf(rec.metadata?.namespace, name)] : [];
+  });
   // A namespace's team label feeds every object's labels.
   controller.watch(s.namespaces, (ns) => s.webServices.list(ns.metadata?.name).map((ws) => keyOf(ws.metadata?.namespace, ws.metadata?.name ?? '')));
   // Releasing a host (the winner deleted, or moved to another host) lets a refused claimant through:
@@ -578,7 +587,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
   const { clients, platform } = opts;
   const capabilities = opts.capabilities ?? (await detectCapabilities(clients));
   const informers = sharedInformers(opts, capabilities);
-  const { webServices, namespaces, children, deployments, httpRoutes, replicaSets, templates } = informers;
+  const { webServices, namespaces, children, deployments, httpRoutes, replicaSets, templates, recommendations } = informers;
   const stats = { statusWrites: 0, measurements: 0 };
   const deliveryCaches: DeliveryCaches = {
     deployment: (ns, name) => deployments.getByName(name, ns),
@@ -613,7 +622,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
   return {
     controller,
     extraControllers,
-    informers: [webServices as unknown as Informer<KubernetesObject>, namespaces, ...children.values(), ...(replicaSets ? [replicaSets] : []), ...(templates ?? [])],
+    informers: [webServices as unknown as Informer<KubernetesObject>, namespaces, ...children.values(), ...(replicaSets ? [replicaSets] : []), ...(templates ?? []), recommendations as unknown as Informer<KubernetesObject>],
     webServices,
     deployments,
     ...(httpRoutes ? { httpRoutes } : {}),

@@ -59,6 +59,12 @@ export interface Team {
       currency?: string;
     };
     /**
+     * The team's default rightsizing mode for WebServices that set none (docs/rightsizing.md).
+     */
+    rightsizing?: {
+      mode?: 'off' | 'recommend' | 'auto';
+    };
+    /**
      * Resource quota per namespace: either a tier (small, medium, large) or all of explicit cpu, memory, pods and storage. Quantities are strings ("4", "500m", "8Gi").
      */
     quota: {

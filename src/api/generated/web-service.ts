@@ -182,6 +182,29 @@ export interface WebService {
       advanceRule?: 'RequireLatestSuccess' | 'WithinLimits';
     };
     /**
+     * Rightsizing (docs/rightsizing.md): requests recommended from usage. off (default): nothing; recommend: a Recommendation resource reports them; auto: applied through a canary once stable for 14 days, inside the apply window, and rolled back when latency degrades. Absent: the team's default (Team spec.rightsizing.mode), else off.
+     */
+    rightsizing?: {
+      mode?: 'off' | 'recommend' | 'auto';
+      /**
+       * When an apply may start (default weekdays 09:00-16:00 in the platform's timezone).
+       */
+      applyWindow?: {
+        /**
+         * ISO weekdays, 1 (Monday) to 7 (Sunday).
+         *
+         * @maxItems 7
+         */
+        days?: number[];
+        start?: string;
+        end?: string;
+        /**
+         * An IANA timezone such as Europe/Berlin.
+         */
+        timezone?: string;
+      };
+    };
+    /**
      * The configured tier. Any field set here moves the WebService from managed to configured.
      */
     overrides?: {

@@ -12,6 +12,7 @@ import { PavedKube, loadKubeConfig, namespaceOf, type KubeFlags } from './kube.j
 import { PavedApi, bearerToken } from './paved-api.js';
 import { colorsFor, shouldColor, type Colors } from './render/colors.js';
 import { renderCost } from './render/cost.js';
+import { renderRecommendations } from './render/recommendations.js';
 import { renderTeamTable, renderWebServiceTable } from './render/lists.js';
 import { renderServiceTree } from './render/service-tree.js';
 import { WatchedCollection, serviceSources } from './watch.js';
@@ -149,7 +150,8 @@ export function buildProgram(io: Io): Command {
     .action(async (team: string, opts: { output?: Output }, c: Command) => {
       const client = await api(c.optsWithGlobals<GlobalOpts>());
       const data = await client.recommendations(team);
-      printData(io, opts.output ?? 'yaml', data);
+      if (opts.output) printData(io, opts.output, data);
+      else io.out.write(renderRecommendations(data, colors()));
     });
 
   return program;

@@ -6,12 +6,13 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { BudgetReport, TeamReport } from '../../cost/service.js';
+import type { TeamRecommendations } from '../../rightsizing/routes.js';
 import { CliError, ExitCode, exitCodeOfStatus } from './exit-codes.js';
 
 /** The API prefix of the paved server (src/server/app.ts). */
 export const API_PREFIX = '/api/v1';
 
-/** Where the recommendations of a team would be served once the rightsizing engine exists. */
+/** Where the recommendations of a team are served (src/rightsizing/routes.ts). */
 export const RECOMMENDATIONS_PATH = (team: string) => `${API_PREFIX}/teams/${encodeURIComponent(team)}/recommendations`;
 
 /** The bearer token: the flag, else the kubeconfig's current user credentials. */
@@ -72,7 +73,7 @@ export class PavedApi {
     return this.get(`${API_PREFIX}/cost/teams/${encodeURIComponent(team)}?${q.toString()}`);
   }
 
-  recommendations(team: string): Promise<unknown> {
+  recommendations(team: string): Promise<TeamRecommendations> {
     return this.get(RECOMMENDATIONS_PATH(team), 'recommendations');
   }
 }

@@ -75,7 +75,16 @@ export interface RenderContext {
    */
   dependents?: readonly ServiceRef[];
   rollout?: RolloutRenderInput;
+  /**
+   * Requests applied by rightsizing, per container name (the Recommendation's `spec.applied`, read by the
+   * reconciler from its cache). They replace the spec's requests in the pod template, so a change rolls
+   * out like any other template change; limits follow the usual policy (resources.ts).
+   */
+  rightsizing?: AppliedRequests;
 }
+
+/** Requests per container name, as quantities ("120m", "256Mi"). */
+export type AppliedRequests = Readonly<Record<string, Readonly<{ cpu?: string; memory?: string }>>>;
 
 /** Platform defaults, used when a key is not configured. */
 export const DEFAULT_PLATFORM: PlatformConfig = Object.freeze({

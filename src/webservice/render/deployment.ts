@@ -108,6 +108,9 @@ function renderPorts(spec: NormalizedSpec): V1ContainerPort[] {
   return ports;
 }
 
+/** The app container's requests and limits: the spec's, with rightsizing's applied requests when any. */
+const containerResources = (spec: NormalizedSpec, ctx: RenderContext) => renderResources(spec.tier, spec.overrides?.resources, ctx.rightsizing?.[APP_CONTAINER]);
+
 function renderContainer(id: Identity, spec: NormalizedSpec, ctx: RenderContext): V1Container {
   const rt = RUNTIMES[spec.runtime];
   const hc = spec.overrides?.healthChecks;
@@ -128,7 +131,7 @@ function renderContainer(id: Identity, spec: NormalizedSpec, ctx: RenderContext)
     // lacks would make every reconcile re-apply (never a steady state).
     ...(env.length ? { env } : {}),
     ...(envFrom.length ? { envFrom } : {}),
-    resources: renderResources(spec.tier, ov?.resources),
+    resources: containerResources(spec, ctx),
     ...(startup ? { startupProbe: probe(spec, startup, 'startup') } : {}),
     livenessProbe: probe(spec, liveness, 'liveness'),
     readinessProbe: probe(spec, readiness, 'readiness'),

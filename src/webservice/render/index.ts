@@ -34,11 +34,12 @@ import { normalizeSpec, tierOf, type GoldenPathTier, type NormalizedSpec, type W
 import { podLocations, type RenderedObject } from './workloads.js';
 
 export type { RenderedObject } from './workloads.js';
-export type { Capabilities, PlatformConfig, RenderContext, RolloutRenderInput, ServiceRef } from './context.js';
+export type { AppliedRequests, Capabilities, PlatformConfig, RenderContext, RolloutRenderInput, ServiceRef } from './context.js';
 export { DEFAULT_PLATFORM, platformFromConfig, parsePolicyModes } from './context.js';
 export { podTemplateRevision, REVISION_ANNOTATION, stampRevision } from './deployment.js';
 export { referencedConfigMaps } from './config-map.js';
 export { serviceNames } from './service.js';
+export { SIZE_TIERS } from './resources.js';
 export { normalizeSpec, tierOf, type GoldenPathTier, type WebService, type WebServiceSpec } from './spec.js';
 
 /** What a render produces. */

@@ -34,8 +34,15 @@ function resolve(key: keyof Pair, base: { requests: Pair; limits: Pair }, o: Ove
   return [request, limit];
 }
 
-/** Requests and limits of the app container. */
-export function renderResources(tier: SizeTier, overrides: Overrides['resources']): V1ResourceRequirements {
+/**
+ * Requests and limits of the app container. `applied` (rightsizing's applied requests) replaces the
+ * requests; a limit the developer set stays, else the tier's limit, raised to the request when below it.
+ */
+export function renderResources(tier: SizeTier, overrides: Overrides['resources'], applied?: { cpu?: string; memory?: string }): V1ResourceRequirements {
+  if (applied && (applied.cpu !== undefined || applied.memory !== undefined)) {
+    const requests = { ...overrides?.requests, ...(applied.cpu !== undefined ? { cpu: applied.cpu } : {}), ...(applied.memory !== undefined ? { memory: applied.memory } : {}) };
+    return renderResources(tier, { ...overrides, requests });
+  }
   const base = SIZE_TIERS[tier];
   const [cpuReq, cpuLim] = resolve('cpu', base, overrides);
   const [memReq, memLim] = resolve('memory', base, overrides);

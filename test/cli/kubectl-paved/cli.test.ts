@@ -43,6 +43,12 @@ describe('kubectl-paved CLI', () => {
     expect(t.err.join('')).toMatch(/--api: the paved API URL is required/);
   });
 
+  it('recommendations needs --api', async () => {
+    const t = io();
+    expect(await run(['recommendations', 'team-a', '--token', 'x'], t.io)).toBe(ExitCode.Usage);
+    expect(t.err.join('')).toMatch(/--api: the paved API URL is required/);
+  });
+
   it('help exits 0', async () => {
     const t = io();
     expect(await run(['--help'], t.io)).toBe(ExitCode.Ok);

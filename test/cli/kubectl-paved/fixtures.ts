@@ -6,6 +6,7 @@
 import type { KubernetesObject, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { Team } from '../../../src/api/index.js';
 import type { BudgetReport, TeamReport } from '../../../src/cost/service.js';
+import type { TeamRecommendations } from '../../../src/rightsizing/routes.js';
 import type { WebService } from '../../../src/webservice/render/index.js';
 
 export const NOW = new Date('2026-12-01T11:00:00Z');
@@ -195,3 +196,27 @@ export const month = {
     { environment: 'prod', namespace: 'team-a-prod', service: 'search', totals: line(1, 0), series: [] },
   ],
 } as unknown as TeamReport;
+
+/** A recorded answer of GET /api/v1/teams/team-a/recommendations. */
+export const recommendations: TeamRecommendations = {
+  team: 'team-a',
+  currency: 'USD',
+  projectedMonthlySavings: 61.37,
+  services: [
+    {
+      namespace: 'team-a-prod', webService: 'shop', mode: 'auto', state: 'Watching', reason: 'Promoted', message: 'promoted; watching latency, errors, OOM kills and throttling until 2026-12-02T10:00:00Z',
+      stableDays: 14, daysOfData: 14, daysNeeded: 14, projectedMonthlySavings: 48.12, applied: [{ name: 'app', cpu: '230m', memory: '236Mi' }],
+      containers: [{ name: 'app', current: { cpu: '230m', memory: '236Mi' }, recommended: { cpu: '230m', memory: '236Mi' }, notes: [] }],
+    },
+    {
+      namespace: 'team-a-prod', webService: 'cart', mode: 'recommend', state: 'Recommended', reason: 'RecommendOnly', message: 'recommended app: memory 300Mi (mode recommend: not applied)',
+      stableDays: 9, daysOfData: 14, daysNeeded: 14, projectedMonthlySavings: 13.25, applied: [],
+      containers: [{ name: 'app', current: { cpu: '500m', memory: '1Gi' }, recommended: { memory: '300Mi' }, notes: ['an HorizontalPodAutoscaler scales this service on CPU: memory only'] }],
+    },
+    {
+      namespace: 'team-a-dev', webService: 'api', mode: 'auto', state: 'Collecting', reason: 'InsufficientData', message: 'insufficient data: 3 of 14 days of usage history',
+      stableDays: null, daysOfData: 3, daysNeeded: 14, projectedMonthlySavings: 0, applied: [],
+      containers: [{ name: 'app', current: { cpu: '100m', memory: '128Mi' }, recommended: null, notes: [] }],
+    },
+  ],
+};

@@ -5,11 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { colorsFor, shouldColor } from '../../../src/cli/kubectl-paved/render/colors.js';
 import { renderCost } from '../../../src/cli/kubectl-paved/render/cost.js';
+import { renderRecommendations } from '../../../src/cli/kubectl-paved/render/recommendations.js';
 import { renderTeamTable, renderWebServiceTable } from '../../../src/cli/kubectl-paved/render/lists.js';
 import { lastRollouts, renderServiceTree } from '../../../src/cli/kubectl-paved/render/service-tree.js';
 import { formatAge, humanDuration, renderTable } from '../../../src/cli/kubectl-paved/render/table.js';
 import { readRolloutState } from '../../../src/delivery/observe.js';
-import { NOW, budget, canary, month, pods, rolledBackShop, rollingShop, route, stable, teams } from './fixtures.js';
+import { NOW, budget, canary, month, pods, recommendations, rolledBackShop, rollingShop, route, stable, teams } from './fixtures.js';
 
 describe('tables', () => {
   it('pads columns like kubectl and prints <none> for empty cells', () => {
@@ -54,6 +55,11 @@ describe('views (golden)', () => {
     const text = renderServiceTree({ webService: rolledBackShop, pods: [] }, NOW);
     await expect(text).toMatchFileSnapshot('golden/tree-rolledback.txt');
     expect(lastRollouts(readRolloutState(rolledBackShop))[0]).toMatchObject({ result: 'RolledBack', reason: expect.stringContaining('AnalysisFailed (error-rate = 0.5)') });
+  });
+
+  it('recommendations TEAM', async () => {
+    await expect(renderRecommendations(recommendations)).toMatchFileSnapshot('golden/recommendations.txt');
+    expect(renderRecommendations({ ...recommendations, services: [] })).toContain('No recommendations');
   });
 
   it('cost TEAM', async () => {

@@ -1,0 +1,107 @@
+/**
+ * The recommender (pure): usage in, requests out, per container.
+ *   CPU    = percentile of the usage rate over the window x (1 + margin)
+ *   memory = max working set over the window x (1 + margin), at least oomFactor x the limit it was
+ *            last OOM-killed at
+ * then raised to the runtime's floors and clamped into the bounds (LimitRange, tier). With less than
+ * the window's worth of daily data, no recommendation: the result says how much there is and how much
+ * is needed. With an HPA scaling on CPU, CPU is left alone (the HPA and a changed request would fight:
+ * the HPA's utilisation is usage / request).
+ */
+import type { Bounds, ContainerUsage, DailyValue, Floors, RecommendPolicy, Requests } from './types.js';
+
+/** The recommendation of one container. */
+export type ContainerRecommendation =
+  | { kind: 'insufficient'; daysOfData: number; daysNeeded: number }
+  | {
+      kind: 'recommended';
+      /** Absent: not recommended (memory only with a CPU HPA). */
+      cpu?: number;
+      memory: number;
+      /** Why CPU is absent, why memory was raised. */
+      notes: string[];
+      /** The same rule applied to each day's usage alone (the stability rule reads these). */
+      daily: DailyValue[];
+    };
+
+/** What the recommender needs to know besides the usage. */
+export interface RecommendInput {
+  usage: ContainerUsage;
+  runtime: string;
+  bounds: Bounds;
+  /** An HPA scales this service on CPU. */
+  cpuHpa: boolean;
+}
+
+const clamp = (v: number, min: number | undefined, max: number | undefined): number => {
+  let out = v;
+  if (min !== undefined && out < min) out = min;
+  if (max !== undefined && out > max) out = max;
+  return out;
+};
+
+/** Whole millicores and whole MiB, so that recommendations print as the API server prints quantities. */
+export function roundRequests(r: Requests): Requests {
+  return { cpu: Math.max(0.001, Math.ceil(r.cpu * 1000 - 1e-9) / 1000), memory: Math.ceil(r.memory / 2 ** 20 - 1e-9) * 2 ** 20 };
+}
+
+function floorsOf(policy: RecommendPolicy, runtime: string): Floors {
+  return policy.floors[runtime] ?? policy.floors['generic'] ?? { cpu: 0.001, memory: 2 ** 20 };
+}
+
+/** One value: the rule, the floor, the bounds, rounded up. */
+function shape(raw: number, floor: number, min: number | undefined, max: number | undefined, unit: number): number {
+  const v = clamp(Math.max(raw, floor), min, max);
+  return Math.ceil(v / unit - 1e-9) * unit;
+}
+
+const MILLI = 0.001;
+const MIB = 2 ** 20;
+
+function cpuOf(policy: RecommendPolicy, q: number, floors: Floors, bounds: Bounds): number {
+  return shape(q * (1 + policy.cpuMargin), floors.cpu, bounds.min?.cpu, bounds.max?.cpu, MILLI);
+}
+
+function memoryOf(policy: RecommendPolicy, max: number, oomLimit: number | undefined, floors: Floors, bounds: Bounds): number {
+  const raised = Math.max(max * (1 + policy.memoryMargin), oomLimit !== undefined ? oomLimit * policy.oomFactor : 0);
+  return shape(raised, floors.memory, bounds.min?.memory, bounds.max?.memory, MIB);
+}
+
+/** Recommends one container's requests (see the module header). */
+export function recommendContainer(policy: RecommendPolicy, input: RecommendInput): ContainerRecommendation {
+  const { usage, bounds } = input;
+  const daysOfData = usage.daily.filter((d) => d.memory !== undefined || d.cpu !== undefined).length;
+  if (daysOfData < policy.windowDays || usage.memoryMax === undefined || (usage.cpuQuantile === undefined && !input.cpuHpa)) {
+    return { kind: 'insufficient', daysOfData: Math.min(daysOfData, policy.windowDays), daysNeeded: policy.windowDays };
+  }
+  const floors = floorsOf(policy, input.runtime);
+  const withCpu = !(input.cpuHpa && policy.memoryOnlyWithCpuHpa) && usage.cpuQuantile !== undefined;
+  const notes: string[] = [];
+  if (!withCpu) notes.push('an HorizontalPodAutoscaler scales this service on CPU: memory only');
+  const memory = memoryOf(policy, usage.memoryMax, usage.oomLimit, floors, bounds);
+  if (usage.oomLimit !== undefined && usage.oomLimit * policy.oomFactor > usage.memoryMax * (1 + policy.memoryMargin)) {
+    notes.push(`OOM-killed at a ${Math.round(usage.oomLimit / MIB)}Mi limit: memory at least ${policy.oomFactor} x that`);
+  }
+  const daily: DailyValue[] = usage.daily.map((d) => ({
+    day: d.day,
+    ...(withCpu && d.cpu !== undefined ? { cpu: cpuOf(policy, d.cpu, floors, bounds) } : {}),
+    ...(d.memory !== undefined ? { memory: memoryOf(policy, d.memory, usage.oomLimit, floors, bounds) } : {}),
+  }));
+  return {
+    kind: 'recommended',
+    ...(withCpu && usage.cpuQuantile !== undefined ? { cpu: cpuOf(policy, usage.cpuQuantile, floors, bounds) } : {}),
+    memory,
+    notes,
+    daily,
+  };
+}
+
+/**
+ * The limits that go with applied requests, by the project's request/limit policy (render/resources.ts):
+ * a limit the developer set stays; else the size tier's limit, raised to the request when the request
+ * is above it.
+ */
+export function limitFor(request: number, developerLimit: number | undefined, tierLimit: number): number {
+  if (developerLimit !== undefined) return developerLimit;
+  return Math.max(tierLimit, request);
+}
