@@ -165,7 +165,7 @@ describe('rollout status end to end', () => {
       const s = await env.k.rollout('shop');
       expect(s.phase).toBe('Healthy');
       expect(s.stableRevision).toBe(s.canaryRevision);
-      const names = (await list<V1ConfigMap & KubernetesObject>(env, 'v1', 'ConfigMap')).map((c) => c.metadata?.name);
+      const names = (await configMaps()).map((c) => c.metadata?.name);
       expect(names).toHaveLength(1);
       expect(new Set(names)).toEqual(await referenced());
       expect((await byName(names[0]!))?.data).toEqual({ GREETING: 'v3' });
