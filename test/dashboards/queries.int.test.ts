@@ -176,6 +176,8 @@ describe('paved-cost.json figures', () => {
  */
 const EMPTY_WHEN_NOTHING_HAPPENED: Record<string, string> = {
   'paved-platform.json/Informer restarts [A]': 'paved_informer_restarts_total moves only when a watch fails',
+  'paved-platform.json/Queue adds and retries [B]':
+    'paved_workqueue_retries_total moves only when a reconcile fails; a run where no write met a 403 or a conflict has none',
   'paved-cost.json/Burn rate (last 24 h, per day) [A]':
     'a [24h:1h] subquery evaluates at whole hours only: empty or not depends on where in the hour the run falls',
 };
