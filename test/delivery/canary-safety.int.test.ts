@@ -143,9 +143,12 @@ describe('canary safety end to end', () => {
       { followRoute: true },
     );
     await env.k.patchWebService('shop', { spec: { image: 'ghcr.io/acme/shop:2.0.0', ...TOO_BIG } });
+    // The canary's pod exists (Pending) as soon as its Deployment is applied, a moment before the status
+    // write of the same reconcile says Progressing: wait for both.
     await eventually(async () => {
       const pods = await canaryPods(env);
       expect(pods.some((p) => p.status?.phase === 'Pending')).toBe(true);
+      expect((await env.k.rollout('shop')).phase).toBe('Progressing');
     }, SLOW);
     // Without traffic every reading would be "no data" (inconclusiveLimit 1): two of them would pause it.
     await holds(15_000, async () => {
