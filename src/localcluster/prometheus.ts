@@ -52,6 +52,12 @@ export interface StartPrometheusOptions {
   readonly backfillOpenMetrics?: string;
   /** Or a file of OpenMetrics text, for histories too large for one string (benchmarks). */
   readonly backfillFile?: string;
+  /**
+   * Or files of OpenMetrics text, for histories too large for one string or one file (benchmarks): each
+   * is backfilled, then deleted, and the next is produced while promtool reads the last, so at most two
+   * are on disk. Their blocks overlap in time; Prometheus merges them (vertical compaction) after start.
+   */
+  readonly backfillFiles?: AsyncIterable<string>;
   /** Rule files loaded by Prometheus (`rule_files`), evaluated live at their groups' intervals. */
   readonly ruleFiles?: readonly string[];
   readonly onProgress?: (line: string) => void;
@@ -87,9 +93,22 @@ function prometheusConfig(interval: string, targetsDir: string, ruleFiles: reado
   };
 }
 
-/** Backfills the given history (a file, or OpenMetrics text written to a temporary file in `dir`). */
+/** Backfills the given history (files, a file, or OpenMetrics text written to a temporary file in `dir`). */
 async function backfillFromOptions(options: StartPrometheusOptions, dir: string, dataDir: string): Promise<void> {
   options.onProgress?.('backfilling history with promtool');
+  if (options.backfillFiles) {
+    let pending: Promise<void> = Promise.resolve();
+    try {
+      for await (const file of options.backfillFiles) {
+        await pending;
+        pending = backfill(file, dataDir).finally(() => rmSync(file, { force: true }));
+        void pending.catch(() => undefined); // handled: awaited before the next file or in finally
+      }
+    } finally {
+      await pending;
+    }
+    return;
+  }
   let input = options.backfillFile;
   if (!input) {
     input = join(dir, 'backfill.om');
@@ -112,7 +131,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
     const targetsDir = join(dir, 'targets');
     await mkdir(dataDir, { recursive: true });
     await mkdir(targetsDir, { recursive: true });
-    if (options.backfillOpenMetrics || options.backfillFile) await backfillFromOptions(options, dir, dataDir);
+    if (options.backfillOpenMetrics || options.backfillFile || options.backfillFiles) await backfillFromOptions(options, dir, dataDir);
     const config = prometheusConfig(interval, targetsDir, options.ruleFiles ?? []);
     await writeFile(join(dir, 'prometheus.yml'), stringify(config));
     const port = await freePort();

@@ -47,6 +47,8 @@ export interface RightsizingWiring {
   cron: string;
   defaultMode: RightsizingMode;
   timezone: string;
+  /** The range of the CPU usage rate (PAVED_RIGHTSIZING_RATE_WINDOW). */
+  rateWindow?: string;
   team: (name: string) => Team | undefined;
   teamOfNamespace: (namespace: string) => string | undefined;
   isLeader: () => boolean;
@@ -54,7 +56,7 @@ export interface RightsizingWiring {
 
 /** The engine, its schedule (leader only) and its route module, for main.ts. */
 export async function createRightsizing(w: RightsizingWiring) {
-  const settings: RightsizingSettings = { ...DEFAULT_SETTINGS, window: { ...DEFAULT_SETTINGS.window, timezone: w.timezone } };
+  const settings: RightsizingSettings = { ...DEFAULT_SETTINGS, window: { ...DEFAULT_SETTINGS.window, timezone: w.timezone }, rateWindow: w.rateWindow ?? DEFAULT_SETTINGS.rateWindow };
   const engine = new RightsizingEngine({
     clients: w.clients,
     informers: w.informers,

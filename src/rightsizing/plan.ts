@@ -32,7 +32,7 @@ export interface RecordedLifecycle {
 
 /** This run's verdict on the recommendation. */
 export type RunVerdict =
-  | { kind: 'insufficient'; daysOfData: number; daysNeeded: number }
+  | { kind: 'insufficient'; daysOfData: number; daysNeeded: number; resource?: 'cpu' | 'memory' }
   | { kind: 'recommended'; recommended: ContainerRequests; stableDays: number; stable: boolean; differs: boolean };
 
 /** What the cluster shows about the WebService. */
@@ -145,7 +145,8 @@ function planWatching(input: PlanInput): LifecyclePlan {
 function planRecommendation(input: PlanInput): LifecyclePlan {
   const { verdict: v, cluster, settings, mode, recorded } = input;
   if (v.kind === 'insufficient') {
-    return next(input, 'Collecting', 'InsufficientData', `insufficient data: ${v.daysOfData} of ${v.daysNeeded} days of usage history`);
+    const of = v.resource === 'cpu' ? `CPU usage history (no usage rate: is the scrape interval more than half the rate window ${settings.rateWindow}?)` : v.resource === 'memory' ? 'memory usage history' : 'usage history';
+    return next(input, 'Collecting', 'InsufficientData', `insufficient data: ${v.daysOfData} of ${v.daysNeeded} days of ${of}`);
   }
   const steady = recorded.state === 'Applied' ? 'Applied' : 'Recommended';
   if (mode === 'recommend') return next(input, 'Recommended', 'RecommendOnly', `recommended ${describe(v.recommended)} (mode recommend: not applied)`);
