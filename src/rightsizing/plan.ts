@@ -165,11 +165,28 @@ function planRecommendation(input: PlanInput): LifecyclePlan {
   };
 }
 
+/**
+ * Only auto applies: a service moved to recommend keeps its Recommendation, but what it applied is no
+ * longer recorded (its render ignored it at once, and the spec's requests rolled out through the
+ * canary), so a later auto starts over from the stability rule, the window and a canary. A hold stays.
+ */
+function leaveAuto(input: PlanInput): PlanInput {
+  const { applied: _a, previous: _p, appliedSince: _s, watchUntil: _w, ...kept } = input.recorded;
+  return { ...input, recorded: kept };
+}
+
 /** The next lifecycle of a Recommendation (see the module header). */
-export function planLifecycle(input: PlanInput): LifecyclePlan {
+export function planLifecycle(planInput: PlanInput): LifecyclePlan {
+  const left = planInput.mode !== 'auto' && planInput.recorded.applied !== undefined;
+  const input = planInput.mode === 'auto' ? planInput : leaveAuto(planInput);
   const r = input.recorded;
-  if (r.state === 'Applying') return planApplying(input);
-  if (r.state === 'Watching') return planWatching(input);
+  if (left) {
+    const p = planLifecycle(input);
+    const message = `${p.message}; mode ${planInput.mode}: the requests it applied are no longer rendered (the spec's own roll out through the canary)`;
+    return { ...p, message, events: [{ type: 'Normal', reason: 'RightsizingNotApplied', message }] };
+  }
+  if (input.mode === 'auto' && r.state === 'Applying') return planApplying(input);
+  if (input.mode === 'auto' && r.state === 'Watching') return planWatching(input);
   if ((r.state === 'RolledBack' || r.state === 'HeldBack') && r.holdUntil && input.now.getTime() < Date.parse(r.holdUntil)) {
     return next(input, 'HeldBack', r.lastRollback?.reason ?? 'HeldBack', `held back after a rollback (${r.lastRollback?.message ?? 'rolled back'}) until ${r.holdUntil}`);
   }
