@@ -328,17 +328,19 @@ describe('apply through the canary, watch, roll back', () => {
       },
     } as KubernetesObject);
     await eventually(async () => expect((await k.rollout('shop')).phase).toBe('Healthy'), SLOW);
-    const engine = await engineFor(n);
-    const applying = await runUntil(engine, n, (r) => expect(r.status?.state).toBe('Applying'));
+    const first = await engineFor(n);
+    const applying = await runUntil(first, n, (r) => expect(r.status?.state).toBe('Applying'));
     expect(applying.spec.applied?.containers).toEqual([{ name: 'app', cpu: '230m', memory: '236Mi' }]);
     // The WebService itself is never edited.
     expect((await k.webService('shop')).spec.overrides?.resources?.requests).toEqual({ cpu: '1', memory: '1Gi' });
 
-    // The controller restarts mid-apply: the new one resumes from the cluster.
+    // The controller restarts mid-apply (its WebService and delivery controllers, and its engine with
+    // caches of its own): the new one resumes from the cluster.
     await eventually(async () => expect((await k.rollout('shop')).phase).toBe('Progressing'), SLOW);
     await stack.stop();
     stack = await startStack(n, prometheusProvider(prom.url));
     stops.push(() => stack!.stop());
+    const engine = await engineFor(n);
 
     await eventually(async () => {
       const d = await k.deployment('shop');
