@@ -107,13 +107,3 @@ export function recommendContainer(policy: RecommendPolicy, input: RecommendInpu
     daily,
   };
 }
-
-/**
- * The limits that go with applied requests, by the project's request/limit policy (render/resources.ts):
- * a limit the developer set stays; else the size tier's limit, raised to the request when the request
- * is above it.
- */
-export function limitFor(request: number, developerLimit: number | undefined, tierLimit: number): number {
-  if (developerLimit !== undefined) return developerLimit;
-  return Math.max(tierLimit, request);
-}
