@@ -300,19 +300,26 @@ describe('rightsizing engine (real API server, real Prometheus)', () => {
   });
 });
 
+/** Traffic scraped by `prom`, an error-rate gate, the WebService and delivery controllers, the route's weights observed. */
+async function canaryStack(n: string) {
+  const emitter = await startTrafficEmitter({ namespace: n, service: 'shop', requestsPerSecond: 50 });
+  stops.push(() => emitter.stop());
+  await prom.addTarget(`emitter-${n}`, emitter.hostPort);
+  await scraped(prom.url, n, 'canary');
+  const k = new Kubectl(n);
+  await k.create(analysisTemplate('gate', errorGate));
+  const stack = await startStack(n, prometheusProvider(prom.url));
+  const route = await watchWeights(n, 'shop');
+  stops.push(() => route.stop());
+  return { emitter, k, stack, route };
+}
+
 describe('apply through the canary, watch, roll back', () => {
   let stack: Stack | undefined;
   it('stable for 14 days: applied through a canary whose route weights are observed; a controller restart mid-apply resumes; a latency regression restores the old requests and holds back', async () => {
     const n = ns['apply']!;
-    const emitter = await startTrafficEmitter({ namespace: n, service: 'shop', requestsPerSecond: 50 });
-    stops.push(() => emitter.stop());
-    await prom.addTarget(`emitter-${n}`, emitter.hostPort);
-    await scraped(prom.url, n, 'canary');
-    const k = new Kubectl(n);
-    await k.create(analysisTemplate('gate', errorGate));
-    stack = await startStack(n, prometheusProvider(prom.url));
-    const route = await watchWeights(n, 'shop');
-    stops.push(() => route.stop());
+    const { emitter, k, route, stack: started } = await canaryStack(n);
+    stack = started;
     await k.create({
       apiVersion: 'paved.dev/v1alpha1',
       kind: 'WebService',
@@ -370,16 +377,8 @@ describe('apply through the canary, watch, roll back', () => {
 describe('leaving auto: back to the developer\'s own requests through the canary', () => {
   it('auto -> recommend keeps the Recommendation and stops applying; auto -> off deletes it; each change rolls out through a canary whose route weights are observed; nothing else of the spec is lost', async () => {
     const n = ns['modes']!;
-    const emitter = await startTrafficEmitter({ namespace: n, service: 'shop', requestsPerSecond: 50 });
-    stops.push(() => emitter.stop());
-    await prom.addTarget(`emitter-${n}`, emitter.hostPort);
-    await scraped(prom.url, n, 'canary');
-    const k = new Kubectl(n);
-    await k.create(analysisTemplate('gate', errorGate));
-    const stack = await startStack(n, prometheusProvider(prom.url));
+    const { k, route, stack } = await canaryStack(n);
     stops.push(() => stack.stop());
-    const route = await watchWeights(n, 'shop');
-    stops.push(() => route.stop());
     const spec = {
       image: 'ghcr.io/acme/shop:1.0.0',
       runtime: 'go',
