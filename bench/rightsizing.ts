@@ -5,7 +5,7 @@
  * in the same run, on the same backfilled history.
  *
  *   node --import tsx bench/rightsizing.ts [--workloads 2000] [--days 14] [--resolution 60] [--concurrency 10]
- *     [--batch 200] [--rate-window 300s] [--pod-level false]
+ *     [--batch 200] [--rate-window 300s] [--without-pod-level]
  *
  * Prints: series, samples and size of the OpenMetrics text, the backfill's wall time (generation and
  * promtool side by side), the vertical compaction of the batches' blocks; then for the engine and for the
@@ -24,6 +24,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCostPrometheus, type QueryStats } from '../src/cost/prometheus.js';
+import { benchArgs } from './args.js';
 import { waitForBlocks } from './prometheus-tsdb.js';
 import { startPrometheus, type LocalPrometheus } from '../src/localcluster/prometheus.js';
 import { queryUsage, SUBQUERY_STEP } from '../src/rightsizing/queries.js';
@@ -33,17 +34,10 @@ import { DEFAULT_SETTINGS } from '../src/rightsizing/types.js';
 import { rightsizingHistoryChunks, type ServiceHistory } from '../test/support/rightsizing-history.js';
 
 const GIB = 1024 ** 3;
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
-}
-const workloads = Number(arg('workloads', '2000'));
-const days = Number(arg('days', '14'));
-const resolution = Number(arg('resolution', '60'));
-const concurrency = Number(arg('concurrency', '10'));
-const batch = Number(arg('batch', '200'));
-const podLevel = arg('pod-level', 'true') !== 'false';
-const rateWindow = arg('rate-window', `${Math.max(300, 4 * resolution)}s`);
+const flags = benchArgs({ workloads: 2000, days: 14, resolution: 60, concurrency: 10, batch: 200, 'rate-window': '', 'without-pod-level': false });
+const { workloads, days, resolution, concurrency, batch } = flags;
+const podLevel = !flags['without-pod-level'];
+const rateWindow = flags['rate-window'] || `${Math.max(300, 4 * resolution)}s`;
 const t0 = Date.now();
 const out = (line: string): void => void process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(5)} s] ${line}\n`);
 
