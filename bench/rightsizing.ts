@@ -5,7 +5,7 @@
  * in the same run, on the same backfilled history.
  *
  *   node --import tsx bench/rightsizing.ts [--workloads 2000] [--days 14] [--resolution 60] [--concurrency 10]
- *     [--batch 200] [--rate-window 300s] [--without-pod-level]
+ *     [--batch 200] [--rate-window 300s] [--without-pod-level] [--budget SECONDS]
  *
  * Prints: series, samples and size of the OpenMetrics text, the backfill's wall time (generation and
  * promtool side by side), the vertical compaction of the batches' blocks; then for the engine and for the
@@ -17,7 +17,8 @@
  * then deleted, the next written meanwhile: at most two on disk). The rate window defaults to four times
  * the resolution (at least 5m): a rate needs two samples in its range. The cluster's writes (one
  * server-side apply per changed Recommendation) are not part of it: they are skipped when nothing changed
- * (see docs/rightsizing.md).
+ * (see docs/rightsizing.md). With --budget, a backfill that the batches so far project past that many
+ * seconds stops before the next batch (and cleans up), printing the projection.
  */
 import { createWriteStream, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
@@ -34,7 +35,7 @@ import { DEFAULT_SETTINGS } from '../src/rightsizing/types.js';
 import { rightsizingHistoryChunks, type ServiceHistory } from '../test/support/rightsizing-history.js';
 
 const GIB = 1024 ** 3;
-const flags = benchArgs({ workloads: 2000, days: 14, resolution: 60, concurrency: 10, batch: 200, 'rate-window': '', 'without-pod-level': false });
+const flags = benchArgs({ workloads: 2000, days: 14, resolution: 60, concurrency: 10, batch: 200, 'rate-window': '', 'without-pod-level': false, budget: 0 });
 const { workloads, days, resolution, concurrency, batch } = flags;
 const podLevel = !flags['without-pod-level'];
 const rateWindow = flags['rate-window'] || `${Math.max(300, 4 * resolution)}s`;
@@ -103,6 +104,11 @@ const within = (a: number | undefined, b: number | undefined): boolean => a !== 
 /** The batches' history files, each written while promtool reads the one before. */
 async function* historyFiles(list: readonly ServiceHistory[], end: number): AsyncGenerator<string> {
   for (let i = 0; i < list.length; i += batch) {
+    const elapsed = (Date.now() - t0) / 1000;
+    const projected = i > 0 ? (elapsed * list.length) / i : 0;
+    if (flags.budget > 0 && projected > flags.budget) {
+      throw new Error(`stopping: ${i} of ${list.length} workloads backfilled in ${elapsed.toFixed(0)} s project ${projected.toFixed(0)} s for the history, over --budget ${flags.budget}`);
+    }
     const file = join(tmpdir(), `paved-bench-rightsizing-${process.pid}-${i}.om`);
     files.add(file);
     const g0 = Date.now();
@@ -146,6 +152,14 @@ const perSeries = (days * 86_400) / resolution;
 const seriesPerPod = podLevel ? 6 : 4; // cpu, memory (and their pod-level twins), kube_pod_labels, limits
 out(`rightsizing benchmark: ${workloads} workloads, ${days} days at ${resolution} s ending ${new Date(end * 1000).toISOString()}, rate window ${rateWindow}${podLevel ? '' : ', no pod-level series'} (${workloads * seriesPerPod} series, ${((workloads * seriesPerPod * perSeries) / 1e6).toFixed(1)} M samples), batches of ${batch} workloads`);
 let prom: LocalPrometheus | undefined;
+// Stopped from outside (a time limit): the history files and Prometheus go too.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    out(`  ${signal}: cleaning up`);
+    for (const f of files) rmSync(f, { force: true });
+    void (prom?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
 try {
   const b0 = Date.now();
   prom = await startPrometheus({ backfillFiles: historyFiles(list, end), readyTimeoutMs: 1_800_000, onProgress: (l) => out(`  ${l}`) });
