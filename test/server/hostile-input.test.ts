@@ -32,7 +32,10 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
-/** A writer that, like the real one, puts the caller's identity into Impersonate-* headers. */
+/**
+ * A writer that requires the caller's identity to be valid as HTTP header values: the real one sends it
+ * in a SubjectAccessReview's JSON body, but no hostile claim may reach it with CR/LF or worse either way.
+ */
 function headerCheckingWriter(): ReturnType<typeof recordingWriter> {
   return recordingWriter((w) => {
     const id = callerIdentity(w.caller);
