@@ -14,13 +14,14 @@ import type { Caller } from '../../src/access/index.js';
 import type { Team } from '../../src/api/index.js';
 import { KubeApiError, KubeClients, createInformer, serviceAccountUser, type Informer } from '../../src/kube/index.js';
 import { createResourceWriter, type ResourceWriter } from '../../src/server/writer.js';
-import { startTenancyController, type RunningTenancyController, type TenancyConfig } from '../../src/tenancy/controller.js';
+import { startTenancyController, type RunningTenancyController } from '../../src/tenancy/controller.js';
 import { installControllerIdentities, statusOf, type ControllerIdentity, type InstalledIdentities } from '../deploy/manifests.js';
 import { auditWrites } from '../process/teams.js';
 import { adminKubeConfig, clusterInfo, createTestNamespace } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { startOidcApi, type OidcApi } from '../support/oidc-api.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import { TEST_TENANCY_CONFIG } from '../support/team-rbac.js';
 
 const API = 'paved.dev/v1alpha1';
 const run = randomBytes(3).toString('hex');
@@ -30,13 +31,7 @@ const teamB = `${prefix}-b`;
 const devsA = `${prefix}-a-devs`;
 const devsB = `${prefix}-b-devs`;
 const admin = KubeClients.fromKubeConfig(adminKubeConfig());
-const config: TenancyConfig = {
-  PAVED_GATEWAY_NAMESPACE: 'gateway-system',
-  PAVED_MONITORING_NAMESPACE: 'monitoring',
-  PAVED_ORPHAN_GRACE_SECONDS: 600,
-  PAVED_RESYNC_SECONDS: 600,
-  PAVED_WORKERS: 2,
-};
+const config = TEST_TENANCY_CONFIG;
 
 let tc: RunningTenancyController | undefined;
 let issuer: OidcIssuer;

@@ -7,9 +7,19 @@
 import { RbacAuthorizationV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import type { Team } from '../../src/api/index.js';
 import { KubeClients, serviceAccountUser } from '../../src/kube/index.js';
+import type { TenancyConfig } from '../../src/tenancy/controller.js';
 import { TenancyNames, renderTenancy } from '../../src/tenancy/render.js';
 import { adminKubeConfig, labelTeamNamespace } from './cluster.js';
 import { eventually } from './eventually.js';
+
+/** The tenancy controller's settings in tests that run it beside others (no orphan is released during a file). */
+export const TEST_TENANCY_CONFIG: TenancyConfig = {
+  PAVED_GATEWAY_NAMESPACE: 'gateway-system',
+  PAVED_MONITORING_NAMESPACE: 'monitoring',
+  PAVED_ORPHAN_GRACE_SECONDS: 600,
+  PAVED_RESYNC_SECONDS: 600,
+  PAVED_WORKERS: 2,
+};
 
 /**
  * Creates namespace `ns`'s paved-deployer (ServiceAccount, Role with DEPLOYER_RULES, RoleBinding) from

@@ -11,12 +11,13 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Team } from '../../src/api/index.js';
 import { ImpersonatingKubeConfig, KubeClients, createInformer, toKubeApiError, type Informer } from '../../src/kube/index.js';
-import { startTenancyController, type RunningTenancyController, type TenancyConfig } from '../../src/tenancy/controller.js';
+import { startTenancyController, type RunningTenancyController } from '../../src/tenancy/controller.js';
 import { StreamClient } from '../server/stream-client.js';
 import { adminKubeConfig } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { startOidcApi, type OidcApi } from '../support/oidc-api.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import { TEST_TENANCY_CONFIG } from '../support/team-rbac.js';
 
 const API = 'paved.dev/v1alpha1';
 const prefix = `tk${randomBytes(2).toString('hex')}`;
@@ -24,13 +25,7 @@ const teamA = `${prefix}-shop-dev`; // owns the namespace of the same name (no e
 const teamX = `${prefix}-shop`; // claims "<teamX>-dev", which is team A's namespace
 const ns = teamA;
 const admin = KubeClients.fromKubeConfig(adminKubeConfig());
-const config: TenancyConfig = {
-  PAVED_GATEWAY_NAMESPACE: 'gateway-system',
-  PAVED_MONITORING_NAMESPACE: 'monitoring',
-  PAVED_ORPHAN_GRACE_SECONDS: 600,
-  PAVED_RESYNC_SECONDS: 600,
-  PAVED_WORKERS: 2,
-};
+const config = TEST_TENANCY_CONFIG;
 
 let tc: RunningTenancyController | undefined;
 let issuer: OidcIssuer;
