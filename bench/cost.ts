@@ -27,6 +27,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
+import { benchArgs } from './args.js';
 import { createCostRoutes } from '../src/cost/routes.js';
 import { createCostService } from '../src/cost/service.js';
 import { createCostPrometheus, withCache, type QueryStats } from '../src/cost/prometheus.js';
@@ -40,19 +41,11 @@ import { costHistoryOpenMetricsChunks, type CostHistory, type ContainerShape, ty
 const GIB = 1024 ** 3;
 const HOUR = 3600;
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
-}
-
-const teams = Number(arg('teams', '200'));
-const services = Number(arg('services', '2000'));
-const days = Number(arg('days', '3'));
-const resolution = Number(arg('resolution', '300')); // at most 300: the model prorates in 5-minute steps
-const window = arg('window', `${days}d`);
-const step = arg('step', '1d');
-const iterations = Number(arg('iterations', '20'));
-const maxFileBytes = Number(arg('max-file-gb', '15')) * 1e9;
+const flags = benchArgs({ teams: 200, services: 2000, days: 3, resolution: 300, window: '', step: '1d', iterations: 20, 'max-file-gb': 15 });
+const { teams, services, days, step, iterations } = flags;
+const resolution = flags.resolution; // at most 300: the model prorates in 5-minute steps
+const window = flags.window || `${days}d`;
+const maxFileBytes = flags['max-file-gb'] * 1e9;
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
