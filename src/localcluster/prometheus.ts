@@ -63,6 +63,11 @@ export interface StartPrometheusOptions {
   readonly ruleFiles?: readonly string[];
   readonly onProgress?: (line: string) => void;
   readonly readyTimeoutMs?: number;
+  /**
+   * Prometheus' `--query.max-samples` and `--query.timeout` (defaults 50,000,000 and 2m): a benchmark
+   * may raise them to measure queries a default Prometheus refuses.
+   */
+  readonly queryLimits?: { readonly maxSamples?: number; readonly timeout?: string };
 }
 
 /** The cached Prometheus or promtool binary, built from tools/prometheus on first use. */
@@ -134,6 +139,8 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
       `--web.listen-address=127.0.0.1:${port}`,
       '--web.enable-lifecycle',
       '--log.level=warn',
+      ...(options.queryLimits?.maxSamples ? [`--query.max-samples=${options.queryLimits.maxSamples}`] : []),
+      ...(options.queryLimits?.timeout ? [`--query.timeout=${options.queryLimits.timeout}`] : []),
     ], join(dir, 'prometheus.log'));
     writeOwner(dir, [proc.pid]);
     const url = `http://127.0.0.1:${port}`;
