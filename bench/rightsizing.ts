@@ -14,7 +14,7 @@
  * how many of the engine's equal the baseline's within 2% (CPU and memory). The history is cAdvisor-shaped
  * (test/support/rightsizing-history.ts, without the CFS and requests series), one pod per workload for the
  * whole history, streamed to temporary files of `--batch` workloads each (each backfilled with promtool,
- * then deleted, the next written meanwhile: at most two on disk). The rate window defaults to four times
+ * then deleted before the next is written: one on disk at a time). The rate window defaults to four times
  * the resolution (at least 5m): a rate needs two samples in its range. The cluster's writes (one
  * server-side apply per changed Recommendation) are not part of it: they are skipped when nothing changed
  * (see docs/rightsizing.md). With --budget, a backfill that the batches so far project past that many
@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { createCostPrometheus, type QueryStats } from '../src/cost/prometheus.js';
 import { benchArgs } from './args.js';
 import { waitForBlocks } from './prometheus-tsdb.js';
-import { startPrometheus, type LocalPrometheus } from '../src/localcluster/prometheus.js';
+import { BACKFILL_BLOCK_SECONDS, startPrometheus, type LocalPrometheus } from '../src/localcluster/prometheus.js';
 import { queryUsage, SUBQUERY_STEP } from '../src/rightsizing/queries.js';
 import { recommendContainer } from '../src/rightsizing/recommend.js';
 import { assessStability } from '../src/rightsizing/stability.js';
@@ -101,9 +101,10 @@ function baselineRecommendation(v: { cpu?: number; memory?: number }): { cpu?: n
 
 const within = (a: number | undefined, b: number | undefined): boolean => a !== undefined && b !== undefined && Math.abs(a - b) <= 0.02 * Math.max(a, b);
 
-/** The batches' history files, each written while promtool reads the one before. */
+/** The batches' history files: each written once promtool has read the one before, which goes then. */
 async function* historyFiles(list: readonly ServiceHistory[], end: number): AsyncGenerator<string> {
   for (let i = 0; i < list.length; i += batch) {
+    for (const f of files) rmSync(f, { force: true });
     const elapsed = (Date.now() - t0) / 1000;
     const projected = i > 0 ? (elapsed * list.length) / i : 0;
     if (flags.budget > 0 && projected > flags.budget) {
@@ -144,7 +145,7 @@ function blockRanges(dataDir: string): number {
 // promtool reads its whole input once for the time range and once per block it writes (486 h, aligned to
 // the epoch): a history that crosses a block boundary costs a third pass, so it ends just before the
 // last boundary when it would cross one (the engine's clock is the run's instant, `end`).
-const BLOCK = 486 * 3600;
+const BLOCK = BACKFILL_BLOCK_SECONDS;
 const now = Math.floor(Date.now() / 60_000) * 60 - 60;
 const end = Math.floor((now - days * 86_400) / BLOCK) === Math.floor(now / BLOCK) ? now : Math.floor(now / BLOCK) * BLOCK - 60;
 const list = services();
