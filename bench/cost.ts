@@ -43,6 +43,7 @@ import { RECORDING_INTERVAL_SECONDS } from '../src/cost/queries.js';
 import { renderRuleGroups, type RecordingRule } from '../src/monitoring/rules.js';
 import type { ApiEnv, Caller } from '../src/access/index.js';
 import { costHistoryOpenMetricsChunks, type CostHistory, type ContainerShape, type SampleRange } from '../test/support/cost-history.js';
+import { compactionState, settleCompaction } from './prometheus-tsdb.js';
 
 const GIB = 1024 ** 3;
 const HOUR = 3600;
@@ -101,53 +102,6 @@ function benchHistory(): CostHistory {
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
-function metric(text: string, name: string): number {
-  return Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
-}
-
-async function promMetrics(url: string): Promise<string> {
-  return (await fetch(`${url}/metrics`)).text();
-}
-
-interface CompactionState {
-  readonly triggered: number;
-  readonly compactions: number;
-  readonly blocks: number;
-  readonly prometheusRssMB: number;
-}
-
-async function compactionState(url: string): Promise<CompactionState> {
-  const text = await promMetrics(url);
-  return {
-    triggered: metric(text, 'prometheus_tsdb_compactions_triggered_total'),
-    compactions: metric(text, 'prometheus_tsdb_compactions_total'),
-    blocks: metric(text, 'prometheus_tsdb_blocks_loaded'),
-    prometheusRssMB: Math.round(metric(text, 'process_resident_memory_bytes') / 1024 / 1024),
-  };
-}
-
-/**
- * Prometheus reloads its blocks and runs a compaction pass one minute after start (then every
- * minute); wait for the first pass to be triggered and the number of loaded blocks to settle, so the
- * figures are after it.
- */
-async function settleCompaction(url: string): Promise<CompactionState> {
-  const deadline = Date.now() + 10 * 60_000;
-  let state = await compactionState(url);
-  while (Date.now() < deadline && !(state.triggered >= 1)) {
-    await new Promise((r) => setTimeout(r, 2_000));
-    state = await compactionState(url);
-  }
-  let stableSince = Date.now();
-  while (Date.now() < deadline && Date.now() - stableSince < 30_000) {
-    await new Promise((r) => setTimeout(r, 2_000));
-    const now = await compactionState(url);
-    if (now.blocks !== state.blocks || now.compactions !== state.compactions) stableSince = Date.now();
-    state = now;
-  }
-  return state;
 }
 
 const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;

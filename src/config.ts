@@ -26,6 +26,10 @@ const envSchema = z.object({
   PAVED_RIGHTSIZING_CRON: z.string().default('0 * * * *'),
   PAVED_RIGHTSIZING_DEFAULT_MODE: z.enum(['off', 'recommend', 'auto']).default('off'),
   PAVED_RIGHTSIZING_TIMEZONE: z.string().default('UTC'),
+  /** The range of the CPU usage rate: at least twice the cAdvisor scrape interval (a rate needs two samples). */
+  /** YAML or JSON overriding any of the engine's defaults (floors, margins, HPA, stability, watch; docs/rightsizing.md). */
+  PAVED_RIGHTSIZING_FILE: z.string().optional(),
+  PAVED_RIGHTSIZING_RATE_WINDOW: z.string().regex(/^[1-9][0-9]*[smh]$/, 'expected a PromQL duration such as 5m or 300s').default('5m'),
   PAVED_PROMETHEUS_URL: z.string().url().optional(),
   PAVED_CACHE_DIR: z.string().optional(),
   PAVED_GATEWAY_NAMESPACE: z.string().default('gateway-system'),

@@ -153,6 +153,7 @@ try {
   const rightsizing = await createRightsizing({ clients, informers, events, logger: log, registry: metricsRegistry,
     prometheusUrl: prometheusUrl ?? 'http://127.0.0.1:9', pricing, cron: config.PAVED_RIGHTSIZING_CRON,
     defaultMode: config.PAVED_RIGHTSIZING_DEFAULT_MODE, timezone: config.PAVED_RIGHTSIZING_TIMEZONE,
+    rateWindow: config.PAVED_RIGHTSIZING_RATE_WINDOW, settingsFile: config.PAVED_RIGHTSIZING_FILE,
     team: (name) => teams.getByName(name), isLeader: () => manager.isActive(),
     teamOfNamespace: (ns) => tenancy.caches.namespaces.getByName(ns)?.metadata?.labels?.['paved.dev/team'] });
   cleanups.push(() => rightsizing.stop());

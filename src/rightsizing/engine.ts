@@ -365,7 +365,7 @@ export class RightsizingEngine {
       0,
     );
     const recorded = recordedOf(w.rec);
-    const watch = recorded.state === 'Watching' ? await this.watchVerdict(w, recorded, at) : undefined;
+    const watch = w.mode === 'auto' && recorded.state === 'Watching' ? await this.watchVerdict(w, recorded, at) : undefined;
     const plan = planLifecycle({ mode: w.mode, now: at, settings: this.settings, recorded, verdict, cluster: this.clusterView(w, recorded, at), ...(watch ? { watch } : {}) });
     return { w, plan, desired: this.desired(w, plan, results.map((r) => r.status), verdict, savings) };
   }

@@ -14,6 +14,7 @@ import { createRecommendationRoutes, RECOMMENDATIONS_ROUTE } from './routes.js';
 import { RightsizingEngine } from './engine.js';
 import { rightsizingMetrics } from './metrics.js';
 import { scheduleRightsizing } from './schedule.js';
+import { loadRightsizingSettings } from './settings.js';
 import { DEFAULT_SETTINGS, type RightsizingMode, type RightsizingSettings } from './types.js';
 
 export { RightsizingEngine, modeOf, type RunReport, type RunOutcome } from './engine.js';
@@ -24,6 +25,7 @@ export { planLifecycle } from './plan.js';
 export { scheduleRightsizing } from './schedule.js';
 export { createRecommendationRoutes, teamRecommendations, RECOMMENDATIONS_ROUTE, type TeamRecommendations } from './routes.js';
 export { DEFAULT_SETTINGS, type RightsizingSettings } from './types.js';
+export { loadRightsizingSettings, parseRightsizingSettings } from './settings.js';
 
 /** The latency and error-rate PromQL of the watch: the built-in analysis templates' (latency-p99, error-rate). */
 export async function builtinWatchTemplates(): Promise<{ latency: string; errorRate: string }> {
@@ -47,6 +49,10 @@ export interface RightsizingWiring {
   cron: string;
   defaultMode: RightsizingMode;
   timezone: string;
+  /** The range of the CPU usage rate (PAVED_RIGHTSIZING_RATE_WINDOW). */
+  rateWindow?: string;
+  /** PAVED_RIGHTSIZING_FILE: overrides of the defaults (settings.ts). */
+  settingsFile?: string;
   team: (name: string) => Team | undefined;
   teamOfNamespace: (namespace: string) => string | undefined;
   isLeader: () => boolean;
@@ -54,7 +60,8 @@ export interface RightsizingWiring {
 
 /** The engine, its schedule (leader only) and its route module, for main.ts. */
 export async function createRightsizing(w: RightsizingWiring) {
-  const settings: RightsizingSettings = { ...DEFAULT_SETTINGS, window: { ...DEFAULT_SETTINGS.window, timezone: w.timezone } };
+  const base: RightsizingSettings = { ...DEFAULT_SETTINGS, window: { ...DEFAULT_SETTINGS.window, timezone: w.timezone }, rateWindow: w.rateWindow ?? DEFAULT_SETTINGS.rateWindow };
+  const settings = await loadRightsizingSettings(w.settingsFile, base);
   const engine = new RightsizingEngine({
     clients: w.clients,
     informers: w.informers,

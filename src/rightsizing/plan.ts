@@ -32,7 +32,7 @@ export interface RecordedLifecycle {
 
 /** This run's verdict on the recommendation. */
 export type RunVerdict =
-  | { kind: 'insufficient'; daysOfData: number; daysNeeded: number }
+  | { kind: 'insufficient'; daysOfData: number; daysNeeded: number; resource?: 'cpu' | 'memory' }
   | { kind: 'recommended'; recommended: ContainerRequests; stableDays: number; stable: boolean; differs: boolean };
 
 /** What the cluster shows about the WebService. */
@@ -145,7 +145,8 @@ function planWatching(input: PlanInput): LifecyclePlan {
 function planRecommendation(input: PlanInput): LifecyclePlan {
   const { verdict: v, cluster, settings, mode, recorded } = input;
   if (v.kind === 'insufficient') {
-    return next(input, 'Collecting', 'InsufficientData', `insufficient data: ${v.daysOfData} of ${v.daysNeeded} days of usage history`);
+    const of = v.resource === 'cpu' ? `CPU usage history (no usage rate: is the scrape interval more than half the rate window ${settings.rateWindow}?)` : v.resource === 'memory' ? 'memory usage history' : 'usage history';
+    return next(input, 'Collecting', 'InsufficientData', `insufficient data: ${v.daysOfData} of ${v.daysNeeded} days of ${of}`);
   }
   const steady = recorded.state === 'Applied' ? 'Applied' : 'Recommended';
   if (mode === 'recommend') return next(input, 'Recommended', 'RecommendOnly', `recommended ${describe(v.recommended)} (mode recommend: not applied)`);
@@ -164,11 +165,28 @@ function planRecommendation(input: PlanInput): LifecyclePlan {
   };
 }
 
+/**
+ * Only auto applies: a service moved to recommend keeps its Recommendation, but what it applied is no
+ * longer recorded (its render ignored it at once, and the spec's requests rolled out through the
+ * canary), so a later auto starts over from the stability rule, the window and a canary. A hold stays.
+ */
+function leaveAuto(input: PlanInput): PlanInput {
+  const { applied: _a, previous: _p, appliedSince: _s, watchUntil: _w, ...kept } = input.recorded;
+  return { ...input, recorded: kept };
+}
+
 /** The next lifecycle of a Recommendation (see the module header). */
-export function planLifecycle(input: PlanInput): LifecyclePlan {
+export function planLifecycle(planInput: PlanInput): LifecyclePlan {
+  const left = planInput.mode !== 'auto' && planInput.recorded.applied !== undefined;
+  const input = planInput.mode === 'auto' ? planInput : leaveAuto(planInput);
   const r = input.recorded;
-  if (r.state === 'Applying') return planApplying(input);
-  if (r.state === 'Watching') return planWatching(input);
+  if (left) {
+    const p = planLifecycle(input);
+    const message = `${p.message}; mode ${planInput.mode}: the requests it applied are no longer rendered (the spec's own roll out through the canary)`;
+    return { ...p, message, events: [{ type: 'Normal', reason: 'RightsizingNotApplied', message }] };
+  }
+  if (input.mode === 'auto' && r.state === 'Applying') return planApplying(input);
+  if (input.mode === 'auto' && r.state === 'Watching') return planWatching(input);
   if ((r.state === 'RolledBack' || r.state === 'HeldBack') && r.holdUntil && input.now.getTime() < Date.parse(r.holdUntil)) {
     return next(input, 'HeldBack', r.lastRollback?.reason ?? 'HeldBack', `held back after a rollback (${r.lastRollback?.message ?? 'rolled back'}) until ${r.holdUntil}`);
   }

@@ -6,7 +6,7 @@
  * so that pods which have gone since still count. cAdvisor's pod-level (container="") and sandbox
  * (container="POD") series are left out.
  *
- *  1. CPU: the percentile over the window of the per-service maximum of the 5-minute usage rate;
+ *  1. CPU: the percentile over the window of the per-service maximum of the usage rate (settings.rateWindow);
  *  2. memory: the maximum working set over the window;
  *  3, 4. the same per UTC day over the last `historyDays` days (one range query each, step 1 day);
  *  5. the memory limit at the last OOM kill (kube-state-metrics' last terminated reason), over the window
@@ -24,8 +24,8 @@ const CONTAINERS = 'container!="",container!="POD"';
 /** The subquery step: usage is judged on 5-minute rates. */
 export const SUBQUERY_STEP = '5m';
 
-export const cpuByService = (): string =>
-  `max by (${BY}) (sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{${CONTAINERS}}[5m])) * on (namespace, pod) group_left (${SERVICE_LABEL}) ${POD_SERVICE})`;
+export const cpuByService = (rateWindow = '5m'): string =>
+  `max by (${BY}) (sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{${CONTAINERS}}[${rateWindow}])) * on (namespace, pod) group_left (${SERVICE_LABEL}) ${POD_SERVICE})`;
 export const memoryByService = (): string =>
   `max by (${BY}) (max by (namespace, pod, container) (container_memory_working_set_bytes{${CONTAINERS}}) * on (namespace, pod) group_left (${SERVICE_LABEL}) ${POD_SERVICE})`;
 export const oomLimitByService = (): string =>
@@ -35,9 +35,9 @@ export const oomLimitByService = (): string =>
 export function runQueries(s: RightsizingSettings): { cpu: string; memory: string; cpuDaily: string; memoryDaily: string; oom: string } {
   const w = `${s.recommend.windowDays}d`;
   return {
-    cpu: `quantile_over_time(${s.recommend.cpuQuantile}, (${cpuByService()})[${w}:${SUBQUERY_STEP}])`,
+    cpu: `quantile_over_time(${s.recommend.cpuQuantile}, (${cpuByService(s.rateWindow)})[${w}:${SUBQUERY_STEP}])`,
     memory: `max_over_time((${memoryByService()})[${w}:${SUBQUERY_STEP}])`,
-    cpuDaily: `quantile_over_time(${s.recommend.cpuQuantile}, (${cpuByService()})[1d:${SUBQUERY_STEP}])`,
+    cpuDaily: `quantile_over_time(${s.recommend.cpuQuantile}, (${cpuByService(s.rateWindow)})[1d:${SUBQUERY_STEP}])`,
     memoryDaily: `max_over_time((${memoryByService()})[1d:${SUBQUERY_STEP}])`,
     // A subquery's points sit on multiples of its step, so a kill in the last 5 minutes is not in it yet:
     // the current value joins it (max of both; label_replace keeps the two apart for `or`).

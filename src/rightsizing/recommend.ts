@@ -12,7 +12,13 @@ import type { Bounds, ContainerUsage, DailyValue, Floors, RecommendPolicy, Reque
 
 /** The recommendation of one container. */
 export type ContainerRecommendation =
-  | { kind: 'insufficient'; daysOfData: number; daysNeeded: number }
+  | {
+      kind: 'insufficient';
+      daysOfData: number;
+      daysNeeded: number;
+      /** The resource that is short when only one is (e.g. CPU: no usage rate, the scrape interval is too long for the rate window). */
+      resource?: 'cpu' | 'memory';
+    }
   | {
       kind: 'recommended';
       /** Absent: not recommended (memory only with a CPU HPA). */
@@ -70,16 +76,22 @@ function memoryOf(policy: RecommendPolicy, max: number, oomLimit: number | undef
 /** Recommends one container's requests (see the module header). */
 export function recommendContainer(policy: RecommendPolicy, input: RecommendInput): ContainerRecommendation {
   const { usage, bounds } = input;
-  const daysOfData = usage.daily.filter((d) => d.memory !== undefined || d.cpu !== undefined).length;
-  if (daysOfData < policy.windowDays || usage.memoryMax === undefined || (usage.cpuQuantile === undefined && !input.cpuHpa)) {
-    return { kind: 'insufficient', daysOfData: Math.min(daysOfData, policy.windowDays), daysNeeded: policy.windowDays };
+  const { memoryMax, cpuQuantile } = usage;
+  // A day counts when it has every resource recommended: a history with memory but no CPU rate (one
+  // sample per rate window) is no data for CPU, not a full window.
+  const withCpu = !(input.cpuHpa && policy.memoryOnlyWithCpuHpa);
+  const cpuDays = cpuQuantile === undefined ? 0 : usage.daily.filter((d) => d.cpu !== undefined).length;
+  const memoryDays = memoryMax === undefined ? 0 : usage.daily.filter((d) => d.memory !== undefined).length;
+  const daysOfData = withCpu ? Math.min(cpuDays, memoryDays) : memoryDays;
+  if (daysOfData < policy.windowDays || memoryMax === undefined || (withCpu && cpuQuantile === undefined)) {
+    const short = withCpu && cpuDays !== memoryDays ? { resource: cpuDays < memoryDays ? ('cpu' as const) : ('memory' as const) } : {};
+    return { kind: 'insufficient', daysOfData: Math.min(daysOfData, policy.windowDays), daysNeeded: policy.windowDays, ...short };
   }
   const floors = floorsOf(policy, input.runtime);
-  const withCpu = !(input.cpuHpa && policy.memoryOnlyWithCpuHpa) && usage.cpuQuantile !== undefined;
   const notes: string[] = [];
   if (!withCpu) notes.push('an HorizontalPodAutoscaler scales this service on CPU: memory only');
-  const memory = memoryOf(policy, usage.memoryMax, usage.oomLimit, floors, bounds);
-  if (usage.oomLimit !== undefined && usage.oomLimit * policy.oomFactor > usage.memoryMax * (1 + policy.memoryMargin)) {
+  const memory = memoryOf(policy, memoryMax, usage.oomLimit, floors, bounds);
+  if (usage.oomLimit !== undefined && usage.oomLimit * policy.oomFactor > memoryMax * (1 + policy.memoryMargin)) {
     notes.push(`OOM-killed at a ${Math.round(usage.oomLimit / MIB)}Mi limit: memory at least ${policy.oomFactor} x that`);
   }
   const daily: DailyValue[] = usage.daily.map((d) => ({
@@ -89,19 +101,9 @@ export function recommendContainer(policy: RecommendPolicy, input: RecommendInpu
   }));
   return {
     kind: 'recommended',
-    ...(withCpu && usage.cpuQuantile !== undefined ? { cpu: cpuOf(policy, usage.cpuQuantile, floors, bounds) } : {}),
+    ...(withCpu && cpuQuantile !== undefined ? { cpu: cpuOf(policy, cpuQuantile, floors, bounds) } : {}),
     memory,
     notes,
     daily,
   };
-}
-
-/**
- * The limits that go with applied requests, by the project's request/limit policy (render/resources.ts):
- * a limit the developer set stays; else the size tier's limit, raised to the request when the request
- * is above it.
- */
-export function limitFor(request: number, developerLimit: number | undefined, tierLimit: number): number {
-  if (developerLimit !== undefined) return developerLimit;
-  return Math.max(tierLimit, request);
 }

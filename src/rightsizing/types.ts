@@ -89,6 +89,11 @@ export interface RightsizingSettings {
   watch: WatchPolicy;
   /** Daily values kept per container (default 30). */
   historyDays: number;
+  /**
+   * The range of the CPU usage rate (default 5m, PAVED_RIGHTSIZING_RATE_WINDOW): a rate needs two
+   * samples in it, so at least twice the cAdvisor scrape interval (four times is the usual advice).
+   */
+  rateWindow: string;
 }
 
 export const DEFAULT_FLOORS: Readonly<Record<string, Floors>> = Object.freeze({
@@ -106,6 +111,7 @@ export const DEFAULT_SETTINGS: RightsizingSettings = Object.freeze({
   window: { days: [1, 2, 3, 4, 5], start: '09:00', end: '16:00', timezone: 'UTC' },
   watch: { windowSeconds: 86_400, latencyThreshold: 0.1, errorRateThreshold: 0.01, throttlingThreshold: 0.25, coolingSeconds: 7 * 86_400 },
   historyDays: 30,
+  rateWindow: '5m',
 });
 
 /** What Prometheus says about one container of one WebService (all optional: no data is no field). */

@@ -28,6 +28,20 @@ describe('recommendContainer', () => {
     expect(r).toEqual({ kind: 'insufficient', daysOfData: 5, daysNeeded: 14 });
   });
 
+  it('14 days of memory but no CPU usage rate (a scrape interval too long for the rate window) is no data for CPU, not a full window', () => {
+    const noRate = usage({ cpuQuantile: undefined, daily: days(14).map(({ day, memory }) => ({ day, memory })) });
+    const r = recommendContainer(policy, { usage: noRate, runtime: 'go', bounds: {}, cpuHpa: false });
+    expect(r).toEqual({ kind: 'insufficient', daysOfData: 0, daysNeeded: 14, resource: 'cpu' });
+    // With an HPA on CPU only memory is recommended, so the same history is enough.
+    expect(recommendContainer(policy, { usage: noRate, runtime: 'go', bounds: {}, cpuHpa: true })).toMatchObject({ kind: 'recommended', memory: 230 * MIB });
+  });
+
+  it('counts the days each resource has: 14 days of memory and 9 of CPU are 9 days', () => {
+    const daily = days(14).map((d, i) => (i < 5 ? { day: d.day, memory: d.memory } : d));
+    const r = recommendContainer(policy, { usage: usage({ daily }), runtime: 'go', bounds: {}, cpuHpa: false });
+    expect(r).toEqual({ kind: 'insufficient', daysOfData: 9, daysNeeded: 14, resource: 'cpu' });
+  });
+
   it('raises memory to 1.25 x the limit of the last OOM kill', () => {
     const r = recommendContainer(policy, { usage: usage({ oomLimit: 256 * MIB }), runtime: 'go', bounds: {}, cpuHpa: false });
     expect(r).toMatchObject({ kind: 'recommended', memory: 320 * MIB });

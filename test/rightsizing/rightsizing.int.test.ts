@@ -38,7 +38,7 @@ const lastMidnight = END - (END % 86_400);
 
 // The namespaces of the tests, created before Prometheus starts (the history names them).
 const ns: Record<string, string> = {};
-const NAMES = ['over', 'short', 'hpa', 'ten', 'apply', 'window', 'overlap', 'down', 'oom'] as const;
+const NAMES = ['over', 'short', 'hpa', 'ten', 'apply', 'window', 'overlap', 'down', 'oom', 'modes'] as const;
 
 function service(namespace: string, over: Partial<ServiceHistory> = {}): ServiceHistory {
   return {
@@ -71,6 +71,7 @@ beforeAll(async () => {
     service(ns['hpa']!),
     service(ns['ten']!, { days: 20, cpu: (h) => (tenStart + h * HOUR >= rise ? 0.25 : 0.08), memory: (h) => (tenStart + h * HOUR >= rise ? 0.3 * GIB : 0.1 * GIB) }),
     service(ns['apply']!, { replicas: 2, cpu: () => 0.2, memory: () => 0.2 * GIB }),
+    service(ns['modes']!, { replicas: 2, cpu: () => 0.2, memory: () => 0.2 * GIB }),
     service(ns['window']!, { cpu: () => 0.2, memory: () => 0.2 * GIB }),
     service(ns['overlap']!),
     service(ns['oom']!, { cpu: () => 0.05, memory: () => 100 * MIB, cpuRequest: 0.1, memoryRequest: 128 * MIB, memoryLimit: 256 * MIB }),
@@ -299,19 +300,26 @@ describe('rightsizing engine (real API server, real Prometheus)', () => {
   });
 });
 
+/** Traffic scraped by `prom`, an error-rate gate, the WebService and delivery controllers, the route's weights observed. */
+async function canaryStack(n: string) {
+  const emitter = await startTrafficEmitter({ namespace: n, service: 'shop', requestsPerSecond: 50 });
+  stops.push(() => emitter.stop());
+  await prom.addTarget(`emitter-${n}`, emitter.hostPort);
+  await scraped(prom.url, n, 'canary');
+  const k = new Kubectl(n);
+  await k.create(analysisTemplate('gate', errorGate));
+  const stack = await startStack(n, prometheusProvider(prom.url));
+  const route = await watchWeights(n, 'shop');
+  stops.push(() => route.stop());
+  return { emitter, k, stack, route };
+}
+
 describe('apply through the canary, watch, roll back', () => {
   let stack: Stack | undefined;
   it('stable for 14 days: applied through a canary whose route weights are observed; a controller restart mid-apply resumes; a latency regression restores the old requests and holds back', async () => {
     const n = ns['apply']!;
-    const emitter = await startTrafficEmitter({ namespace: n, service: 'shop', requestsPerSecond: 50 });
-    stops.push(() => emitter.stop());
-    await prom.addTarget(`emitter-${n}`, emitter.hostPort);
-    await scraped(prom.url, n, 'canary');
-    const k = new Kubectl(n);
-    await k.create(analysisTemplate('gate', errorGate));
-    stack = await startStack(n, prometheusProvider(prom.url));
-    const route = await watchWeights(n, 'shop');
-    stops.push(() => route.stop());
+    const { emitter, k, route, stack: started } = await canaryStack(n);
+    stack = started;
     await k.create({
       apiVersion: 'paved.dev/v1alpha1',
       kind: 'WebService',
@@ -327,17 +335,19 @@ describe('apply through the canary, watch, roll back', () => {
       },
     } as KubernetesObject);
     await eventually(async () => expect((await k.rollout('shop')).phase).toBe('Healthy'), SLOW);
-    const engine = await engineFor(n);
-    const applying = await runUntil(engine, n, (r) => expect(r.status?.state).toBe('Applying'));
+    const first = await engineFor(n);
+    const applying = await runUntil(first, n, (r) => expect(r.status?.state).toBe('Applying'));
     expect(applying.spec.applied?.containers).toEqual([{ name: 'app', cpu: '230m', memory: '236Mi' }]);
     // The WebService itself is never edited.
     expect((await k.webService('shop')).spec.overrides?.resources?.requests).toEqual({ cpu: '1', memory: '1Gi' });
 
-    // The controller restarts mid-apply: the new one resumes from the cluster.
+    // The controller restarts mid-apply (its WebService and delivery controllers, and its engine with
+    // caches of its own): the new one resumes from the cluster.
     await eventually(async () => expect((await k.rollout('shop')).phase).toBe('Progressing'), SLOW);
     await stack.stop();
     stack = await startStack(n, prometheusProvider(prom.url));
     stops.push(() => stack!.stop());
+    const engine = await engineFor(n);
 
     await eventually(async () => {
       const d = await k.deployment('shop');
@@ -362,4 +372,85 @@ describe('apply through the canary, watch, roll back', () => {
     const held = await runUntil(engine, n, (r) => expect(r.status?.state).toBe('HeldBack'));
     expect(held.spec.applied).toBeUndefined();
   }, 600_000);
+});
+
+describe('leaving auto: back to the developer\'s own requests through the canary', () => {
+  it('auto -> recommend keeps the Recommendation and stops applying; auto -> off deletes it; each change rolls out through a canary whose route weights are observed; nothing else of the spec is lost', async () => {
+    const n = ns['modes']!;
+    const { k, route, stack } = await canaryStack(n);
+    stops.push(() => stack.stop());
+    const spec = {
+      image: 'ghcr.io/acme/shop:1.0.0',
+      runtime: 'go',
+      networking: { visibility: 'public', host: `shop-${n}.example.com` },
+      scaling: { minReplicas: 2, maxReplicas: 2 },
+      overrides: { env: [{ name: 'GREETING', value: 'hello' }], resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '2Gi' } } },
+      delivery: { steps: gatedSteps(), progressDeadlineSeconds: 60, scaleDownDelaySeconds: 0 },
+      rightsizing: { mode: 'auto', applyWindow: ALWAYS },
+    };
+    await k.create({ apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { name: 'shop' }, spec } as KubernetesObject);
+    await eventually(async () => expect((await k.rollout('shop')).phase).toBe('Healthy'), SLOW);
+    const created = (await k.webService('shop')).spec as typeof spec;
+    expect(created).toMatchObject(spec);
+    /** The developer's own app container, as first rendered (requests, limits, env, probes, image). */
+    const own = (await k.deployment('shop'))?.spec?.template?.spec?.containers[0];
+    expect(own?.resources?.requests).toEqual({ cpu: '1', memory: '1Gi' });
+    const engine = await engineFor(n);
+    const requestsAre = async (requests: Record<string, string>): Promise<void> =>
+      eventually(async () => {
+        const d = await k.deployment('shop');
+        expect(d?.spec?.template?.spec?.containers[0]?.resources?.requests).toEqual(requests);
+        expect((await k.rollout('shop')).phase).toBe('Healthy');
+      }, { timeoutMs: 240_000, intervalMs: 1000 });
+    /** Applied by the engine through a canary (10 then 50), promoted. */
+    const applyThroughCanary = async (): Promise<void> => {
+      route.weights.length = 0;
+      const applying = await runUntil(engine, n, (r) => expect(r.status?.state).toBe('Applying'));
+      expect(applying.spec.applied?.containers).toEqual([{ name: 'app', cpu: '230m', memory: '236Mi' }]);
+      await requestsAre({ cpu: '230m', memory: '236Mi' });
+      expect(route.weights).toEqual(expect.arrayContaining([10, 50]));
+      await runUntil(engine, n, (r) => expect(r.status?.state).toBe('Watching'));
+    };
+    /** The WebService is exactly what the developer wrote, with `mode`. */
+    const specIntact = async (mode: string): Promise<void> => {
+      const ws = await k.webService('shop');
+      expect(ws.spec).toEqual({ ...created, rightsizing: { ...created.rightsizing, mode } });
+    };
+
+    await applyThroughCanary();
+
+    // auto -> recommend: the spec's requests roll out through a canary at once; the Recommendation stays,
+    // still recommending, with nothing applied.
+    route.weights.length = 0;
+    await k.patchWebService('shop', { spec: { rightsizing: { mode: 'recommend' } } });
+    await requestsAre({ cpu: '1', memory: '1Gi' });
+    expect(route.weights).toEqual(expect.arrayContaining([10, 50]));
+    const kept = await runUntil(engine, n, (r) => expect(r.status?.state).toBe('Recommended'));
+    expect(kept.status?.reason).toBe('RecommendOnly');
+    expect(kept.spec.mode).toBe('recommend');
+    expect(kept.spec.applied).toBeUndefined();
+    expect(kept.status?.containers?.[0]?.recommended).toEqual({ cpu: '230m', memory: '236Mi' });
+    expect((await k.events()).map((e) => e.reason)).toContain('RightsizingNotApplied');
+    // Further runs in recommend apply nothing.
+    await engine.run();
+    expect((await recommendation(n))?.spec.applied).toBeUndefined();
+    expect((await k.deployment('shop'))?.spec?.template?.spec?.containers[0]).toEqual(own);
+    await specIntact('recommend');
+
+    // Back to auto: applied again, from the rule (stable, different, window open), through a canary.
+    await k.patchWebService('shop', { spec: { rightsizing: { mode: 'auto' } } });
+    await applyThroughCanary();
+
+    // auto -> off: the spec's requests through a canary, the Recommendation deleted.
+    route.weights.length = 0;
+    await k.patchWebService('shop', { spec: { rightsizing: { mode: 'off' } } });
+    await requestsAre({ cpu: '1', memory: '1Gi' });
+    expect(route.weights).toEqual(expect.arrayContaining([10, 50]));
+    await eventually(async () => {
+      await engine.run();
+      expect(await recommendation(n)).toBeUndefined();
+    }, SLOW);
+    expect((await k.deployment('shop'))?.spec?.template?.spec?.containers[0]).toEqual(own);
+    await specIntact('off');
+  }, 900_000);
 });

@@ -92,6 +92,25 @@ describe('lifecycle planner', () => {
     const done = planLifecycle(base({ recorded: watching, now: new Date('2026-12-02T11:00:00Z'), watch: { regressed: false } }));
     expect(done).toMatchObject({ state: 'Applied', reason: 'WatchPassed' });
   });
+  it('leaving auto for recommend drops what was applied (the render ignores it; a later auto starts over) and keeps a hold', () => {
+    const applied = [{ name: 'app', cpu: '200m', memory: '100Mi' }];
+    for (const state of ['Applying', 'Watching', 'Applied'] as const) {
+      const p = planLifecycle(base({ mode: 'recommend', recorded: { state, applied, previous: [{ name: 'app', cpu: '1' }], appliedSince: '2026-11-30T10:00:00Z', watchUntil: '2026-12-02T10:00:00Z' } }));
+      expect(p).toMatchObject({ state: 'Recommended', reason: 'RecommendOnly', appliedNow: false });
+      expect(p.applied).toBeUndefined();
+      expect(p.previous).toBeUndefined();
+      expect(p.watchUntil).toBeUndefined();
+      expect(p.events).toEqual([expect.objectContaining({ reason: 'RightsizingNotApplied' })]);
+      expect(p.message).toContain('no longer rendered');
+    }
+    const held = planLifecycle(base({ mode: 'recommend', recorded: { state: 'HeldBack', applied, holdUntil: '2026-12-08T10:00:00Z', lastRollback: { time: '2026-12-01T09:00:00Z', reason: 'LatencyRegression', message: 'p99' } } }));
+    expect(held).toMatchObject({ state: 'HeldBack', holdUntil: '2026-12-08T10:00:00Z' });
+    expect(held.applied).toBeUndefined();
+    // Back in auto: applied again only through the rule (stable, different, window), from the spec's requests.
+    const again = planLifecycle(base({ recorded: planLifecycle(base({ mode: 'recommend', recorded: { state: 'Applied', applied } })) }));
+    expect(again).toMatchObject({ state: 'Applying', appliedNow: true, applied });
+    expect(again.previous).toBeUndefined();
+  });
   it('is idempotent: the same inputs give the same plan', () => {
     const input = base({ recorded: { state: 'Recommended' } });
     expect(planLifecycle(input)).toEqual(planLifecycle(input));
