@@ -31,6 +31,9 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
+          // One retry: a test against a live cluster can lose a race with the API server's own controllers
+          // on a loaded machine. test/support/flaky-reporter.ts names every test that needed it.
+          retry: 1,
           // Integration tests wait on the API server, not on the CPU: run files side by side.
           maxWorkers: 4,
           // Unit tests first (fast feedback), then the integration files side by side.

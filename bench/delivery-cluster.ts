@@ -28,17 +28,17 @@ import { createWebServiceController, detectCapabilities } from '../src/webservic
 import { DEFAULT_PLATFORM } from '../src/webservice/render/index.js';
 import { projectCrdFiles, thirdPartyCrdFiles } from '../test/support/crds.js';
 import { startTrafficEmitter } from '../test/support/traffic-emitter.js';
+import { benchArgs, numberList } from './args.js';
 import { startMultiEmitter } from './delivery-emitter.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
-const RUNS = arg('--runs', 3);
-const ROLLOUTS = arg('--rollouts', 100);
+const flags = benchArgs({ runs: 3, rollouts: 100, workers: '8', 'skip-fault': false, 'skip-many': false });
+const RUNS = flags.runs;
+const ROLLOUTS = flags.rollouts;
 /**
  * Workers of the WebService controller: main.ts's default (PAVED_WORKERS=8) unless given. A list
  * (`--workers 4,8`) rolls the same services out once per count, each on a fresh controller, in one run.
  */
-const WORKER_COUNTS = (args.includes('--workers') ? (args[args.indexOf('--workers') + 1] ?? '8') : '8').split(',').map(Number);
+const WORKER_COUNTS = numberList('workers', flags.workers);
 let WORKERS = WORKER_COUNTS[0] ?? 8;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const progress = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -128,7 +128,7 @@ try {
   }
 
   // ---------------- 1. fault -> traffic back on stable ----------------
-  if (!args.includes('--skip-fault')) {
+  if (!flags['skip-fault']) {
     const ns = 'bench-fault';
     await namespace(ns);
     const emitter = await startTrafficEmitter({ namespace: ns, service: 'shop', requestsPerSecond: 50 });
@@ -182,7 +182,7 @@ try {
   }
 
   // ---------------- 2. N concurrent rollouts ----------------
-  if (!args.includes('--skip-many')) {
+  if (!flags['skip-many']) {
     const ns = 'bench-many';
     await namespace(ns);
     const names = Array.from({ length: ROLLOUTS }, (_, i) => `svc-${i}`);

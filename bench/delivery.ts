@@ -29,12 +29,9 @@ import { desiredWrites, plan } from '../src/delivery/plan.js';
 import type { DeliverySpec, DeploymentObservation, Observations, RolloutState } from '../src/delivery/types.js';
 import { statusEqual } from '../src/kube/status.js';
 import { startTrafficEmitter } from '../test/support/traffic-emitter.js';
+import { benchArgs } from './args.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
-const RUNS = arg('--runs', 5);
-const ROLLOUTS = arg('--rollouts', 500);
-const SECONDS = arg('--seconds', 40);
+const { runs: RUNS, rollouts: ROLLOUTS, seconds: SECONDS } = benchArgs({ runs: 5, rollouts: 500, seconds: 40 });
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -15,10 +15,11 @@ import { ensureBinaries } from '../src/localcluster/binaries.js';
 import { AppsV1Api, AutoscalingV2Api, CoreV1Api, KubeConfig, PatchStrategy, Watch, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { USAGE_ANNOTATIONS } from '../src/localcluster/exporters.js';
 import { startLocalCluster, type LocalCluster } from '../src/localcluster/cluster.js';
+import { benchArgs } from './args.js';
 
-const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf('--runs') + 1] ?? 3) || 3;
-const exporters = !args.includes('--no-exporters');
+const flags = benchArgs({ runs: 3, 'no-exporters': false, cold: false });
+const runs = flags.runs;
+const exporters = !flags['no-exporters'];
 
 function rssKiB(pid: number): number {
   try {
@@ -29,7 +30,7 @@ function rssKiB(pid: number): number {
   }
 }
 
-if (args.includes('--cold')) {
+if (flags.cold) {
   // A cold build of the whole set (control plane and kubectl, kwok, the exporters, Prometheus and promtool):
   // empty Go build cache (modules stay cached: they are downloads, not builds).
   const cache = mkdtempSync(join(tmpdir(), 'paved-bench-cold-'));

@@ -16,9 +16,10 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './args.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] ?? 7) || 7;
+const { runs } = benchArgs({ runs: 7 });
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);

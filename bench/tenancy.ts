@@ -22,17 +22,9 @@ import { KubeClients, applyObject, isForbidden, serviceAccountUser, type Reconci
 import { startLocalCluster, type LocalCluster } from '../src/localcluster/cluster.js';
 import { startTenancyController } from '../src/tenancy/controller.js';
 import { renderTenancy } from '../src/tenancy/render.js';
+import { benchArgs } from './args.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number): number => {
-  const i = args.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(args[i + 1]) : Number.NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-const TEAMS = arg('teams', 200);
-const ENVS = arg('envs', 3);
-const WORKERS = arg('workers', 8);
-const KEEP = args.includes('--keep');
+const { teams: TEAMS, envs: ENVS, workers: WORKERS, keep: KEEP } = benchArgs({ teams: 200, envs: 3, workers: 8, keep: false });
 const run = randomBytes(2).toString('hex');
 const environments = ['dev', 'staging', 'prod', 'qa', 'perf', 'demo'].slice(0, ENVS);
 const platform = { gatewayNamespace: 'gateway-system', monitoringNamespace: 'monitoring' };

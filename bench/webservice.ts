@@ -41,17 +41,14 @@ import {
 import { projectCrdFiles, thirdPartyCrdFiles } from '../test/support/crds.js';
 import { contextFor, specArb, webService, FULL } from '../test/webservice/fixtures.js';
 import { KubeConfig } from '@kubernetes/client-node';
+import { benchArgs } from './args.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const SERVICES = flag('services', 2000);
-const NAMESPACES = flag('namespaces', 1000);
-const PRECREATE = args.includes('--precreate');
-const WORKERS = flag('workers', 8);
-const HEAP_SNAPSHOT = args.includes('--heap-snapshot') ? args[args.indexOf('--heap-snapshot') + 1] : undefined;
+const flags = benchArgs({ services: 2000, namespaces: 1000, precreate: false, workers: 8, 'heap-snapshot': '', 'render-only': false });
+const SERVICES = flags.services;
+const NAMESPACES = flags.namespaces;
+const PRECREATE = flags.precreate;
+const WORKERS = flags.workers;
+const HEAP_SNAPSHOT = flags['heap-snapshot'] || undefined;
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const progress = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
@@ -375,4 +372,4 @@ async function clusterFigures(): Promise<void> {
 }
 
 renderThroughput();
-if (!args.includes('--render-only')) await clusterFigures();
+if (!flags['render-only']) await clusterFigures();

@@ -10,7 +10,7 @@ npx tsc -p web/tsconfig.json || { echo "tests: 0 passed, 1 failed (type-check of
 npx eslint . || { echo "tests: 0 passed, 1 failed (lint)"; exit 1; }
 mkdir -p .paved
 rm -f .paved/test-results.json
-npx vitest run --reporter=default --reporter=json --outputFile.json=.paved/test-results.json "$@"
+npx vitest run --reporter=default --reporter=./test/support/flaky-reporter.ts --reporter=json --outputFile.json=.paved/test-results.json "$@"
 code=$?
 node -e '
   const fs = require("fs");

@@ -9,7 +9,8 @@
  * and the next run is a timer re-armed after each pass (the `requeueAfter` of a single key).
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import { perRegistry } from '../kube/metrics.js';
 import { describeError } from '../errors.js';
 import type { KubeClients } from '../kube/client.js';
 import { setCondition, type Condition } from '../kube/conditions.js';
@@ -29,14 +30,9 @@ export interface BudgetMetrics {
   readonly projectedRatio: Gauge<'team'>;
 }
 
-const metricsByRegistry = new WeakMap<Registry, BudgetMetrics>();
-
 /** The budget metrics, registered once per registry. */
-export function budgetMetrics(registry: Registry): BudgetMetrics {
-  const found = metricsByRegistry.get(registry);
-  if (found) return found;
-  const registers = [registry];
-  const created: BudgetMetrics = {
+export const budgetMetrics = perRegistry(
+  (registers): BudgetMetrics => ({
     crossings: new Counter({
       name: 'paved_cost_budget_crossings_total',
       help: 'Budget threshold crossings per team and new status (ok, warning, over).',
@@ -55,10 +51,8 @@ export function budgetMetrics(registry: Registry): BudgetMetrics {
       labelNames: ['team'] as const,
       registers,
     }),
-  };
-  metricsByRegistry.set(registry, created);
-  return created;
-}
+  }),
+);
 
 export interface BudgetLoopDeps {
   readonly cost: CostService;

@@ -13,6 +13,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Hono } from 'hono';
 import { Counter, type Registry } from 'prom-client';
+import { perRegistry } from '../kube/metrics.js';
 import type { Logger } from '../log.js';
 import type { ApiEnv } from '../access/index.js';
 import type { Pricing } from './pricing.js';
@@ -44,21 +45,15 @@ export interface CostWiring {
   readonly routePrefix?: string;
 }
 
-const counters = new WeakMap<Registry, Counter<'kind'>>();
-
-function queryCounter(registry: Registry): Counter<'kind'> {
-  let c = counters.get(registry);
-  if (!c) {
-    c = new Counter({
+const queryCounter = perRegistry(
+  (registers) =>
+    new Counter({
       name: 'paved_cost_promql_queries_total',
       help: 'PromQL queries sent by the cost API (cache misses), by kind (range, instant).',
       labelNames: ['kind'] as const,
-      registers: [registry],
-    });
-    counters.set(registry, c);
-  }
-  return c;
-}
+      registers,
+    }),
+);
 
 /** Builds the cost service (cached Prometheus client) and its routes. */
 export function createCost(w: CostWiring): { service: CostService; routes: Hono<ApiEnv> } {

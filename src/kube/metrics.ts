@@ -88,3 +88,18 @@ export const kubeMetrics = {
     registers,
   }),
 };
+
+/**
+ * Memoises a capability's metrics per registry: prom-client refuses a second registration of a name, and
+ * tests (or several API instances) ask for the same metrics more than once.
+ */
+export function perRegistry<T>(create: (registers: Registry[]) => T): (registry: Registry) => T {
+  const made = new WeakMap<Registry, T>();
+  return (registry) => {
+    const found = made.get(registry);
+    if (found !== undefined) return found;
+    const created = create([registry]);
+    made.set(registry, created);
+    return created;
+  };
+}

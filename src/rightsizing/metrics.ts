@@ -2,7 +2,8 @@
  * paved_rightsizing_* metrics (names kept exactly: the Grafana dashboards build on them). Registered
  * once per registry.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { perRegistry } from '../kube/metrics.js';
 import { RecommendationStates } from './types.js';
 
 export interface RightsizingMetrics {
@@ -15,13 +16,8 @@ export interface RightsizingMetrics {
   readonly runDuration: Histogram;
 }
 
-const byRegistry = new WeakMap<Registry, RightsizingMetrics>();
-
-/** The rightsizing metrics of `registry` (created on first use). */
-export function rightsizingMetrics(registry: Registry): RightsizingMetrics {
-  const found = byRegistry.get(registry);
-  if (found) return found;
-  const registers = [registry];
+/** The rightsizing metrics of a registry (created on first use). */
+export const rightsizingMetrics = perRegistry((registers): RightsizingMetrics => {
   const m: RightsizingMetrics = {
     recommendations: new Gauge({ name: 'paved_rightsizing_recommendations', help: 'Recommendations by state.', labelNames: ['state'] as const, registers }),
     recommendedRequest: new Gauge({
@@ -42,6 +38,5 @@ export function rightsizingMetrics(registry: Registry): RightsizingMetrics {
     runDuration: new Histogram({ name: 'paved_rightsizing_run_duration_seconds', help: 'Wall time of one engine run.', buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120], registers }),
   };
   for (const state of RecommendationStates) m.recommendations.set({ state }, 0);
-  byRegistry.set(registry, m);
   return m;
-}
+});

@@ -2,7 +2,8 @@
  * The API's own Prometheus metrics, on the registry `/metrics` serves (the controller's registry, so one
  * scrape shows both). Created once per registry.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { perRegistry } from '../kube/metrics.js';
 import type { HubStats } from './hub.js';
 
 /** The API metrics. */
@@ -17,13 +18,8 @@ export interface ApiMetrics {
   auditEvents: Counter<'result'>;
 }
 
-const byRegistry = new WeakMap<Registry, ApiMetrics>();
-
 /** Returns the API metrics registered on `registry` (registering them the first time). */
-export function apiMetrics(registry: Registry): ApiMetrics {
-  const existing = byRegistry.get(registry);
-  if (existing) return existing;
-  const registers = [registry];
+export const apiMetrics = perRegistry((registers): ApiMetrics => {
   const m: ApiMetrics = {
     requests: new Counter({ name: 'paved_api_requests_total', help: 'API requests by method, route and status', labelNames: ['method', 'route', 'status'], registers }),
     requestSeconds: new Histogram({
@@ -64,6 +60,5 @@ export function apiMetrics(registry: Registry): ApiMetrics {
       this.set(sum((s) => s.seq));
     },
   });
-  byRegistry.set(registry, m);
   return m;
-}
+});

@@ -8,20 +8,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImpersonatingKubeConfig, KubeClients, toKubeApiError } from '../../src/kube/index.js';
-import { DEFAULT_PLATFORM, createWebServiceController, type WebService, type WebServiceController, type WebServiceSpec } from '../../src/webservice/index.js';
+import type { WebService, WebServiceSpec } from '../../src/webservice/index.js';
 import { adminKubeConfig } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
-import { adminClients, applyWebService, condition, createTeamNamespace } from './harness.js';
+import { adminClients, applyWebService, condition, createTeamNamespace, type RunningController, startWebServiceController } from './harness.js';
 
 const RUN_LABEL = 'paved.dev/test-run';
 const run = `consent-${randomBytes(3).toString('hex')}`;
 const admin = adminClients();
 let nsA = '';
 let nsB = '';
-let wc: WebServiceController | undefined;
+let wc: RunningController | undefined;
 
 type AnyObj = KubernetesObject & Record<string, any>;
 
@@ -39,23 +38,11 @@ const ingressNamespaces = (np: AnyObj | undefined): string[] =>
 beforeAll(async () => {
   nsA = await createTeamNamespace('consent-a', 'team-a');
   nsB = await createTeamNamespace('consent-b', 'team-b');
-  wc = await createWebServiceController({
-    clients: admin,
-    platform: DEFAULT_PLATFORM,
-    selector: `${RUN_LABEL}=${run}`,
-    workers: 2,
-    notReadyRequeueMs: 2_000,
-    logger: pino({ level: 'warn' }),
-  });
-  await Promise.all(wc.informers.map((i) => i.start()));
-  await Promise.all(wc.informers.map((i) => i.waitForSync(60_000)));
-  wc.controller.start();
+  wc = await startWebServiceController({ selector: `${RUN_LABEL}=${run}` });
 });
 
 afterAll(async () => {
-  await wc?.controller.stop({ drainTimeoutMs: 5_000 });
-  await Promise.all((wc?.informers ?? []).map((i) => i.stop()));
-  wc?.dispose();
+  await wc?.stop();
 });
 
 describe('cross-team dependencies need the callee’s consent', () => {

@@ -13,6 +13,7 @@ import {
   type PlatformConfig,
   type WebService,
   type WebServiceController,
+  type WebServiceControllerOptions,
 } from '../../src/webservice/index.js';
 import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
 
@@ -43,23 +44,33 @@ export interface RunningController extends WebServiceController {
 }
 
 /** Starts a WebService controller watching one namespace. */
-export async function startController(namespace: string, platform: Partial<PlatformConfig> = {}): Promise<RunningController> {
-  const clients = adminClients();
+export function startController(namespace: string, platform: Partial<PlatformConfig> = {}): Promise<RunningController> {
+  return startWebServiceController({ namespace, platform: { ...DEFAULT_PLATFORM, ...platform }, workers: 4 });
+}
+
+/**
+ * Starts a WebService controller as the admin with `opts` (a namespace, or a label selector for a
+ * cluster-wide controller limited to one file's objects), its extra controllers included, synced.
+ */
+export async function startWebServiceController(opts: Partial<WebServiceControllerOptions>): Promise<RunningController> {
+  const clients = opts.clients ?? adminClients();
   const wc = await createWebServiceController({
-    clients,
-    platform: { ...DEFAULT_PLATFORM, ...platform },
-    namespace,
-    workers: 4,
+    platform: DEFAULT_PLATFORM,
+    workers: 2,
     notReadyRequeueMs: 2_000,
     logger: pino({ level: 'warn' }),
+    ...opts,
+    clients,
   });
   await Promise.all(wc.informers.map((i) => i.start()));
   await Promise.all(wc.informers.map((i) => i.waitForSync(60_000)));
   wc.controller.start();
+  for (const c of wc.extraControllers) c.start();
   return {
     ...wc,
     clients,
     async stop() {
+      for (const c of wc.extraControllers) await c.stop({ drainTimeoutMs: 5_000 });
       await wc.controller.stop({ drainTimeoutMs: 5_000 });
       await Promise.all(wc.informers.map((i) => i.stop()));
       wc.dispose();

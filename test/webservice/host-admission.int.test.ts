@@ -10,14 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { KubeApiError } from '../../src/kube/api-errors.js';
-import { DEFAULT_PLATFORM, createWebServiceController, type WebServiceController } from '../../src/webservice/index.js';
 import { createTestNamespace } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
-import { adminClients, createTeamNamespace } from './harness.js';
+import { adminClients, createTeamNamespace, type RunningController, startWebServiceController } from './harness.js';
 
 const RUN_LABEL = 'paved.dev/test-run';
 const SCOPE = 'paved.dev/admission-test';
@@ -28,7 +26,7 @@ const cleanup: Array<() => Promise<unknown>> = [];
 let nsA = '';
 let nsB = '';
 let mapNs = '';
-let wc: WebServiceController | undefined;
+let wc: RunningController | undefined;
 
 type AnyObj = KubernetesObject & Record<string, any>;
 
@@ -97,26 +95,11 @@ beforeAll(async () => {
   binding['spec'].paramRef.namespace = mapNs;
   await applyDoc(binding);
 
-  wc = await createWebServiceController({
-    clients: admin,
-    platform: DEFAULT_PLATFORM,
-    selector: `${RUN_LABEL}=${run}`,
-    workers: 2,
-    notReadyRequeueMs: 2_000,
-    hostMap: { namespace: mapNs, name: 'paved-hosts' },
-    logger: pino({ level: 'warn' }),
-  });
-  await Promise.all(wc.informers.map((i) => i.start()));
-  await Promise.all(wc.informers.map((i) => i.waitForSync(60_000)));
-  wc.controller.start();
-  for (const c of wc.extraControllers) c.start();
+  wc = await startWebServiceController({ selector: `${RUN_LABEL}=${run}`, hostMap: { namespace: mapNs, name: 'paved-hosts' } });
 });
 
 afterAll(async () => {
-  for (const c of wc?.extraControllers ?? []) await c.stop({ drainTimeoutMs: 5_000 });
-  await wc?.controller.stop({ drainTimeoutMs: 5_000 });
-  await Promise.all((wc?.informers ?? []).map((i) => i.stop()));
-  wc?.dispose();
+  await wc?.stop();
   for (const undo of cleanup.reverse()) await undo().catch(() => undefined);
 });
 

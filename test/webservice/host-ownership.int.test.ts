@@ -7,19 +7,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClients } from '../../src/kube/index.js';
-import { DEFAULT_PLATFORM, createWebServiceController, type WebService, type WebServiceController, type WebServiceSpec } from '../../src/webservice/index.js';
+import type { WebService, WebServiceSpec } from '../../src/webservice/index.js';
 import { eventually } from '../support/eventually.js';
-import { adminClients, applyWebService, condition, createTeamNamespace } from './harness.js';
+import { adminClients, applyWebService, condition, createTeamNamespace, type RunningController, startWebServiceController } from './harness.js';
 
 const RUN_LABEL = 'paved.dev/test-run';
 const run = `hosts-${randomBytes(3).toString('hex')}`;
 const admin = adminClients();
 let nsA = '';
 let nsB = '';
-let wc: WebServiceController | undefined;
+let wc: RunningController | undefined;
 
 type AnyObj = KubernetesObject & Record<string, any>;
 
@@ -36,23 +35,11 @@ beforeAll(async () => {
   nsA = await createTeamNamespace('hosts-a', 'team-a');
   nsB = await createTeamNamespace('hosts-b', 'team-b');
   await admin.request({ method: 'PATCH', path: `/api/v1/namespaces/${nsB}`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: { 'paved.dev/domains': 'b.example.com' } } } });
-  wc = await createWebServiceController({
-    clients: admin,
-    platform: DEFAULT_PLATFORM,
-    selector: `${RUN_LABEL}=${run}`,
-    workers: 2,
-    notReadyRequeueMs: 2_000,
-    logger: pino({ level: 'warn' }),
-  });
-  await Promise.all(wc.informers.map((i) => i.start()));
-  await Promise.all(wc.informers.map((i) => i.waitForSync(60_000)));
-  wc.controller.start();
+  wc = await startWebServiceController({ selector: `${RUN_LABEL}=${run}` });
 });
 
 afterAll(async () => {
-  await wc?.controller.stop({ drainTimeoutMs: 5_000 });
-  await Promise.all((wc?.informers ?? []).map((i) => i.stop()));
-  wc?.dispose();
+  await wc?.stop();
 });
 
 describe('host ownership', () => {
