@@ -22,12 +22,10 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';
+import { benchArgs, numberList } from './args.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : fallback;
-};
+// --role, --url and --team are the client process's (runServer passes them).
+const flags = benchArgs({ clients: '1000', updates: 100, seconds: 10, 'in-memory': false, 'clients-cpu-prof': '', role: 'server', url: '', team: 'bench' });
 const wall = (): number => performance.timeOrigin + performance.now();
 
 type ToParent =
@@ -67,7 +65,7 @@ function markerIn(chunk: Buffer): number | undefined {
   return i > at + MARKER.length ? n : undefined;
 }
 
-if (arg('role', 'server') === 'clients') await runClients();
+if (flags.role === 'clients') await runClients();
 else await runServer();
 
 /**
@@ -78,9 +76,8 @@ else await runServer();
  * validation and the message listener only counts (no decode, no JSON parse).
  */
 async function runClients(): Promise<void> {
-  const url = arg('url', '');
-  const n = Number(arg('clients', '1000'));
-  const team = arg('team', 'bench');
+  const { url, team } = flags;
+  const n = Number(flags.clients);
   const send = (m: ToParent): void => void process.send?.(m);
   const byMarker: Record<number, number[]> = {};
   let counting = false;
@@ -238,11 +235,10 @@ interface Figures {
 }
 
 async function runServer(): Promise<void> {
-  const sizes = arg('clients', '1000').split(',').map(Number);
+  const sizes = numberList('clients', flags.clients);
   if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error('--clients: positive integers, comma-separated (e.g. 1000,5000,10000)');
-  const updates = Number(arg('updates', '100'));
-  const seconds = Number(arg('seconds', '10'));
-  const inMemory = args.includes('--in-memory');
+  const { updates, seconds } = flags;
+  const inMemory = flags['in-memory'];
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) console.log('note: run with --expose-gc for stable memory figures');
 
@@ -311,7 +307,7 @@ async function measure(
 
   const child = fork(fileURLToPath(import.meta.url), ['--role', 'clients', '--url', server.url, '--clients', String(n), '--team', 'bench'], {
     // --clients-cpu-prof DIR: a CPU profile of the client process too (the server's: node --cpu-prof).
-    execArgv: ['--import', 'tsx', ...(arg('clients-cpu-prof', '') ? ['--cpu-prof', `--cpu-prof-dir=${arg('clients-cpu-prof', '')}`] : [])],
+    execArgv: ['--import', 'tsx', ...(flags['clients-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['clients-cpu-prof']}`] : [])],
   });
   try {
     return await drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, published });
