@@ -2,7 +2,10 @@
  * Stream figures (issue 6): N concurrent WebSocket clients on loopback subscribed to one team.
  *   - latency from a status change written to the API server to its receipt by every client (p50, p99;
  *     target p99 < 100 ms), measured from just before the status PATCH is sent, so it includes the API
- *     server's write, the watch event, the informer, the hub and the socket;
+ *     server's write, the watch event, the informer, the hub and the socket, to the moment the client
+ *     process reads the message's bytes from its socket;
+ *   - the CPU the server and the client process used in that phase (per receipt, and in cores), and how
+ *     busy the whole machine was, with the load average: the machine is shared, and a busy one shows;
  *   - server memory per connected client (RSS and heap, after GC, idle clients);
  *   - messages per second delivered to clients while status writes go as fast as the API server takes them.
  *
