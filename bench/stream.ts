@@ -388,15 +388,22 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
   const { byMarker, cpuMicros: clientsCpu } = await next('latencies');
   const all: number[] = [];
   const toHub: number[] = [];
+  // Per change: its last receipt, and the spread from its first to its last receipt (the fan-out).
+  const lastOfChange: number[] = [];
+  const spreadOfChange: number[] = [];
   for (const [marker, times] of Object.entries(byMarker)) {
     const start = t0[Number(marker)];
     const atHub = published[Number(marker)];
-    if (start === undefined) continue;
+    if (start === undefined || times.length === 0) continue;
     for (const t of times) all.push(t - start);
     if (atHub !== undefined) toHub.push(atHub - start);
+    lastOfChange.push(Math.max(...times) - start);
+    spreadOfChange.push(Math.max(...times) - Math.min(...times));
   }
   all.sort((a, b) => a - b);
   toHub.sort((a, b) => a - b);
+  lastOfChange.sort((a, b) => a - b);
+  spreadOfChange.sort((a, b) => a - b);
   console.log(
     `latency status write -> every client (${updates} changes x ${ready.connected} clients = ${all.length} receipts): ` +
       `p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms, max ${all.at(-1)?.toFixed(1)} ms (target p99 < 100 ms)`,
@@ -406,6 +413,11 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
       `the rest is fan-out to ${ready.connected} sockets and the clients' own processing (same 2-core machine)`,
   );
 
+  console.log(
+    `  per change: last receipt p50 ${percentile(lastOfChange, 50).toFixed(1)} ms, slowest ${lastOfChange.at(-1)?.toFixed(1)} ms; ` +
+      `first to last receipt p50 ${percentile(spreadOfChange, 50).toFixed(1)} ms, widest ${spreadOfChange.at(-1)?.toFixed(1)} ms ` +
+      `(a p99 far above the typical change's last receipt comes from a few slow changes)`,
+  );
   // CPU per receipt is steadier than latency on a shared machine: it does not count time spent waiting for a core.
   console.log(
     `  CPU per receipt in the latency phase (user + system): server ${(serverCpu / all.length).toFixed(1)} µs ` +
