@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { sameCachedString } from './cache-digest.js';
 import { FIELD_MANAGER, type KubeClients } from './client.js';
 import { canonicalJson } from '../json/canonical.js';
 
@@ -61,6 +62,7 @@ export function hashIntent(obj: object): string {
  * Objects: recursive on desired keys (null/undefined in desired = don't care). Arrays of scalars: equal
  * in order and length. Arrays of objects: each desired element is a subset of the live element at the same
  * index, or of some other live element (lists merged by key may be reordered or extended by others).
+ * A string matches a cached digest of itself (cache-digest.ts).
  */
 export function isSubset(desired: unknown, live: unknown): boolean {
   if (desired === undefined || desired === null) return true;
@@ -77,7 +79,7 @@ export function isSubset(desired: unknown, live: unknown): boolean {
       isSubset(v, (live as Record<string, unknown>)[k]),
     );
   }
-  return desired === live;
+  return typeof desired === 'string' ? sameCachedString(desired, live) : desired === live;
 }
 
 /** The reference of an object to apply; throws naming the missing field. */

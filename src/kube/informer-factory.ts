@@ -11,12 +11,14 @@
  * (`manager.addInformer(...factory.informers())`), or `start`/`stop` here for tests and benchmarks.
  *
  * Then `cacheTransformFor(kind)` drops what no reader of that kind looks at (the `status` of kinds whose
- * status nothing reads, the pod spec of ReplicaSets, the conditions of Deployments and ReplicaSets) and
+ * status nothing reads, the pod spec of ReplicaSets, the conditions of Deployments and ReplicaSets),
+ * keeps long ConfigMap values as digests (cache-digest.ts), and
  * shares repeated strings between cached objects: memory per WebService is what the reconcilers read,
  * once (issue 18: 10,000 WebServices on one controller).
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { digestLongValues } from './cache-digest.js';
 import type { KubeClients } from './client.js';
 import type { Clock } from './clock.js';
 import { Informer, stripForCache, type Indexers } from './informer.js';
@@ -90,8 +92,15 @@ function internStrings(value: unknown): void {
 }
 
 /** Drops (in place) the parts of a `kind` no reader looks at (see STATUS_UNREAD). */
-function pruneUnread(kind: string, obj: KubernetesObject & { spec?: { template?: { metadata?: unknown } }; status?: { conditions?: unknown } }): void {
+function pruneUnread(
+  kind: string,
+  obj: KubernetesObject & { spec?: { template?: { metadata?: unknown } }; status?: { conditions?: unknown }; data?: Record<string, unknown>; binaryData?: Record<string, unknown> },
+): void {
   if (STATUS_UNREAD.has(kind)) delete obj.status;
+  if (kind === 'ConfigMap') {
+    digestLongValues(obj.data);
+    digestLongValues(obj.binaryData);
+  }
   if (kind === 'Deployment' || kind === 'ReplicaSet') delete obj.status?.conditions;
   // A ReplicaSet is read for its owner, its revision annotation and its ready pods, never its pod spec.
   if (kind === 'ReplicaSet' && obj.spec?.template) obj.spec.template = { metadata: obj.spec.template.metadata };

@@ -1,6 +1,7 @@
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { KubeClients, LAST_APPLIED_ANNOTATION, cacheTransformFor, createInformerFactory, informerScopeKey, stripForCache } from '../../src/kube/index.js';
+import { KubeClients, LAST_APPLIED_ANNOTATION, cacheTransformFor, createInformerFactory, informerScopeKey, isSubset, stripForCache } from '../../src/kube/index.js';
+import { CACHE_DIGEST_MIN_LENGTH } from '../../src/kube/cache-digest.js';
 
 function clients(): KubeClients {
   const kc = new KubeConfig();
@@ -74,6 +75,21 @@ describe('cacheTransformFor', () => {
     expect(cacheTransformFor('Deployment')(wire(d))).toEqual({ ...d, status: { readyReplicas: 2 } });
     const quota = { kind: 'ResourceQuota', metadata: { name: 'q' }, status: { used: { cpu: '1' } } };
     expect(cacheTransformFor('ResourceQuota')(wire(quota))).toEqual(quota);
+  });
+
+  it('holds long ConfigMap values as digests that applyObject still matches against the intent', () => {
+    const dashboard = JSON.stringify({ panels: Array.from({ length: 40 }, (_, i) => ({ id: i, title: `panel ${i}` })) });
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shop-dashboard' }, data: { 'shop.json': dashboard, short: 'yes' } };
+    const cached = cacheTransformFor('ConfigMap')(wire(cm)) as typeof cm;
+    expect(cached.data.short).toBe('yes');
+    expect(cached.data['shop.json']).not.toBe(dashboard);
+    expect(cached.data['shop.json'].length).toBeLessThan(64);
+    expect(isSubset(cm, cached)).toBe(true);
+    expect(isSubset({ ...cm, data: { 'shop.json': dashboard.replace('panel 3', 'panel 4') } }, cached)).toBe(false);
+    // Other kinds keep long strings: a Deployment's live pod template is read back (the stable template).
+    const env = 'x'.repeat(CACHE_DIGEST_MIN_LENGTH * 2);
+    const d = { kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { spec: { containers: [{ name: 'c', env: [{ name: 'E', value: env }] }] } } } };
+    expect(cacheTransformFor('Deployment')(wire(d))).toEqual(d);
   });
 
   it('keeps every value while sharing repeated strings', () => {
