@@ -3,6 +3,7 @@
  *
  *   node --import tsx bench/cost.ts [--teams 200] [--services 2000] [--days 3] [--resolution 300]
  *                                   [--window 3d] [--step 1d] [--iterations 20] [--max-file-gb 15]
+ *                                   [--query-max-samples 50000000] [--query-timeout 2m]
  *
  * Prints: series and samples, size and generation time of the OpenMetrics file, promtool backfill
  * time, Prometheus start time, whether Prometheus' first compaction pass ran before the measurements,
@@ -11,45 +12,50 @@
  * exporter series, then, in the same run on the same data, from the recorded series of paved's cost
  * recording rules (src/monitoring/rules.ts), backfilled over the whole history after the raw figures.
  *
- * The history is streamed to a temporary file (never one string) and backfilled from it with
- * `startPrometheus({ backfillFile })`; the file is deleted afterwards. (promtool's
- * `--max-block-duration=744h` gives 486-hour blocks, the largest of its 2h x 3^n ranges under it, so 30 days
- * make three blocks and three passes over the file.) The issue's scale is `--days 30 --window 30d --step 1d --resolution 300`
- * (200 teams, 2,000 services: 10,200 series, 88 M samples, about 10 GB of text). `--max-file-gb`
- * (default 15) stops before generating a file estimated larger than that. The figures printed always
- * say which scale they are for.
+ * The history is streamed to temporary files, one per block range of promtool (486 h, aligned to
+ * multiples of it since the epoch), each written when promtool is ready for it and deleted after
+ * (`startPrometheus({ backfillFiles })`): promtool reads each file twice (its time-range pass, then its
+ * one block), where one file of 30 days cost one pass more per block (three or four over ~16 GB). The
+ * recorded series are backfilled after the raw figures, from query_range in parts of a week
+ * (Prometheus' 2-minute query timeout) streamed to one file (30 days of them exceed one string).
+ * The issue's scale is `--days 30 --window 30d --step 1d --resolution 300` (200 teams, 2,000
+ * services: 16,200 series, 140 M samples, about 16 GB of text). `--max-file-gb` (default 15) stops
+ * before generating when the largest file (at most one block range) is estimated larger than that
+ * (estimated from the text of the first hour). The figures printed always say which scale they are for.
+ *
+ * `--query-max-samples` and `--query-timeout` are Prometheus' own limits (its defaults): at 30 days of
+ * 200 teams x 2,000 services a default Prometheus refuses the raw all-teams query ("would load too many
+ * samples into memory"), which the bench prints as the raw figure before measuring the recorded series;
+ * raise them to measure the raw queries anyway.
  */
 import { createWriteStream, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
+import { benchArgs } from './args.js';
 import { createCostRoutes } from '../src/cost/routes.js';
 import { createCostService } from '../src/cost/service.js';
 import { createCostPrometheus, withCache, type QueryStats } from '../src/cost/prometheus.js';
 import { staticTeamDirectory } from '../src/cost/teams.js';
-import { startPrometheus } from '../src/localcluster/prometheus.js';
+import { BACKFILL_BLOCK_SECONDS, startPrometheus } from '../src/localcluster/prometheus.js';
 import { RECORDING_INTERVAL_SECONDS } from '../src/cost/queries.js';
 import { renderRuleGroups, type RecordingRule } from '../src/monitoring/rules.js';
 import type { ApiEnv, Caller } from '../src/access/index.js';
-import { costHistoryOpenMetricsChunks, type CostHistory, type ContainerShape } from '../test/support/cost-history.js';
+import { costHistoryOpenMetricsChunks, type CostHistory, type ContainerShape, type SampleRange } from '../test/support/cost-history.js';
 
 const GIB = 1024 ** 3;
 const HOUR = 3600;
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
-}
-
-const teams = Number(arg('teams', '200'));
-const services = Number(arg('services', '2000'));
-const days = Number(arg('days', '3'));
-const resolution = Number(arg('resolution', '300')); // at most 300: the model prorates in 5-minute steps
-const window = arg('window', `${days}d`);
-const step = arg('step', '1d');
-const iterations = Number(arg('iterations', '20'));
-const maxFileBytes = Number(arg('max-file-gb', '15')) * 1e9;
+const flags = benchArgs({
+  teams: 200, services: 2000, days: 3, resolution: 300, window: '', step: '1d', iterations: 20, 'max-file-gb': 15,
+  // Prometheus' own defaults; 30 days of raw all-teams queries need more samples than 50 M (below).
+  'query-max-samples': 50_000_000, 'query-timeout': '2m',
+});
+const { teams, services, days, step, iterations } = flags;
+const resolution = flags.resolution; // at most 300: the model prorates in 5-minute steps
+const window = flags.window || `${days}d`;
+const maxFileBytes = flags['max-file-gb'] * 1e9;
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -146,37 +152,74 @@ async function settleCompaction(url: string): Promise<CompactionState> {
 
 const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
-/**
- * Streams the OpenMetrics text of the history to `file` (with backpressure), giving up when the size
- * extrapolated from the first 1% of the samples exceeds `maxFileBytes`. Returns the bytes written and
- * the lines (samples) counted, or undefined when it gave up.
- */
-async function writeHistory(history: CostHistory, file: string, samples: number): Promise<{ bytes: number; samples: number } | undefined> {
-  const stream = createWriteStream(file, { highWaterMark: 4 * 1024 * 1024 });
+/** Bytes per sample line, from the text of the history's first hour (same series, same shapes). */
+function bytesPerSampleLine(history: CostHistory): number {
   let bytes = 0;
   let lines = 0;
-  let checked = false;
+  for (const chunk of costHistoryOpenMetricsChunks(history, { from: history.startSeconds, until: history.startSeconds + HOUR })) {
+    if (chunk.startsWith('#')) continue;
+    bytes += Buffer.byteLength(chunk);
+    for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) lines++;
+  }
+  return lines > 0 ? bytes / lines : 0;
+}
+
+/** Streams the OpenMetrics text of the samples of `range` to `file` (with backpressure). Returns bytes and sample lines. */
+async function writeHistory(history: CostHistory, range: SampleRange, file: string): Promise<{ bytes: number; samples: number }> {
+  const stream = createWriteStream(file, { highWaterMark: 4 * 1024 * 1024 });
+  let bytes = 0;
+  let samples = 0;
   try {
-    for (const chunk of costHistoryOpenMetricsChunks(history)) {
+    for (const chunk of costHistoryOpenMetricsChunks(history, range)) {
       bytes += Buffer.byteLength(chunk);
-      for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) lines++;
-      if (!checked && lines > samples / 100) {
-        checked = true;
-        const estimate = (bytes / lines) * samples;
-        out(`  estimated file size ${(estimate / 1e9).toFixed(2)} GB (from the first ${lines} lines)`);
-        if (estimate > maxFileBytes) {
-          out(`  more than --max-file-gb ${maxFileBytes / 1e9}: not generating it`);
-          return undefined;
-        }
-      }
+      if (!chunk.startsWith('#')) for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) samples++;
       if (!stream.write(chunk)) await once(stream, 'drain');
     }
   } finally {
     stream.end();
     await once(stream, 'close');
   }
-  const typeLines = 6; // '# TYPE' lines of the five families written (no PVCs, no rollouts) and '# EOF'
-  return { bytes, samples: lines - typeLines };
+  return { bytes, samples };
+}
+
+/** What writing the history in block ranges cost, filled in while promtool reads the files. */
+interface Generation {
+  files: number;
+  bytes: number;
+  samples: number;
+  largestFileBytes: number;
+  seconds: number;
+}
+
+/**
+ * The history as one OpenMetrics file per block range of promtool (BACKFILL_BLOCK_SECONDS, aligned to
+ * multiples of it), so promtool reads each sample twice in all (its time-range pass and its block
+ * pass) instead of once more per block. Each file is written when promtool asks for it and deleted when
+ * it asks for the next (or the run ends), so at most one is on disk.
+ */
+async function* historyFiles(history: CostHistory, stem: string, generation: Generation): AsyncGenerator<string> {
+  const start = history.startSeconds;
+  const end = start + history.hours * HOUR;
+  for (let from = start - (start % BACKFILL_BLOCK_SECONDS); from < end; from += BACKFILL_BLOCK_SECONDS) {
+    const range = { from: Math.max(start, from), until: Math.min(end, from + BACKFILL_BLOCK_SECONDS) };
+    const file = `${stem}-${generation.files}.om`;
+    const t = Date.now();
+    const written = await writeHistory(history, range, file);
+    generation.seconds += (Date.now() - t) / 1000;
+    generation.files++;
+    generation.bytes += written.bytes;
+    generation.samples += written.samples;
+    generation.largestFileBytes = Math.max(generation.largestFileBytes, written.bytes);
+    out(
+      `  file ${generation.files}: ${new Date(range.from * 1000).toISOString()} .. ${new Date(range.until * 1000).toISOString()}, ` +
+        `${(written.bytes / 1e9).toFixed(2)} GB, ${written.samples} samples, written in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+    );
+    try {
+      yield file;
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }
 }
 
 interface Figures {
@@ -193,7 +236,7 @@ interface Figures {
 /** Cold and cached latency of `path` with a cost service reading `source` ('auto': recorded when present). */
 async function measure(url: string, path: string, source: 'raw' | 'auto', now: () => Date): Promise<Figures> {
   const stats: QueryStats = { sent: 0 };
-  const cached = withCache(createCostPrometheus({ url, stats, timeoutMs: 120_000 }), { maxEntries: 500, ttlMs: 3_600_000 });
+  const cached = withCache(createCostPrometheus({ url, stats, timeoutMs: 900_000 }), { maxEntries: 500, ttlMs: 3_600_000 });
   const cost = createCostService({ prometheus: cached, teams: staticTeamDirectory([]), now, costSource: source });
   const finance: Caller = { subject: 'bench', groups: [], teams: [], isPlatformAdmin: false, isFinance: true };
   const app = new Hono<ApiEnv>();
@@ -257,27 +300,36 @@ async function main(): Promise<void> {
   const series = history.containers.length * 8 + history.namespaces.length;
   const samples = series * history.hours * (HOUR / resolution);
   out(`scale: ${teams} teams, ${services} services, ${days} days at ${resolution}s samples: ${series} series, ${(samples / 1e6).toFixed(2)} M samples`);
-  const file = join(tmpdir(), `paved-bench-cost-${process.pid}.om`);
+  const stem = join(tmpdir(), `paved-bench-cost-${process.pid}`);
   let prom: Awaited<ReturnType<typeof startPrometheus>> | undefined;
   try {
-    let t = Date.now();
-    const written = await writeHistory(history, file, samples);
-    if (!written) {
+    const estimate = bytesPerSampleLine(history) * samples;
+    const atOnce = Math.min(estimate, (BACKFILL_BLOCK_SECONDS / HOUR / history.hours) * estimate);
+    out(`  estimated text ${(estimate / 1e9).toFixed(2)} GB in all (from the first hour), at most ${(atOnce / 1e9).toFixed(2)} GB on disk at once`);
+    if (atOnce > maxFileBytes) {
+      out(`  more than --max-file-gb ${maxFileBytes / 1e9}: not generating it`);
       process.exitCode = 2;
       return;
     }
-    const fileBytes = statSync(file).size;
-    const generationSeconds = (Date.now() - t) / 1000;
-    out(`generated ${(fileBytes / 1e9).toFixed(2)} GB (${written.samples} sample lines) of OpenMetrics in ${seconds(t)} -> ${file}`);
-    t = Date.now();
-    prom = await startPrometheus({ backfillFile: file, readyTimeoutMs: 900_000 });
+    const generation: Generation = { files: 0, bytes: 0, samples: 0, largestFileBytes: 0, seconds: 0 };
+    let t = Date.now();
+    prom = await startPrometheus({
+      backfillFiles: historyFiles(history, stem, generation),
+      readyTimeoutMs: 900_000,
+      queryLimits: { maxSamples: flags['query-max-samples'], timeout: flags['query-timeout'] },
+    });
+    out(`Prometheus --query.max-samples=${flags['query-max-samples']} --query.timeout=${flags['query-timeout']}`);
     const ready = Date.now();
-    rmSync(file, { force: true });
     // startPrometheus writes prometheus.yml right after promtool finished and before starting Prometheus.
     const configWritten = statSync(join(prom.dir, 'prometheus.yml')).mtimeMs;
-    const backfillSeconds = (configWritten - t) / 1000;
+    const generationSeconds = generation.seconds;
+    const fileBytes = generation.bytes;
+    const backfillSeconds = (configWritten - t) / 1000 - generationSeconds;
     const startSeconds = (ready - configWritten) / 1000;
-    out(`promtool backfill ${backfillSeconds.toFixed(1)} s, Prometheus start (until ready) ${startSeconds.toFixed(1)} s; file deleted`);
+    out(
+      `generated ${(fileBytes / 1e9).toFixed(2)} GB (${generation.samples} sample lines) of OpenMetrics in ${generation.files} files (one per block range) in ${generationSeconds.toFixed(1)} s; ` +
+        `promtool backfill ${backfillSeconds.toFixed(1)} s, Prometheus start (until ready) ${startSeconds.toFixed(1)} s; files deleted`,
+    );
     t = Date.now();
     const before = await compactionState(prom.url);
     const compaction = await settleCompaction(prom.url);
@@ -288,7 +340,13 @@ async function main(): Promise<void> {
     const endSeconds = history.startSeconds + history.hours * HOUR;
     const now = () => new Date(endSeconds * 1000 + 60_000);
     const path = `/cost/teams?window=${window}&step=${step}`;
-    const raw = await measure(prom.url, path, 'raw', now);
+    // A refusal of the raw queries (e.g. more samples than --query.max-samples) is a figure too: the
+    // recorded series are then measured all the same.
+    const raw = await measure(prom.url, path, 'raw', now).catch((err: unknown) => {
+      const error = err instanceof Error ? err.message : String(err);
+      out(`[raw] refused: ${error}`);
+      return { error };
+    });
     t = Date.now();
     const rules = renderRuleGroups()
       .filter((g) => g.name === 'paved-cost-hourly')
@@ -318,6 +376,8 @@ async function main(): Promise<void> {
         series,
         samplesMillions: Number((samples / 1e6).toFixed(2)),
         fileGB: Number((fileBytes / 1e9).toFixed(2)),
+        files: generation.files,
+        largestFileGB: Number((generation.largestFileBytes / 1e9).toFixed(2)),
         generationSeconds,
         backfillSeconds,
         prometheusStartSeconds: startSeconds,
@@ -333,7 +393,6 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    rmSync(file, { force: true });
     await prom?.stop();
   }
 }

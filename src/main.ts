@@ -167,7 +167,7 @@ try {
   const authMode = authModeFromConfig(config);
   const api = createApp({
     sources, hub, logger: log, auth: authMode, roles: rolesFromConfig(config), registry: metrics,
-    writer: createResourceWriter({ kubeConfig: kc, clients, impersonate: authMode.kind === 'oidc' }),
+    writer: createResourceWriter({ kubeConfig: kc, clients, reviewCallers: authMode.kind === 'oidc' }),
     routes: [{ path: '/cost', app: cost.routes }, rightsizing.routes],
     preview: rendererPreview((team) => ({ capabilities, platform, team })),
     projectMonthlyCost: requestsCostProjection(pricing),

@@ -67,6 +67,14 @@ export {
   type IdentityCacheOptions,
 } from './identity.js';
 export {
+  AUTHENTICATED_GROUP,
+  forbiddenError,
+  forbiddenMessage,
+  reviewAccess,
+  type AccessDecision,
+  type ResourceRequest,
+} from './access-review.js';
+export {
   ApiCallCounter,
   classifyRequest,
   WRITE_VERBS,

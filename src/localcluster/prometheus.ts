@@ -5,7 +5,8 @@
  * runs; history can be backfilled with `promtool tsdb create-blocks-from openmetrics` before it
  * starts, so queries over weeks answer from real blocks.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,10 +53,21 @@ export interface StartPrometheusOptions {
   readonly backfillOpenMetrics?: string;
   /** Or a file of OpenMetrics text, for histories too large for one string (benchmarks). */
   readonly backfillFile?: string;
+  /**
+   * Or files of OpenMetrics text, each backfilled before the next is asked for (so their producer can
+   * write one and delete the last): a long history written as one file per block range is read
+   * twice by promtool in all, instead of once more per block (see `backfill`).
+   */
+  readonly backfillFiles?: Iterable<string> | AsyncIterable<string>;
   /** Rule files loaded by Prometheus (`rule_files`), evaluated live at their groups' intervals. */
   readonly ruleFiles?: readonly string[];
   readonly onProgress?: (line: string) => void;
   readonly readyTimeoutMs?: number;
+  /**
+   * Prometheus' `--query.max-samples` and `--query.timeout` (defaults 50,000,000 and 2m): a benchmark
+   * may raise them to measure queries a default Prometheus refuses.
+   */
+  readonly queryLimits?: { readonly maxSamples?: number; readonly timeout?: string };
 }
 
 /** The cached Prometheus or promtool binary, built from tools/prometheus on first use. */
@@ -87,9 +99,13 @@ function prometheusConfig(interval: string, targetsDir: string, ruleFiles: reado
   };
 }
 
-/** Backfills the given history (a file, or OpenMetrics text written to a temporary file in `dir`). */
+/** Backfills the given history (files, a file, or OpenMetrics text written to a temporary file in `dir`). */
 async function backfillFromOptions(options: StartPrometheusOptions, dir: string, dataDir: string): Promise<void> {
   options.onProgress?.('backfilling history with promtool');
+  if (options.backfillFiles) {
+    for await (const file of options.backfillFiles) await backfill(file, dataDir);
+    return;
+  }
   let input = options.backfillFile;
   if (!input) {
     input = join(dir, 'backfill.om');
@@ -112,7 +128,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
     const targetsDir = join(dir, 'targets');
     await mkdir(dataDir, { recursive: true });
     await mkdir(targetsDir, { recursive: true });
-    if (options.backfillOpenMetrics || options.backfillFile) await backfillFromOptions(options, dir, dataDir);
+    if (options.backfillOpenMetrics || options.backfillFile || options.backfillFiles) await backfillFromOptions(options, dir, dataDir);
     const config = prometheusConfig(interval, targetsDir, options.ruleFiles ?? []);
     await writeFile(join(dir, 'prometheus.yml'), stringify(config));
     const port = await freePort();
@@ -123,6 +139,8 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
       `--web.listen-address=127.0.0.1:${port}`,
       '--web.enable-lifecycle',
       '--log.level=warn',
+      ...(options.queryLimits?.maxSamples ? [`--query.max-samples=${options.queryLimits.maxSamples}`] : []),
+      ...(options.queryLimits?.timeout ? [`--query.timeout=${options.queryLimits.timeout}`] : []),
     ], join(dir, 'prometheus.log'));
     writeOwner(dir, [proc.pid]);
     const url = `http://127.0.0.1:${port}`;
@@ -175,12 +193,15 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
   }
 }
 
+/** The length of the blocks `backfill` writes (promtool's 486 h compaction range), aligned to multiples of it. */
+export const BACKFILL_BLOCK_SECONDS = 486 * 3600;
+
 /** Writes TSDB blocks for an OpenMetrics file into `dataDir`. */
 async function backfill(input: string, dataDir: string): Promise<void> {
   const promtool = await requireBinary('promtool');
-  // Long blocks instead of promtool's default 2 h: promtool re-reads the whole input once per block, so
-  // 30 days go from 360 passes to about three (a hidden flag, which rounds down to a compaction range:
-  // 486 h).
+  // Long blocks instead of promtool's default 2 h: promtool reads the whole input once for its time
+  // range and then once per block, so 30 days go from 361 passes to three or four (a hidden flag, which
+  // rounds down to a compaction range: blocks of 486 h, aligned to multiples of it since the epoch).
   const { code, tail } = await runCommand(promtool, [
     'tsdb', 'create-blocks-from', 'openmetrics', '--quiet', '--max-block-duration=744h', input, dataDir,
   ]);
@@ -206,11 +227,72 @@ async function queryRange(url: string, query: string, times: { start: number; en
   return body;
 }
 
+/** Longest range one query_range covers (Prometheus caps a query's time at --query.timeout, 2 min). */
+const QUERY_PART_SECONDS = 7 * 86_400;
+
+/**
+ * query_range over `times` in parts of at most a week, merged per series (labels in OpenMetrics form),
+ * each series' values in time order.
+ */
+async function queryRangeInParts(
+  url: string,
+  query: string,
+  times: { start: number; end: number; step: number },
+): Promise<Map<string, Array<[number, string]>>> {
+  const bySeries = new Map<string, Array<[number, string]>>();
+  const span = Math.max(times.step, Math.floor(QUERY_PART_SECONDS / times.step) * times.step);
+  for (let start = times.start; start <= times.end; start += span) {
+    const end = Math.min(times.end, start + span - times.step);
+    const body = await queryRange(url, query, { start, end, step: times.step });
+    for (const series of body.data?.result ?? []) {
+      const labels = openMetricsLabels(series.metric);
+      const values = bySeries.get(labels) ?? [];
+      if (values.length === 0) bySeries.set(labels, values);
+      for (const value of series.values) values.push(value);
+    }
+  }
+  return bySeries;
+}
+
 const openMetricsLabels = (labels: Record<string, string>): string =>
   Object.entries(labels)
     .filter(([k]) => k !== '__name__')
     .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
     .join(',');
+
+/**
+ * What `rules` would have recorded at `times`, as OpenMetrics text in `file`: streamed (30 days of
+ * recorded series are more text than one string may hold), a family's lines together, each series in
+ * time order. Returns the samples written and the rules that produced any.
+ */
+async function writeRecordedSeries(
+  url: string,
+  rules: readonly RecordingRuleSpec[],
+  times: { start: number; end: number; step: number },
+  file: string,
+): Promise<{ samples: number; produced: string[] }> {
+  const out = createWriteStream(file, { highWaterMark: 4 * 1024 * 1024 });
+  const write = async (text: string): Promise<void> => {
+    if (!out.write(text)) await once(out, 'drain');
+  };
+  let samples = 0;
+  const produced: string[] = [];
+  try {
+    for (const rule of rules) {
+      const bySeries = await queryRangeInParts(url, rule.expr, times);
+      if (bySeries.size > 0) produced.push(rule.record);
+      for (const [labels, values] of bySeries) {
+        samples += values.length;
+        await write(values.map(([t, v]) => `${rule.record}{${labels}} ${v} ${t}\n`).join(''));
+      }
+    }
+    await write('# EOF\n');
+  } finally {
+    out.end();
+    await once(out, 'close');
+  }
+  return { samples, produced };
+}
 
 /** See LocalPrometheus.backfillRecordingRules; returns the number of samples written. */
 async function backfillRecordingRules(
@@ -224,24 +306,9 @@ async function backfillRecordingRules(
   const input = join(work, 'recorded.om');
   const blocks = join(work, 'blocks');
   let samples = 0;
-  const produced: string[] = [];
+  let produced: string[] = [];
   try {
-    const lines: string[] = [];
-    for (const rule of rules) {
-      const body = await queryRange(url, rule.expr, times);
-      const result = body.data?.result ?? [];
-      if (result.length === 0) continue;
-      produced.push(rule.record);
-      // OpenMetrics wants a metric family's lines together, each series in time order.
-      for (const series of result) {
-        const labels = openMetricsLabels(series.metric);
-        for (const [t, v] of series.values) {
-          lines.push(`${rule.record}{${labels}} ${v} ${t}`);
-          samples++;
-        }
-      }
-    }
-    await writeFile(input, `${lines.join('\n')}\n# EOF\n`);
+    ({ samples, produced } = await writeRecordedSeries(url, rules, times, input));
     await mkdir(blocks, { recursive: true });
     await backfill(input, blocks);
     for (const block of await readdir(blocks)) await rename(join(blocks, block), join(dataDir, block));

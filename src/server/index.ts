@@ -7,7 +7,7 @@
  * const sources = { teams, webServices, deployments, httpRoutes };         // src/kube informers
  * const feed = startFeed({ sources, hub, logger });                         // informer events -> hub
  * const authMode = authModeFromConfig(config);
- * const writer = createResourceWriter({ kubeConfig, impersonate: authMode.kind === 'oidc' });
+ * const writer = createResourceWriter({ kubeConfig, reviewCallers: authMode.kind === 'oidc' });
  * const api = createApp({ sources, hub, writer, auth: authMode, roles: rolesFromConfig(config), logger,
  *                         routes: [{ path: '/cost', app: costRoutes }], preview, projectMonthlyCost });
  * const server = await startServer({ api, authMode: authMode.kind, port: config.PAVED_HTTP_PORT,

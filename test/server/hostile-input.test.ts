@@ -14,7 +14,7 @@ import { TicketStore, createOidcVerifier, identityFromPayload, type AuthMode } f
 import { startFeed } from '../../src/server/feed.js';
 import { startServer } from '../../src/server/serve.js';
 import { resolveCaller } from '../../src/access/index.js';
-import { impersonationIdentity } from '../../src/server/writer.js';
+import { callerIdentity } from '../../src/server/writer.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { buildApp, recordingWriter, roles, webService, world, type TestApp } from './fixtures.js';
 import { StreamClient } from './stream-client.js';
@@ -33,10 +33,13 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
-/** A writer that, like the real one, puts the caller's identity into Impersonate-* headers. */
+/**
+ * A writer that requires the caller's identity to be valid as HTTP header values: the real one sends it
+ * in a SubjectAccessReview's JSON body, but no hostile claim may reach it with CR/LF or worse either way.
+ */
 function headerCheckingWriter(): ReturnType<typeof recordingWriter> {
   return recordingWriter((w) => {
-    const id = impersonationIdentity(w.caller);
+    const id = callerIdentity(w.caller);
     validateHeaderValue('Impersonate-User', id.user);
     for (const g of id.groups) validateHeaderValue('Impersonate-Group', g);
     return undefined;

@@ -18,27 +18,20 @@ import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCost, loadPricing } from '../../src/cost/index.js';
 import { KubeClients, createInformer, type Informer } from '../../src/kube/index.js';
-import { createApp } from '../../src/server/app.js';
-import { createOidcVerifier } from '../../src/server/auth.js';
-import { startFeed, type Feed } from '../../src/server/feed.js';
-import { StreamHub } from '../../src/server/hub.js';
 import { DEFAULT_PORTAL_DIR } from '../../src/server/portal.js';
 import { rendererPreview, requestsCostProjection } from '../../src/server/preview.js';
-import { startServer, type RunningServer } from '../../src/server/serve.js';
-import { createResourceWriter } from '../../src/server/writer.js';
 import { detectCapabilities } from '../../src/webservice/reconcile.js';
 import { DEFAULT_PLATFORM } from '../../src/webservice/render/index.js';
 import { analysisTemplate, errorGate, prometheusProvider, scraped, startStack, type Stack } from '../delivery/stack.js';
 import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
+import { startOidcApi, type OidcApi } from '../support/oidc-api.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { startPrometheus, type LocalPrometheus } from '../support/prometheus.js';
 import { createTeamWithRbac } from '../support/team-rbac.js';
 import { startTrafficEmitter, type TrafficEmitter } from '../support/traffic-emitter.js';
-import { capturingLogger, roles } from './fixtures.js';
 
 const API = 'paved.dev/v1alpha1';
 const CHROMIUM = '/usr/bin/chromium';
@@ -54,8 +47,8 @@ let prom: LocalPrometheus;
 let emitter: TrafficEmitter;
 let stack: Stack | undefined;
 let informers: Informer<KubernetesObject>[] = [];
-let feed: Feed;
-let server: RunningServer;
+let api: OidcApi | undefined;
+let server: OidcApi['server'];
 let browser: Browser;
 let startApi: (port: number) => Promise<void>;
 
@@ -104,22 +97,18 @@ beforeAll(async () => {
   const auth = { mode: 'oidc' as const, issuer: issuer.issuer, clientId: issuer.audience, scope: 'openid groups' };
   // One "API server process": a fresh hub (a new epoch) and feed each time, as after a restart.
   startApi = async (port: number) => {
-    const hub = new StreamHub();
-    const api = createApp({
+    api = await startOidcApi({
+      issuer,
       sources,
-      hub,
-      writer: createResourceWriter({ kubeConfig: adminKubeConfig(), impersonate: true }),
-      auth: { kind: 'oidc', verifier: createOidcVerifier({ issuer: issuer.issuer, audience: issuer.audience }) },
-      roles,
-      logger: capturingLogger().logger,
-      registry: new Registry(),
-      routes: [{ path: '/cost', app: cost.routes }],
-      preview: rendererPreview((team) => ({ capabilities, platform: DEFAULT_PLATFORM, team })),
-      projectMonthlyCost: requestsCostProjection(pricing),
-      portal: { auth },
+      port,
+      extra: {
+        routes: [{ path: '/cost', app: cost.routes }],
+        preview: rendererPreview((team) => ({ capabilities, platform: DEFAULT_PLATFORM, team })),
+        projectMonthlyCost: requestsCostProjection(pricing),
+        portal: { auth },
+      },
     });
-    feed = startFeed({ sources, hub });
-    server = await startServer({ api, authMode: 'oidc', port, host: '127.0.0.1', logger: capturingLogger().logger });
+    server = api.server;
   };
   await startApi(0);
 
@@ -137,8 +126,7 @@ const contexts: BrowserContext[] = [];
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
   await browser?.close();
-  feed?.stop();
-  await server?.close();
+  await api?.stop();
   await Promise.all(informers.map((i) => i.stop()));
   await stack?.stop();
   await emitter?.stop();
@@ -338,8 +326,7 @@ describe.skipIf(!have)('the developer portal in a real browser', () => {
 
   it('the API server restarted: the page says "disconnected", then catches up with what changed meanwhile', async () => {
     const port = server.port;
-    feed.stop();
-    await server.close();
+    await api?.stop();
     await expect.poll(() => alice.getByTestId('connection-stream').textContent(), { timeout: WAIT }).toMatch(/disconnected/);
     await admin.request({
       method: 'PATCH',

@@ -6,26 +6,19 @@
  * controller applied.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsProvider } from '../../src/analysis/prometheus-provider.js';
 import { KubeClients, createInformer, isSubset, type Informer } from '../../src/kube/index.js';
-import { createApp } from '../../src/server/app.js';
-import { createOidcVerifier } from '../../src/server/auth.js';
-import { startFeed, type Feed } from '../../src/server/feed.js';
-import { StreamHub } from '../../src/server/hub.js';
 import { rendererPreview } from '../../src/server/preview.js';
-import { startServer, type RunningServer } from '../../src/server/serve.js';
 import type { ServiceView } from '../../src/server/view.js';
-import { createResourceWriter } from '../../src/server/writer.js';
 import { detectCapabilities } from '../../src/webservice/reconcile.js';
 import { DEFAULT_PLATFORM, type Capabilities } from '../../src/webservice/render/index.js';
 import { startStack, type Stack } from '../delivery/stack.js';
 import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
+import { startOidcApi, type OidcApi } from '../support/oidc-api.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { createTeamWithRbac } from '../support/team-rbac.js';
-import { capturingLogger, roles } from './fixtures.js';
 import { StreamClient } from './stream-client.js';
 
 const API = 'paved.dev/v1alpha1';
@@ -35,8 +28,7 @@ let issuer: OidcIssuer;
 let admin: KubeClients;
 let stack: Stack;
 let informers: Informer<KubernetesObject>[] = [];
-let feed: Feed;
-let server: RunningServer;
+let api: OidcApi | undefined;
 let capabilities: Capabilities;
 let client: StreamClient;
 /** Every state of the service the client held, in order of receipt. */
@@ -63,27 +55,13 @@ beforeAll(async () => {
   await Promise.all(informers.map((i) => i.start()));
   await Promise.all(informers.map((i) => i.waitForSync()));
   const sources = { teams, namespaces, webServices, deployments, httpRoutes };
-  const hub = new StreamHub();
-  const logger = capturingLogger().logger;
-  const api = createApp({
-    sources,
-    hub,
-    writer: createResourceWriter({ kubeConfig: kc, impersonate: true }),
-    auth: { kind: 'oidc', verifier: createOidcVerifier({ issuer: issuer.issuer, audience: issuer.audience }) },
-    roles,
-    logger,
-    registry: new Registry(),
-    // The same render context the stack's controllers use (DEFAULT_PLATFORM, detected capabilities).
-    preview: rendererPreview((team) => ({ capabilities, platform: DEFAULT_PLATFORM, team })),
-  });
-  feed = startFeed({ sources, hub });
-  server = await startServer({ api, authMode: 'oidc', port: 0, host: '127.0.0.1', logger });
+  // The same render context the stack's controllers use (DEFAULT_PLATFORM, detected capabilities).
+  api = await startOidcApi({ issuer, sources, kubeConfig: kc, extra: { preview: rendererPreview((team) => ({ capabilities, platform: DEFAULT_PLATFORM, team })) } });
 });
 
 afterAll(async () => {
   client?.ws.terminate();
-  feed?.stop();
-  await server?.close();
+  await api?.stop();
   await Promise.all(informers.map((i) => i.stop()));
   await stack?.stop();
   await admin.delete({ apiVersion: API, kind: 'Team', name: ns }).catch(() => undefined);
@@ -92,7 +70,7 @@ afterAll(async () => {
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const token = await issuer.mint({ subject: 'alice', groups: ['team-a'] });
-  const res = await fetch(`${server.url}/api/v1${path}`, {
+  const res = await fetch(`${api!.server.url}/api/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -145,7 +123,7 @@ const current = (): ServiceView | undefined => client.state.get(`${ns}/web`) as 
 
 describe('a rollout watched through the stream', () => {
   it('shows intent and reality live while the API deploys, updates and promotes', async () => {
-    client = new StreamClient({ url: server.url, query: { team: ns }, credential: { bearer: await issuer.mint({ subject: 'alice', groups: ['team-a'] }) } });
+    client = new StreamClient({ url: api!.server.url, query: { team: ns }, credential: { bearer: await issuer.mint({ subject: 'alice', groups: ['team-a'] }) } });
     client.onMessage = () => {
       const v = current();
       if (v) history.push(JSON.parse(JSON.stringify(v)) as ServiceView);

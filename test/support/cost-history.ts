@@ -203,19 +203,32 @@ function num(v: number): string {
   return Number.isInteger(v) ? String(v) : String(Math.round(v * 1e9) / 1e9);
 }
 
-/** Sample times (unix seconds) and their model hour, in order. */
-function* sampleTimes(h: CostHistory): Generator<[number, number, number]> {
+/** Sample times to write: [from, until) in unix seconds. */
+export interface SampleRange {
+  readonly from: number;
+  readonly until: number;
+}
+
+/** A history being written, possibly only the samples of one time range. */
+type Emitting = CostHistory & { readonly emit?: SampleRange };
+
+/** Sample times (unix seconds) and their model hour, in order; only those in `h.emit` when set. */
+function* sampleTimes(h: Emitting): Generator<[number, number, number]> {
   const perHour = HOUR / h.resolutionSeconds;
-  for (let hour = 0; hour < h.hours; hour++) {
+  const first = h.emit ? Math.max(0, Math.floor((h.emit.from - h.startSeconds) / HOUR)) : 0;
+  const last = h.emit ? Math.min(h.hours, Math.ceil((h.emit.until - h.startSeconds) / HOUR)) : h.hours;
+  for (let hour = first; hour < last; hour++) {
     for (let k = 0; k < perHour; k++) {
-      yield [h.startSeconds + hour * HOUR + h.resolutionSeconds / 2 + k * h.resolutionSeconds, hour, k];
+      const t = h.startSeconds + hour * HOUR + h.resolutionSeconds / 2 + k * h.resolutionSeconds;
+      if (h.emit && (t < h.emit.from || t >= h.emit.until)) continue;
+      yield [t, hour, k];
     }
   }
 }
 
 /** Writes `metric{labels} value ts` lines of one series: `value(hour, k, t)` per sample, none where undefined. */
 function* series(
-  h: CostHistory,
+  h: Emitting,
   name: string,
   lbls: Record<string, string>,
   value: (hour: number, k: number, t: number) => number | undefined,
@@ -280,9 +293,12 @@ function cadvisorIds(h: CostHistory, c: ContainerShape): Array<{ id: string; fro
 
 /**
  * OpenMetrics text of the history as chunks (so a large history need not be one string), metric
- * families in one block each, ending in `# EOF`.
+ * families in one block each, ending in `# EOF`. With `range`, only the samples at times in it, with the
+ * values of the whole history (counters carry on), so a long history can be written as one file per
+ * time range, each read once by promtool.
  */
-export function* costHistoryOpenMetricsChunks(h: CostHistory): Generator<string> {
+export function* costHistoryOpenMetricsChunks(history: CostHistory, range?: SampleRange): Generator<string> {
+  const h: Emitting = range ? { ...history, emit: range } : history;
   yield '# TYPE container_cpu_usage_seconds counter\n';
   for (const c of h.containers) {
     for (const run of cadvisorIds(h, c)) {

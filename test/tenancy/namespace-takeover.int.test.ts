@@ -8,22 +8,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Team } from '../../src/api/index.js';
 import { ImpersonatingKubeConfig, KubeClients, createInformer, toKubeApiError, type Informer } from '../../src/kube/index.js';
-import { createApp } from '../../src/server/app.js';
-import { createOidcVerifier } from '../../src/server/auth.js';
-import { startFeed, type Feed } from '../../src/server/feed.js';
-import { StreamHub } from '../../src/server/hub.js';
-import { startServer, type RunningServer } from '../../src/server/serve.js';
-import { createResourceWriter } from '../../src/server/writer.js';
-import { startTenancyController, type RunningTenancyController, type TenancyConfig } from '../../src/tenancy/controller.js';
-import { capturingLogger, roles } from '../server/fixtures.js';
+import { startTenancyController, type RunningTenancyController } from '../../src/tenancy/controller.js';
 import { StreamClient } from '../server/stream-client.js';
 import { adminKubeConfig } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
+import { startOidcApi, type OidcApi } from '../support/oidc-api.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import { TEST_TENANCY_CONFIG } from '../support/team-rbac.js';
 
 const API = 'paved.dev/v1alpha1';
 const prefix = `tk${randomBytes(2).toString('hex')}`;
@@ -31,18 +25,11 @@ const teamA = `${prefix}-shop-dev`; // owns the namespace of the same name (no e
 const teamX = `${prefix}-shop`; // claims "<teamX>-dev", which is team A's namespace
 const ns = teamA;
 const admin = KubeClients.fromKubeConfig(adminKubeConfig());
-const config: TenancyConfig = {
-  PAVED_GATEWAY_NAMESPACE: 'gateway-system',
-  PAVED_MONITORING_NAMESPACE: 'monitoring',
-  PAVED_ORPHAN_GRACE_SECONDS: 600,
-  PAVED_RESYNC_SECONDS: 600,
-  PAVED_WORKERS: 2,
-};
+const config = TEST_TENANCY_CONFIG;
 
 let tc: RunningTenancyController | undefined;
 let issuer: OidcIssuer;
-let server: RunningServer | undefined;
-let feed: Feed | undefined;
+let api: OidcApi | undefined;
 let informers: Informer<KubernetesObject>[] = [];
 const before: Record<string, string | undefined> = {};
 
@@ -96,24 +83,11 @@ beforeAll(async () => {
   await Promise.all(informers.map((i) => i.start()));
   await Promise.all(informers.map((i) => i.waitForSync()));
   const sources = { teams, namespaces, webServices };
-  const hub = new StreamHub();
-  const logger = capturingLogger().logger;
-  const api = createApp({
-    sources,
-    hub,
-    writer: createResourceWriter({ kubeConfig: adminKubeConfig(), impersonate: true }),
-    auth: { kind: 'oidc', verifier: createOidcVerifier({ issuer: issuer.issuer, audience: issuer.audience }) },
-    roles,
-    logger,
-    registry: new Registry(),
-  });
-  feed = startFeed({ sources, hub });
-  server = await startServer({ api, authMode: 'oidc', port: 0, host: '127.0.0.1', logger });
+  api = await startOidcApi({ issuer, sources });
 });
 
 afterAll(async () => {
-  feed?.stop();
-  await server?.close();
+  await api?.stop();
   await Promise.all(informers.map((i) => i.stop()));
   // The controller comes back and runs the finalizers (team A's namespace is deleted with it).
   tc ??= await startTenancy();
@@ -126,7 +100,7 @@ afterAll(async () => {
 
 async function call(path: string, groups: string[], init: RequestInit = {}): Promise<{ status: number; json: any }> {
   const token = await issuer.mint({ subject: groups[0] === 'team-x' ? 'xavier' : 'alice', groups });
-  const res = await fetch(`${server!.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+  const res = await fetch(`${api!.server.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
   return { status: res.status, json: await res.json().catch(() => undefined) };
 }
 
@@ -142,7 +116,7 @@ describe('namespace takeover after a controller restart with empty status', () =
     expect(mine.json.namespaces).toEqual([]);
     expect((await call(`/api/v1/teams/${teamX}/webservices`, ['team-x'])).json.items).toEqual([]);
 
-    const stream = new StreamClient({ url: server!.url, query: { team: teamX }, credential: { bearer: await issuer.mint({ subject: 'xavier', groups: ['team-x'] }) } });
+    const stream = new StreamClient({ url: api!.server.url, query: { team: teamX }, credential: { bearer: await issuer.mint({ subject: 'xavier', groups: ['team-x'] }) } });
     await stream.opened;
     await eventually(() => expect(stream.messages[0]?.type).toBe('snapshot'));
     expect(JSON.stringify(stream.messages)).not.toContain('checkout');

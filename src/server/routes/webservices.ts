@@ -1,8 +1,9 @@
 /**
  * WebService routes: one service with intent, reality and rollout history; create, update and delete
  * from a small JSON intent; preview (rendered objects and projected monthly cost, nothing applied);
- * manual rollout controls. Every write goes through the ResourceWriter as the caller (impersonated), so
- * Kubernetes RBAC has the last word; the team check here only gives a clear 403 first.
+ * manual rollout controls. Every write goes through the ResourceWriter, which asks Kubernetes whether the
+ * caller may make it (SubjectAccessReview) and makes it as the namespace's deployer, so Kubernetes RBAC
+ * has the last word; the team check here only gives a clear 403 first.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { KubernetesObject } from '@kubernetes/client-node';
