@@ -2,11 +2,15 @@
  * Stream figures (issue 6): N concurrent WebSocket clients on loopback subscribed to one team.
  *   - latency from a status change written to the API server to its receipt by every client (p50, p99;
  *     target p99 < 100 ms), measured from just before the status PATCH is sent, so it includes the API
- *     server's write, the watch event, the informer, the hub and the socket;
+ *     server's write, the watch event, the informer, the hub and the socket, to the moment the client
+ *     process reads the message's bytes from its socket;
+ *   - the CPU the server and the client process used in that phase (per receipt, and in cores), and how
+ *     busy the whole machine was, with the load average: the machine is shared, and a busy one shows;
  *   - server memory per connected client (RSS and heap, after GC, idle clients);
  *   - messages per second delivered to clients while status writes go as fast as the API server takes them.
  *
  *   node --expose-gc --import tsx bench/stream.ts [--clients 1000,5000,10000] [--updates 100] [--seconds 10] [--in-memory]
+ *     [--clients-cpu-prof DIR]   (profile the server with node --cpu-prof, the client process with this)
  *
  * `--clients` takes one count or a comma-separated list: the sizes run in turn against the same cluster
  * (a fresh hub, server and client process for each) and a summary line per size closes the output.
@@ -15,18 +19,16 @@
  * in a child process (this file with --role clients) so that server memory is the server's alone.
  */
 import { fork } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';
+import { benchArgs, numberList } from './args.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : fallback;
-};
+// --role, --url and --team are the client process's (runServer passes them).
+const flags = benchArgs({ clients: '1000', updates: 100, seconds: 10, 'in-memory': false, 'clients-cpu-prof': '', role: 'server', url: '', team: 'bench' });
 const wall = (): number => performance.timeOrigin + performance.now();
 
 type ToParent =
@@ -36,20 +38,49 @@ type ToParent =
   | { kind: 'latencies'; byMarker: Record<number, number[]>; cpuMicros: number };
 type ToChild = { kind: 'cpu-mark' } | { kind: 'count-start' } | { kind: 'count-stop' } | { kind: 'report' } | { kind: 'exit' };
 
+/** Busy and total CPU time of the whole machine, all cores (ms): other work on a shared machine shows here. */
+function machineCpu(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    busy += times.user + times.nice + times.sys + times.irq;
+    total += times.user + times.nice + times.sys + times.irq + times.idle;
+  }
+  return { busy, total };
+}
+
 /** User + system CPU time of this process since `since` (µs). */
 const cpuSince = (since: NodeJS.CpuUsage): number => {
   const d = process.cpuUsage(since);
   return d.user + d.system;
 };
 
-if (arg('role', 'server') === 'clients') await runClients();
+/** `"m-` in a message: the marker the bench writes into the status (`message: "m-<n>"`). */
+const MARKER = Buffer.from('"m-');
+
+/** The marker number in a chunk of socket bytes, or undefined (digits read straight from the bytes). */
+function markerIn(chunk: Buffer): number | undefined {
+  const at = chunk.indexOf(MARKER);
+  if (at < 0) return undefined;
+  let n = 0;
+  let i = at + MARKER.length;
+  for (; i < chunk.length && chunk[i]! >= 0x30 && chunk[i]! <= 0x39; i++) n = n * 10 + chunk[i]! - 0x30;
+  return i > at + MARKER.length ? n : undefined;
+}
+
+if (flags.role === 'clients') await runClients();
 else await runServer();
 
-/** The client process: opens the sockets, timestamps every marker, counts messages. */
+/**
+ * The client process: opens the sockets, timestamps every marker, counts messages. A receipt is timed
+ * when its bytes are read from the socket, before ws parses the frame (a 'data' listener put in front of
+ * ws's own): one process reads thousands of sockets one after another, so everything it does per
+ * message before the timestamp would delay the receipts of the sockets read after it. ws skips UTF-8
+ * validation and the message listener only counts (no decode, no JSON parse).
+ */
 async function runClients(): Promise<void> {
-  const url = arg('url', '');
-  const n = Number(arg('clients', '1000'));
-  const team = arg('team', 'bench');
+  const { url, team } = flags;
+  const n = Number(flags.clients);
   const send = (m: ToParent): void => void process.send?.(m);
   const byMarker: Record<number, number[]> = {};
   let counting = false;
@@ -58,27 +89,27 @@ async function runClients(): Promise<void> {
   let failed = 0;
   let cpuMark = process.cpuUsage();
   const sockets: WebSocket[] = [];
+  const onData = (chunk: Buffer): void => {
+    const marker = markerIn(chunk);
+    if (marker === undefined) return;
+    const t = wall();
+    const list = (byMarker[marker] ??= []);
+    list.push(t);
+    if (list.length === n) send({ kind: 'got', marker });
+  };
+  const onMessage = (): void => {
+    if (counting) counted++;
+  };
   const open = (): Promise<void> =>
     new Promise((resolve) => {
-      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/stream?team=${team}`, ['paved.v1'], { perMessageDeflate: false });
+      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/stream?team=${team}`, ['paved.v1'], { perMessageDeflate: false, skipUTF8Validation: true });
       sockets.push(ws);
-      let first = true;
-      ws.on('message', (data) => {
-        const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString();
-        if (counting) counted++;
-        if (first) {
-          first = false;
-          connected++;
-          resolve();
-          return;
-        }
-        const marker = /"m-(\d+)"/.exec(text)?.[1];
-        if (marker) {
-          const t = wall();
-          const list = (byMarker[Number(marker)] ??= []);
-          list.push(t);
-          if (list.length === n) send({ kind: 'got', marker: Number(marker) });
-        }
+      // The snapshot (it carries marker 0, from before the latency phase) arrives before the listener below.
+      ws.once('message', () => {
+        connected++;
+        ws.on('message', onMessage);
+        (ws as unknown as { _socket: import('node:net').Socket })._socket.prependListener('data', onData);
+        resolve();
       });
       ws.on('error', () => {
         failed++;
@@ -197,16 +228,20 @@ interface Figures {
   heapKiB: number;
   /** Server CPU per receipt in the latency phase (µs). */
   serverCpuMicros: number;
-  /** 1-minute load average when the latency phase ended (the machine is shared). */
+  /** 1-minute load average before the clients connected and when the latency phase ended (the machine is shared). */
+  loadBefore: number;
   load: number;
+  /** Share of one core used in the latency phase by the server and by the clients; busy share of the whole machine. */
+  serverCores: number;
+  clientCores: number;
+  machineBusy: number;
 }
 
 async function runServer(): Promise<void> {
-  const sizes = arg('clients', '1000').split(',').map(Number);
+  const sizes = numberList('clients', flags.clients);
   if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error('--clients: positive integers, comma-separated (e.g. 1000,5000,10000)');
-  const updates = Number(arg('updates', '100'));
-  const seconds = Number(arg('seconds', '10'));
-  const inMemory = args.includes('--in-memory');
+  const { updates, seconds } = flags;
+  const inMemory = flags['in-memory'];
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) console.log('note: run with --expose-gc for stable memory figures');
 
@@ -220,11 +255,15 @@ async function runServer(): Promise<void> {
   } finally {
     await world.stop();
   }
-  console.log('summary (clients: p50 / p99 status write -> receipt; p99 write -> hub; server CPU per receipt; server memory per client RSS / heap; load):');
+  console.log(
+    'summary (clients: p50 / p99 status write -> receipt; p99 write -> hub; server CPU per receipt; server memory per client RSS / heap; ' +
+      'latency phase: cores used by server / clients, machine busy of all cores; 1-min load before -> after):',
+  );
   for (const f of results) {
     console.log(
       `  ${String(f.clients).padStart(6)} (${f.connected} connected): p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms; ` +
-        `to hub p99 ${f.hubP99.toFixed(1)} ms; server CPU ${f.serverCpuMicros.toFixed(1)} µs; ${f.rssKiB.toFixed(1)} KiB RSS / ${f.heapKiB.toFixed(1)} KiB heap; load ${f.load.toFixed(1)}`,
+        `to hub p99 ${f.hubP99.toFixed(1)} ms; server CPU ${f.serverCpuMicros.toFixed(1)} µs; ${f.rssKiB.toFixed(1)} KiB RSS / ${f.heapKiB.toFixed(1)} KiB heap; ` +
+        `cores ${f.serverCores.toFixed(2)} / ${f.clientCores.toFixed(2)}, machine ${(100 * f.machineBusy).toFixed(0)}% busy; load ${f.loadBefore.toFixed(1)} -> ${f.load.toFixed(1)}`,
     );
   }
   process.exit(0);
@@ -270,7 +309,8 @@ async function measure(
   const before = await settle();
 
   const child = fork(fileURLToPath(import.meta.url), ['--role', 'clients', '--url', server.url, '--clients', String(n), '--team', 'bench'], {
-    execArgv: ['--import', 'tsx'],
+    // --clients-cpu-prof DIR: a CPU profile of the client process too (the server's: node --cpu-prof).
+    execArgv: ['--import', 'tsx', ...(flags['clients-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['clients-cpu-prof']}`] : [])],
   });
   try {
     return await drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, published });
@@ -316,6 +356,7 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
   };
   const tell = (m: ToChild): void => void child.send(m);
 
+  const loadBefore = loadavg()[0] ?? NaN;
   const connectStarted = performance.now();
   const ready = await next('ready');
   const connectSeconds = (performance.now() - connectStarted) / 1000;
@@ -331,6 +372,8 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
   // Latency: one status change at a time; the next one after every client has the previous one.
   tell({ kind: 'cpu-mark' });
   const cpu0 = process.cpuUsage();
+  const machine0 = machineCpu();
+  const phaseStarted = performance.now();
   const t0: Record<number, number> = {};
   for (let marker = 1; marker <= updates; marker++) {
     t0[marker] = wall();
@@ -338,19 +381,29 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
     await next('got', (m) => m.marker === marker, 30_000);
   }
   const serverCpu = cpuSince(cpu0);
+  const phaseMicros = (performance.now() - phaseStarted) * 1000;
+  const machine1 = machineCpu();
+  const machineBusy = (machine1.busy - machine0.busy) / Math.max(1, machine1.total - machine0.total);
   tell({ kind: 'report' });
   const { byMarker, cpuMicros: clientsCpu } = await next('latencies');
   const all: number[] = [];
   const toHub: number[] = [];
+  // Per change: its last receipt, and the spread from its first to its last receipt (the fan-out).
+  const lastOfChange: number[] = [];
+  const spreadOfChange: number[] = [];
   for (const [marker, times] of Object.entries(byMarker)) {
     const start = t0[Number(marker)];
     const atHub = published[Number(marker)];
-    if (start === undefined) continue;
+    if (start === undefined || times.length === 0) continue;
     for (const t of times) all.push(t - start);
     if (atHub !== undefined) toHub.push(atHub - start);
+    lastOfChange.push(Math.max(...times) - start);
+    spreadOfChange.push(Math.max(...times) - Math.min(...times));
   }
   all.sort((a, b) => a - b);
   toHub.sort((a, b) => a - b);
+  lastOfChange.sort((a, b) => a - b);
+  spreadOfChange.sort((a, b) => a - b);
   console.log(
     `latency status write -> every client (${updates} changes x ${ready.connected} clients = ${all.length} receipts): ` +
       `p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms, max ${all.at(-1)?.toFixed(1)} ms (target p99 < 100 ms)`,
@@ -360,10 +413,20 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
       `the rest is fan-out to ${ready.connected} sockets and the clients' own processing (same 2-core machine)`,
   );
 
+  console.log(
+    `  per change: last receipt p50 ${percentile(lastOfChange, 50).toFixed(1)} ms, slowest ${lastOfChange.at(-1)?.toFixed(1)} ms; ` +
+      `first to last receipt p50 ${percentile(spreadOfChange, 50).toFixed(1)} ms, widest ${spreadOfChange.at(-1)?.toFixed(1)} ms ` +
+      `(a p99 far above the typical change's last receipt comes from a few slow changes)`,
+  );
   // CPU per receipt is steadier than latency on a shared machine: it does not count time spent waiting for a core.
   console.log(
     `  CPU per receipt in the latency phase (user + system): server ${(serverCpu / all.length).toFixed(1)} µs ` +
       `(informer, hub and sockets; the API server is another process), clients ${(clientsCpu / all.length).toFixed(1)} µs`,
+  );
+  console.log(
+    `  cores used in the latency phase: server ${(serverCpu / phaseMicros).toFixed(2)}, clients ${(clientsCpu / phaseMicros).toFixed(2)}; ` +
+      `machine ${(100 * machineBusy).toFixed(0)}% busy over ${cpus().length} cores (the rest of it: API server, etcd and anything else running); ` +
+      `1-min load ${loadBefore.toFixed(1)} before the clients connected, ${(loadavg()[0] ?? NaN).toFixed(1)} now`,
   );
   const figures: Figures = {
     serverCpuMicros: serverCpu / all.length,
@@ -374,7 +437,11 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
     hubP99: percentile(toHub, 99),
     rssKiB,
     heapKiB,
+    loadBefore,
     load: loadavg()[0] ?? NaN,
+    serverCores: serverCpu / phaseMicros,
+    clientCores: clientsCpu / phaseMicros,
+    machineBusy,
   };
 
   // Throughput: status writes as fast as they are accepted (8 in flight) for `seconds`.

@@ -1,7 +1,7 @@
 /**
- * Starts the API on @hono/node-server v2 with its built-in WebSocket upgrade over a `ws`
- * WebSocketServer (noServer mode: node-server routes the upgrade through the Hono app, so auth and
- * scope checks run before the handshake completes).
+ * Starts the API on @hono/node-server v2, with WebSocket upgrades on a `ws` WebSocketServer in noServer
+ * mode: each upgrade request is routed through the Hono app first, so auth and scope checks run before
+ * the handshake completes (upgradeListener).
  *
  * Binding: with OIDC the API listens where configured (default all interfaces). Without OIDC every
  * caller is `local-admin`, so the API binds to 127.0.0.1 whatever the configuration says, and logs it.
@@ -77,26 +77,49 @@ export function selectProtocol(offered: Set<string>): string | false {
   return offered.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false;
 }
 
+/** The Request the app sees for an upgrade (node-server builds one only for ordinary requests). */
+function upgradeRequest(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.append(key, Array.isArray(value) ? value.join(', ') : value);
+  const scheme = (req.socket as Socket & { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  return new Request(new URL(req.url ?? '/', `${scheme}://${req.headers.host ?? 'localhost'}`), { headers });
+}
+
 /**
- * The app's fetch, made to answer refused WebSocket upgrades with their JSON `{code, message}` body.
- * node-server writes refusals itself with an empty body (`Content-Length: 0`), but only while it is the
- * sole `upgrade` listener; serve() adds a second (no-op) one, so refusals are written here instead.
+ * WebSocket upgrades, in ws's noServer pattern. The request goes through the Hono app first (auth, the
+ * stream's scope check, request ids), so a refusal is an ordinary API answer, written to the socket
+ * with its {code, message} body; a request the stream endpoint admitted is then handed to ws for the
+ * handshake. node-server's own WebSocket helper is not used: it keeps the request's whole Hono context
+ * (Request, headers, IncomingMessage) alive for as long as the socket is open, several KiB per client.
  */
-export function withUpgradeRefusalBodies(fetch: ApiApp['app']['fetch']): ApiApp['app']['fetch'] {
-  return async (req, env, ctx) => {
-    const incoming = (env as { incoming?: IncomingMessage } | undefined)?.incoming;
-    const isUpgrade = req.headers.get('upgrade')?.toLowerCase() === 'websocket' && incoming !== undefined;
-    if (!isUpgrade) return fetch(req, env, ctx);
-    let res: Response;
+function upgradeListener(api: ApiApp, wss: WebSocketServer, logger: Logger): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
+  const ignore = (): void => undefined;
+  const answer = async (req: IncomingMessage): Promise<Response> => {
+    let request: Request;
     try {
-      res = await fetch(req, env, ctx);
+      request = upgradeRequest(req);
     } catch {
-      res = Response.json({ code: 'Internal', message: 'internal error' }, { status: 500 });
+      return Response.json({ code: 'BadRequest', message: 'malformed upgrade request (URL or headers)' }, { status: 400 });
     }
-    // node-server's upgrade answer is an empty 200 (the handshake then completes on the socket);
-    // anything else (an error, or a route that is no WebSocket) is written out and the socket closed.
-    if (res.status >= 300 || res.body !== null) await writeRefusal(incoming.socket, res);
-    return res;
+    try {
+      return await api.app.fetch(request, { incoming: req, outgoing: undefined });
+    } catch (err) {
+      logger.error({ err: String(err) }, 'api: upgrade request failed');
+      return Response.json({ code: 'Internal', message: 'internal error' }, { status: 500 });
+    }
+  };
+  return (req, socket, head) => {
+    // Until ws owns the socket, a peer that resets it must not crash the server.
+    socket.on('error', ignore);
+    void answer(req).then(async (res) => {
+      const open = api.stream.admitted(req);
+      if (open === undefined || res.status !== 200) return writeRefusal(socket, res);
+      if (socket.destroyed) return;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        socket.off('error', ignore);
+        open(ws, socket);
+      });
+    });
   };
 }
 
@@ -128,9 +151,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     );
   }
   const wss = new WebSocketServer({ noServer: true, handleProtocols: selectProtocol, maxPayload: 64 * 1024, perMessageDeflate: false });
-  const server = createAdaptorServer({ fetch: withUpgradeRefusalBodies(opts.api.app.fetch), websocket: { server: wss } });
-  // A second upgrade listener keeps node-server from writing its own empty-bodied refusals (see above).
-  server.on('upgrade', () => undefined);
+  const server = createAdaptorServer({ fetch: opts.api.app.fetch });
+  server.on('upgrade', upgradeListener(opts.api, wss, opts.logger));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, host, () => {
@@ -152,6 +174,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       const deadline = Date.now() + 1_000;
       while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       for (const ws of wss.clients) ws.terminate();
+      wss.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -18,7 +18,6 @@
  * `closeGraceMs` if the close handshake does not finish, so a stuck peer cannot hold its buffer.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { upgradeWebSocket } from '@hono/node-server';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
@@ -49,7 +48,14 @@ export interface StreamEndpointOptions {
 
 /** The endpoint: a Hono handler plus its connection bookkeeping. */
 export interface StreamEndpoint {
+  /** Authorises upgrade requests (the app answers them; serve.ts completes the handshake). */
   handler: MiddlewareHandler<ApiEnv>;
+  /**
+   * After the app answered an upgrade request: the opener of the stream it admitted (taken once), or
+   * undefined when the app refused or routed it elsewhere. serve.ts calls it with the WebSocket and the
+   * TCP socket the upgrade arrived on, once ws completed the handshake.
+   */
+  admitted(req: IncomingMessage): ((ws: WebSocket, tcp: Socket) => void) | undefined;
   /** Open sockets. */
   connections(): number;
   /** Closes every socket and stops the heartbeat (server shutdown). */
@@ -59,29 +65,52 @@ export interface StreamEndpoint {
 /** Heartbeat slices: each tick of a tenth of the interval pings one of them. */
 const HEARTBEAT_SLICES = 10;
 
+/**
+ * One open socket's state, the only per-socket object besides ws's and the hub's own. Its listeners are
+ * shared functions (ws calls them with `this` = the socket), not closures per socket: at thousands of
+ * sockets, every retained byte per socket counts (docs/operations.md, stream memory).
+ */
+interface Peer {
+  alive: boolean;
+  slice: Set<WebSocket>;
+  subscription: Subscription;
+  cancelExpiry: (() => void) | undefined;
+}
+
 /** Pings sockets, a slice at a time, and terminates the ones that stopped answering. */
 class Heartbeat {
-  private readonly peers = new Map<WebSocket, { alive: boolean; slice: Set<WebSocket> }>();
+  private readonly peers = new Map<WebSocket, Peer>();
   private readonly slices: Array<Set<WebSocket>> = Array.from({ length: HEARTBEAT_SLICES }, () => new Set());
   private turn = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The shared pong listener. */
+  readonly onPong: (this: WebSocket) => void;
 
   constructor(
     private readonly intervalMs: number,
     private readonly onDead: (ws: WebSocket) => void,
-  ) {}
+  ) {
+    const peers = this.peers;
+    this.onPong = function (this: WebSocket) {
+      const peer = peers.get(this);
+      if (peer) peer.alive = true;
+    };
+  }
 
-  add(ws: WebSocket): void {
+  add(ws: WebSocket, peer: Omit<Peer, 'alive' | 'slice'>): void {
     // The smallest slice, so slices stay even as sockets come and go.
     const slice = this.slices.reduce((a, b) => (b.size < a.size ? b : a));
-    const peer = { alive: true, slice };
     slice.add(ws);
-    this.peers.set(ws, peer);
-    ws.on('pong', () => (peer.alive = true));
+    this.peers.set(ws, { alive: true, slice, ...peer });
+    ws.on('pong', this.onPong);
     if (!this.timer) {
       this.timer = setInterval(() => this.tick(), Math.max(1, this.intervalMs / HEARTBEAT_SLICES));
       this.timer.unref();
     }
+  }
+
+  get(ws: WebSocket): Peer | undefined {
+    return this.peers.get(ws);
   }
 
   delete(ws: WebSocket): void {
@@ -109,8 +138,8 @@ class Heartbeat {
       if (!peer) continue;
       if (!peer.alive) {
         this.onDead(ws);
+        // terminate() emits 'close' (after the socket closes), which ends the subscription.
         ws.terminate();
-        this.delete(ws);
         continue;
       }
       peer.alive = false;
@@ -177,23 +206,60 @@ function onTokenExpiry(expiresAt: number, onExpired: () => void): () => void {
 
 /**
  * A socket's sink. Each message's frame is built once per fan-out (frame.ts) and written straight to the
- * TCP socket under the WebSocket: the one ws itself writes to (the upgrade request's). A frame is one
- * write, so it never interleaves with ws's own frames (pings, close). ws is bypassed only on a socket
- * without extensions (serve.ts turns permessage-deflate off, so ws would neither queue nor compress);
- * otherwise ws sends. A send after close is dropped, as ws drops it.
+ * TCP socket under the WebSocket: the one ws itself writes to. A frame is one write, so it never
+ * interleaves with ws's own frames (pings, close). ws is bypassed only on a socket without extensions
+ * (serve.ts turns permessage-deflate off, so ws would neither queue nor compress); otherwise ws sends.
+ * A send after close is dropped, as ws drops it. A class, so its methods are shared, not closures per
+ * socket.
  */
-function socketSink(ws: WebSocket, tcp: Socket | undefined, frame: (text: string) => Buffer, close: StreamSink['close']): StreamSink {
-  if (tcp === undefined || ws.extensions !== '') {
-    return { send: (text) => ws.send(text), bufferedAmount: () => ws.bufferedAmount, close };
+class TcpSink implements StreamSink {
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly tcp: Socket,
+    private readonly frame: (text: string) => Buffer,
+    private readonly closeSocket: (ws: WebSocket, code: number, reason: string) => void,
+  ) {}
+
+  send(text: string): void {
+    if (this.ws.readyState === this.ws.OPEN && !this.tcp.destroyed) this.tcp.write(this.frame(text));
   }
-  return {
-    send: (text) => {
-      if (ws.readyState === ws.OPEN && !tcp.destroyed) tcp.write(frame(text));
-    },
-    // The frames wait in the TCP socket's queue (ws's getter would add its sender's, always empty here).
-    bufferedAmount: () => tcp.writableLength,
-    close,
-  };
+
+  /** The frames wait in the TCP socket's queue (ws's getter would add its sender's, always empty here). */
+  bufferedAmount(): number {
+    return this.tcp.writableLength;
+  }
+
+  close(code: number, reason: string): void {
+    this.closeSocket(this.ws, code, reason);
+  }
+}
+
+/** The sink of a socket with extensions: ws frames (and compresses) each message itself. */
+class WsSink implements StreamSink {
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly closeSocket: (ws: WebSocket, code: number, reason: string) => void,
+  ) {}
+
+  send(text: string): void {
+    this.ws.send(text);
+  }
+
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  close(code: number, reason: string): void {
+    this.closeSocket(this.ws, code, reason);
+  }
+}
+
+/** What the endpoint admitted for one upgrade request; the subscription opens once the handshake completes. */
+interface Admission {
+  who: string;
+  scope: StreamScope;
+  resume: ResumeFrom | undefined;
+  expiresAt: number | undefined;
 }
 
 /** Builds the stream endpoint. */
@@ -214,55 +280,63 @@ export function createStreamEndpoint(opts: StreamEndpointOptions): StreamEndpoin
   };
 
   const frame = lastFrameEncoder();
+  // Keyed by the upgrade request, which nothing keeps once the handshake is done (or abandoned).
+  const admissions = new WeakMap<IncomingMessage, Admission>();
 
-  const handler = upgradeWebSocket((untyped) => {
-    // upgradeWebSocket types its context loosely; the auth middleware before it set `caller` (ApiEnv).
-    const c = untyped as Context<ApiEnv>;
+  // Shared listeners (`this` is the socket): no closure per socket.
+  function onSocketClose(this: WebSocket): void {
+    const peer = heartbeat.get(this);
+    if (!peer) return;
+    peer.cancelExpiry?.();
+    peer.subscription.close();
+    heartbeat.delete(this);
+    opts.metrics?.streamClients.dec();
+  }
+  function onSocketError(err: Error): void {
+    opts.logger?.debug({ err: describeError(err) }, 'stream: socket error');
+  }
+
+  // Authorised here (the auth middleware before it set `caller`), upgraded by serve.ts once the app has
+  // answered. A request that is no upgrade gets the same checks, then goes on to the 426 answer.
+  const handler: MiddlewareHandler<ApiEnv> = async (c, next) => {
     const caller = c.get('caller');
     requireStreamProtocol(c);
     const { scope, resume } = readStreamQuery(c.req.query());
     if (!canReadTeam(caller, scope.team)) throw forbidden(`caller may not read team ${scope.team}`);
-    let subscription: Subscription | undefined;
-    let raw: WebSocket | undefined;
-    let cancelExpiry: (() => void) | undefined;
-    const expiresAt = callerExpiry(caller);
-    // The TCP socket the upgrade arrived on, which ws takes over (node-server passes it as env.incoming).
-    const tcp = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket;
-    return {
-      onOpen(_evt, ws) {
-        raw = ws.raw as unknown as WebSocket;
-        const socket = raw;
-        heartbeat.add(socket);
-        opts.metrics?.streamClients.inc();
-        const sink = socketSink(socket, tcp, frame, (code, reason) => closeSocket(socket, code, reason));
-        subscription = opts.hub.subscribe(scope, sink, resume);
-        // A stream lives no longer than its token: team membership is re-checked on reconnect.
-        if (expiresAt !== undefined) cancelExpiry = onTokenExpiry(expiresAt, () => closeSocket(socket, CLOSE_TOKEN_EXPIRED, 'token expired'));
-        opts.logger?.debug({ who: caller.subject, scope }, 'stream: subscribed');
-      },
-      onClose() {
-        cancelExpiry?.();
-        subscription?.close();
-        if (raw) {
-          heartbeat.delete(raw);
-          opts.metrics?.streamClients.dec();
-        }
-      },
-      onError(evt) {
-        const error = (evt as { error?: unknown }).error;
-        opts.logger?.debug({ err: error === undefined || error === null ? evt.type : describeError(error) }, 'stream: socket error');
-      },
-    };
-    // Errors thrown by the handlers above (node-server's default would print them with console.error).
-  }, { onError: (err) => opts.logger?.error({ err: String(err) }, 'stream: handler failed') }) as unknown as MiddlewareHandler<ApiEnv>;
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return next();
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    if (!incoming) throw new Error('stream: an upgrade request without its IncomingMessage (serve.ts passes it)');
+    admissions.set(incoming, { who: caller.subject, scope, resume, expiresAt: callerExpiry(caller) });
+    // Empty 200: serve.ts completes the handshake (101) for an admitted request.
+    return c.body(null, 200);
+  };
+
+  const open = (admission: Admission, ws: WebSocket, tcp: Socket): void => {
+    opts.metrics?.streamClients.inc();
+    const sink = ws.extensions === '' ? new TcpSink(ws, tcp, frame, closeSocket) : new WsSink(ws, closeSocket);
+    const subscription = opts.hub.subscribe(admission.scope, sink, admission.resume);
+    // A stream lives no longer than its token: team membership is re-checked on reconnect.
+    const { expiresAt } = admission;
+    const cancelExpiry = expiresAt === undefined ? undefined : onTokenExpiry(expiresAt, () => closeSocket(ws, CLOSE_TOKEN_EXPIRED, 'token expired'));
+    heartbeat.add(ws, { subscription, cancelExpiry });
+    ws.on('close', onSocketClose);
+    ws.on('error', onSocketError);
+    opts.logger?.debug({ who: admission.who, scope: admission.scope }, 'stream: subscribed');
+  };
 
   return {
     handler,
+    admitted: (req) => {
+      const admission = admissions.get(req);
+      if (!admission) return undefined;
+      admissions.delete(req);
+      return (ws, tcp) => open(admission, ws, tcp);
+    },
     connections: () => heartbeat.size(),
     close: () => {
       opts.hub.closeAll();
       for (const ws of heartbeat.sockets()) {
-        heartbeat.delete(ws);
+        onSocketClose.call(ws);
         closeSocket(ws, 1001, 'server shutting down');
       }
     },

@@ -6,6 +6,7 @@
  */
 import { validateHeaderValue } from 'node:http';
 import fc from 'fast-check';
+import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError, kubeApiErrorFrom } from '../../src/kube/api-errors.js';
 import { fromKubeError } from '../../src/server/api-error.js';
@@ -210,6 +211,19 @@ describe('stream handshakes', () => {
     const body = JSON.parse((await c.rejectedBody) ?? '{}');
     expect(body).toMatchObject({ code: 'BadRequest', field: 'Sec-WebSocket-Protocol' });
     expect(body.message).toContain('paved.v1');
+  });
+
+  it('upgrades only the stream: a WebSocket request to another route gets that route\'s answer and is closed', async () => {
+    const { url } = await server();
+    const token = await issuer.mint({ subject: 'alice', groups: ['team-a'] });
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/me`, ['paved.v1', `bearer.${token}`]);
+    const outcome = await new Promise<string>((resolve) => {
+      ws.once('open', () => resolve('opened'));
+      ws.once('unexpected-response', (_req, res) => resolve(`refused ${res.statusCode}`));
+      ws.once('error', () => resolve('error'));
+    });
+    ws.terminate();
+    expect(outcome).toBe('refused 200');
   });
 
   it('gives refused upgrades (401, 403) a {code, message} body', async () => {

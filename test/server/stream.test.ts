@@ -174,6 +174,20 @@ describe('stream', () => {
     expect(h.api.hub.stats().subscribers).toBe(1);
   });
 
+  it('forgets a socket once it closes: no subscriber, no connection, the clients gauge back to 0', async () => {
+    const h = await harness();
+    const token = await alice();
+    const clients = [h.client({ team: 'team-a' }, { bearer: token }), h.client({ team: 'team-a' }, { bearer: token })];
+    await Promise.all(clients.map((c) => c.opened));
+    await eventually(() => expect(h.api.stream.connections()).toBe(2), { timeoutMs: 5_000 });
+    expect(await h.api.registry.metrics()).toMatch(/paved_api_stream_clients 2/);
+    await clients[0]?.close();
+    clients[1]?.ws.terminate();
+    await eventually(() => expect(h.api.stream.connections()).toBe(0), { timeoutMs: 5_000 });
+    expect(h.api.hub.stats().subscribers).toBe(0);
+    expect(await h.api.registry.metrics()).toMatch(/paved_api_stream_clients 0/);
+  });
+
   it('closes a stream with 4001 when its token expires', async () => {
     const h = await harness();
     // jose accepts up to 30 s of clock skew; a token that expires in 2 s is still valid now.
