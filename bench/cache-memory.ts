@@ -14,20 +14,12 @@ import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { cacheTransformFor } from '../src/kube/informer-factory.js';
 import { stripForCache } from '../src/kube/informer.js';
-import { renderDesiredPodTemplate, renderWebService, type WebService } from '../src/webservice/render/index.js';
+import { renderDesiredPodTemplate, renderWebService } from '../src/webservice/render/index.js';
 import { contextFor, webService, FULL } from '../test/webservice/fixtures.js';
 import { benchArgs } from './args.js';
+import { benchSpec } from './webservice-specs.js';
 
 const { services, transform } = benchArgs({ services: 10000, transform: '' });
-
-function benchSpec(i: number): WebService['spec'] {
-  return {
-    image: `ghcr.io/acme/svc-${i % 50}:1.${i % 7}.0`,
-    runtime: (['node', 'python', 'go', 'java', 'generic'] as const)[i % 5],
-    scaling: { minReplicas: 1, maxReplicas: 3 },
-    networking: i % 2 === 0 ? { visibility: 'public', host: `svc-${i}.example.com` } : { visibility: 'private', dependencies: [{ service: `svc-${i - 1}` }] },
-  };
-}
 
 /** The wire form of a rendered object: what a list or watch event carries. */
 function onTheWire(o: KubernetesObject & { status?: unknown }, ns: string): string {

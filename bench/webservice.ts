@@ -42,6 +42,7 @@ import { projectCrdFiles, thirdPartyCrdFiles } from '../test/support/crds.js';
 import { contextFor, specArb, webService, FULL } from '../test/webservice/fixtures.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { benchArgs } from './args.js';
+import { benchSpec } from './webservice-specs.js';
 
 const flags = benchArgs({ services: 2000, namespaces: 1000, precreate: false, workers: 8, 'heap-snapshot': '', 'render-only': false });
 const SERVICES = flags.services;
@@ -72,15 +73,6 @@ function renderThroughput(): void {
   const bothSec = (performance.now() - t) / 1000;
   const n = specs.length * rounds;
   out(`render: ${(n / renderSec).toFixed(0)} specs/s; render + policy: ${(n / bothSec).toFixed(0)} specs/s (${(objects / n).toFixed(1)} objects per spec, ${n} random valid specs)`);
-}
-
-function benchSpec(i: number): WebService['spec'] {
-  return {
-    image: `ghcr.io/acme/svc-${i % 50}:1.${i % 7}.0`,
-    runtime: (['node', 'python', 'go', 'java', 'generic'] as const)[i % 5],
-    scaling: { minReplicas: 1, maxReplicas: 3 },
-    networking: i % 2 === 0 ? { visibility: 'public', host: `svc-${i}.example.com` } : { visibility: 'private', dependencies: [{ service: `svc-${i - 1}` }] },
-  };
 }
 
 async function waitFor(what: string, cond: () => boolean, timeoutMs: number, report?: () => string): Promise<void> {
