@@ -17,7 +17,9 @@ node -e '
   try {
     const r = JSON.parse(fs.readFileSync(".paved/test-results.json", "utf8"));
     const skipped = r.numPendingTests + r.numTodoTests;
-    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ""}`);
+    // vitest also fails the run for unhandled errors and failed hooks, which count as no failed test.
+    const why = process.argv[1] !== "0" && r.numFailedTests === 0 ? ` (vitest exited ${process.argv[1]}: unhandled errors or a failed hook, see above)` : "";
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ""}${why}`);
   } catch { console.log("tests: 0 passed, 1 failed (no report)"); }
-'
+' "$code"
 exit $code

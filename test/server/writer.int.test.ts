@@ -142,14 +142,15 @@ describe('API writes: reviewed for the caller, made as the namespace deployer', 
 
     // As if the API's team check were wrong: Kubernetes RBAC still decides, for bob.
     const asBob = caller('bob', [devsB], [teamA]);
-    const refusals: Array<[Promise<unknown>, string]> = [
-      [writer.annotate({ namespace: teamA, name: 'shop' }, { 'paved.dev/rollout-action': 'abort@1' }, asBob), forbidden('bob', 'patch', teamA, 'shop')],
-      [writer.create(webService('evil'), asBob), forbidden('bob', 'create', teamA)],
-      [writer.apply(webService('shop'), asBob), forbidden('bob', 'patch', teamA, 'shop')],
-      [writer.delete({ namespace: teamA, name: 'shop' }, asBob), forbidden('bob', 'delete', teamA, 'shop')],
+    // One at a time: a refusal started before the previous one is awaited would be an unhandled rejection.
+    const refusals: Array<[() => Promise<unknown>, string]> = [
+      [() => writer.annotate({ namespace: teamA, name: 'shop' }, { 'paved.dev/rollout-action': 'abort@1' }, asBob), forbidden('bob', 'patch', teamA, 'shop')],
+      [() => writer.create(webService('evil'), asBob), forbidden('bob', 'create', teamA)],
+      [() => writer.apply(webService('shop'), asBob), forbidden('bob', 'patch', teamA, 'shop')],
+      [() => writer.delete({ namespace: teamA, name: 'shop' }, asBob), forbidden('bob', 'delete', teamA, 'shop')],
     ];
     for (const [attempt, message] of refusals) {
-      const err = await attempt.then(() => undefined, (e: unknown) => e);
+      const err = await attempt().then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(KubeApiError);
       expect((err as KubeApiError).statusCode).toBe(403);
       expect((err as KubeApiError).statusMessage).toBe(message);
