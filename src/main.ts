@@ -170,7 +170,7 @@ try {
     sources, hub, logger: log, auth: authMode, roles: rolesFromConfig(config), registry: metrics,
     writer: createResourceWriter({ kubeConfig: kc, clients, reviewCallers: authMode.kind === 'oidc' }),
     routes: [{ path: '/cost', app: cost.routes }, rightsizing.routes],
-    preview: rendererPreview((team) => ({ capabilities, platform, team })),
+    preview: rendererPreview((ws, team) => webServices.preview(ws, team)),
     projectMonthlyCost: requestsCostProjection(pricing),
     portal: portalFromConfig(config),
   });

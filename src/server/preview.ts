@@ -1,24 +1,24 @@
 /**
  * Adapters from the API's preview and cost seams to the capabilities that implement them:
- * - `rendererPreview`: src/webservice's `previewWebService`, called with the same RenderContext the
- *   controller uses, so the preview shows the objects the controller then applies;
+ * - `rendererPreview`: the WebService controller's preview (its render context and policy context:
+ *   dependents, applied rightsizing, host claims), so the preview shows what the controller then does;
  * - `requestsCostProjection`: a projected monthly cost of rendered objects from their requests, priced
  *   with src/cost's Pricing (OpenCost defaults): sum over Deployments of replicas x (cpu x core-hour +
  *   memory x GiB-hour) x 730 h. Replicas are the Deployment's, or the HPA's minReplicas when the HPA owns
  *   them: a floor, which is what a developer needs to see before deploying.
- * Both are pure.
+ * Both are pure (the preview reads the controller's caches).
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { HOURS_PER_MONTH, type Pricing } from '../cost/pricing.js';
-import { previewWebService } from '../webservice/preview.js';
+import type { Preview } from '../webservice/preview.js';
 import { parseQuantity } from '../kube/quantity.js';
-import type { RenderContext, WebService } from '../webservice/render/index.js';
+import type { WebService } from '../webservice/render/index.js';
 import type { CostFn, PreviewFn } from './routes/context.js';
 
-/** A PreviewFn over the WebService renderer; `contextFor(team)` builds the controller's RenderContext. */
-export function rendererPreview(contextFor: (team: string) => RenderContext): PreviewFn {
+/** A PreviewFn over a WebService preview (the controller's `preview`). */
+export function rendererPreview(previewOf: (ws: WebService, team: string) => Preview): PreviewFn {
   return (ws, { team }) => {
-    const preview = previewWebService(ws as WebService, { ...contextFor(team), team });
+    const preview = previewOf(ws as WebService, team);
     return { objects: preview.objects as KubernetesObject[], violations: preview.policy.violations, allowed: preview.policy.allowed };
   };
 }

@@ -68,6 +68,7 @@ import {
   tierOf,
 } from './render/index.js';
 import { OwnWrites } from './own-writes.js';
+import { previewWebService, type Preview } from './preview.js';
 import { RECOMMENDATION_API_VERSION, RECOMMENDATION_KIND, appliedRequestsOf, webServiceOf, type RecommendationObject } from '../rightsizing/applied.js';
 import { decideRollout, type RolloutDecision, type RolloutStepDeps } from './rollout-step.js';
 import { claimOrder, planHostMap, type HostClaim } from './host-map.js';
@@ -169,6 +170,8 @@ export interface WebServiceController {
   capabilities: Capabilities;
   /** Status writes and analysis measurements since start (benchmarks). */
   stats: { statusWrites: number; measurements: number };
+  /** What `ws` would render to and whether policy allows it, exactly as reconcile decides (pure over the caches). */
+  preview(ws: WebService, team?: string): Preview;
   /** Stops counting this controller's cache in the gauges. */
   dispose(): void;
 }
@@ -347,6 +350,27 @@ const renderContextFor = (s: ControllerScope, ws: WebService): RenderContext => 
   return { capabilities: s.capabilities, platform: s.platform, ...(team ? { team } : {}), dependents, ...(rightsizing ? { rightsizing } : {}) };
 };
 
+/** What the policies see besides the objects: the cluster's host claims and the live objects' owners. */
+const policyContextFor = (s: ControllerScope, ws: WebService): PolicyContext => ({
+  namespace: ws.metadata?.namespace ?? '',
+  allowedRegistries: s.platform.allowedRegistries,
+  hosts: hostsContext(s, ws),
+  foreignOwner: (o) => foreignOwnerOf(s, ws, o),
+});
+
+/**
+ * The preview the API serves: rendered with this controller's context (dependents, applied rightsizing)
+ * and checked with its policy context (host claims, foreign owners), so it refuses what reconcile would.
+ * No rollout decision: the objects are those of the spec once promoted.
+ */
+const previewFor = (s: ControllerScope, intent: WebService, team: string | undefined): Preview => {
+  // A change to an existing WebService: it is that object (its uid owns the live children).
+  const existing = s.webServices.getByName(intent.metadata?.name ?? '', intent.metadata?.namespace);
+  const ws = existing ? { ...intent, metadata: { ...intent.metadata, uid: existing.metadata?.uid } } : intent;
+  const rctx = renderContextFor(s, ws);
+  return previewWebService(ws, rctx.team || !team ? rctx : { ...rctx, team }, policyContextFor(s, ws));
+};
+
 async function finish(s: ControllerScope, ws: WebService & KubernetesObject, input: Omit<StatusInput, 'ws' | 'now'>): Promise<WebServiceStatus> {
   const status = assessStatus({ ...input, ws, now: s.now() });
   const written = await writeStatus(s.clients, ws, status as Record<string, unknown>);
@@ -478,11 +502,7 @@ async function reconcile(s: ControllerScope, key: ObjectKey, ctx: ReconcileConte
   const ws = s.own.fresher(fromCache, fromCache) ?? fromCache;
   if (ws.metadata?.deletionTimestamp) return;
   const { rendered, decision } = await decideAndRender(s, ws, s.now());
-  const policy: PolicyResult = evaluatePolicies(
-    rendered.objects,
-    { namespace: ws.metadata?.namespace ?? '', allowedRegistries: s.platform.allowedRegistries, hosts: hostsContext(s, ws), foreignOwner: (o) => foreignOwnerOf(s, ws, o) },
-    s.platform.policyModes,
-  );
+  const policy: PolicyResult = evaluatePolicies(rendered.objects, policyContextFor(s, ws), s.platform.policyModes);
   // Nothing applied (policy, failure): the rollout state stays what it was, and so do its Events.
   const base = { tier: rendered.tier, revision: rendered.revision, ...(rendered.url ? { url: rendered.url } : {}), violations: policy.violations };
   if (!policy.allowed) {
@@ -628,6 +648,7 @@ export async function createWebServiceController(opts: WebServiceControllerOptio
     ...(httpRoutes ? { httpRoutes } : {}),
     capabilities,
     stats,
+    preview: (ws, team) => previewFor(s, ws, team),
     dispose,
   };
 }

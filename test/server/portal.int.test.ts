@@ -23,8 +23,6 @@ import { createCost, loadPricing } from '../../src/cost/index.js';
 import { KubeClients, createInformer, type Informer } from '../../src/kube/index.js';
 import { DEFAULT_PORTAL_DIR } from '../../src/server/portal.js';
 import { rendererPreview, requestsCostProjection } from '../../src/server/preview.js';
-import { detectCapabilities } from '../../src/webservice/reconcile.js';
-import { DEFAULT_PLATFORM } from '../../src/webservice/render/index.js';
 import { analysisTemplate, errorGate, prometheusProvider, scraped, startStack, type Stack } from '../delivery/stack.js';
 import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
 import { startOidcApi, type OidcApi } from '../support/oidc-api.js';
@@ -91,7 +89,7 @@ beforeAll(async () => {
   await Promise.all(informers.map((i) => i.waitForSync()));
   const [teams, namespaces, webServices, deployments, httpRoutes] = informers as [Informer<KubernetesObject>, Informer<KubernetesObject>, Informer<KubernetesObject>, Informer<KubernetesObject>, Informer<KubernetesObject>];
   const sources = { teams, namespaces, webServices, deployments, httpRoutes };
-  const capabilities = await detectCapabilities(admin);
+  const web = stack.web;
   const pricing = await loadPricing(undefined);
   const cost = createCost({ prometheusUrl: prom.url, pricing, listTeams: () => teams.list(), routePrefix: '' });
   const auth = { mode: 'oidc' as const, issuer: issuer.issuer, clientId: issuer.audience, scope: 'openid groups' };
@@ -103,7 +101,7 @@ beforeAll(async () => {
       port,
       extra: {
         routes: [{ path: '/cost', app: cost.routes }],
-        preview: rendererPreview((team) => ({ capabilities, platform: DEFAULT_PLATFORM, team })),
+        preview: rendererPreview((ws, team) => web.preview(ws, team)),
         projectMonthlyCost: requestsCostProjection(pricing),
         portal: { auth },
       },

@@ -9,6 +9,7 @@ import { DEFAULT_PRICING } from '../../src/cost/pricing.js';
 import { createApp } from '../../src/server/app.js';
 import { StreamHub } from '../../src/server/hub.js';
 import { rendererPreview, requestsCostProjection } from '../../src/server/preview.js';
+import { previewWebService } from '../../src/webservice/preview.js';
 import { renderWebService, type RenderContext } from '../../src/webservice/render/index.js';
 import { DEFAULT_PLATFORM } from '../../src/webservice/render/context.js';
 import { capturingLogger, recordingWriter, roles, world } from './fixtures.js';
@@ -30,7 +31,7 @@ function app() {
     roles,
     logger: capturingLogger().logger,
     registry: new Registry(),
-    preview: rendererPreview(contextFor),
+    preview: rendererPreview((ws, team) => previewWebService(ws, contextFor(team))),
     projectMonthlyCost: requestsCostProjection(DEFAULT_PRICING),
   });
   return { ...api, writer };

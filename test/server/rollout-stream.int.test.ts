@@ -11,8 +11,6 @@ import type { MetricsProvider } from '../../src/analysis/prometheus-provider.js'
 import { KubeClients, createInformer, isSubset, type Informer } from '../../src/kube/index.js';
 import { rendererPreview } from '../../src/server/preview.js';
 import type { ServiceView } from '../../src/server/view.js';
-import { detectCapabilities } from '../../src/webservice/reconcile.js';
-import { DEFAULT_PLATFORM, type Capabilities } from '../../src/webservice/render/index.js';
 import { startStack, type Stack } from '../delivery/stack.js';
 import { adminKubeConfig, createTestNamespace } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
@@ -29,7 +27,6 @@ let admin: KubeClients;
 let stack: Stack;
 let informers: Informer<KubernetesObject>[] = [];
 let api: OidcApi | undefined;
-let capabilities: Capabilities;
 let client: StreamClient;
 /** Every state of the service the client held, in order of receipt. */
 const history: ServiceView[] = [];
@@ -41,7 +38,6 @@ beforeAll(async () => {
   issuer = await startOidcIssuer();
   const kc = adminKubeConfig();
   admin = KubeClients.fromKubeConfig(kc);
-  capabilities = await detectCapabilities(admin);
   ns = await createTestNamespace('api-rollout');
   await createTeamWithRbac(ns, { owners: ['team-a'] });
   stack = await startStack(ns, noMetrics);
@@ -55,8 +51,8 @@ beforeAll(async () => {
   await Promise.all(informers.map((i) => i.start()));
   await Promise.all(informers.map((i) => i.waitForSync()));
   const sources = { teams, namespaces, webServices, deployments, httpRoutes };
-  // The same render context the stack's controllers use (DEFAULT_PLATFORM, detected capabilities).
-  api = await startOidcApi({ issuer, sources, kubeConfig: kc, extra: { preview: rendererPreview((team) => ({ capabilities, platform: DEFAULT_PLATFORM, team })) } });
+  // The stack's WebService controller previews (its render and policy context).
+  api = await startOidcApi({ issuer, sources, kubeConfig: kc, extra: { preview: rendererPreview((ws, team) => stack.web.preview(ws, team)) } });
 });
 
 afterAll(async () => {

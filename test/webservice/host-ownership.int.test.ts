@@ -2,7 +2,8 @@
  * Host ownership on the real API server, tried as the hostile team: team B publishes team A's host,
  * and a host outside its declared domains (the namespace annotation paved.dev/domains, which the tenancy
  * controller copies from Team spec.domains). Both are refused by the controller's host-ownership policy
- * with the field and the reason; A's HTTPRoute keeps its resourceVersion and B gets no route.
+ * with the field and the reason; A's HTTPRoute keeps its resourceVersion and B gets no route. The
+ * controller's preview (what the API's preview route serves) refuses the same before anything is applied.
  * One cluster-wide WebService controller, limited to this file's WebServices by a label.
  */
 import { randomBytes } from 'node:crypto';
@@ -52,6 +53,11 @@ describe('host ownership', () => {
       expect(r?.spec?.hostnames).toEqual([host]);
       return r!;
     }, { timeoutMs: 60_000 });
+
+    // The API's preview is the controller's: it refuses the taken host before anything is applied.
+    const preview = wc!.preview({ apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { name: 'copycat', namespace: nsB }, spec: publicOn(host) } as WebService);
+    expect(preview.policy.allowed).toBe(false);
+    expect(preview.policy.violations).toContainEqual(expect.objectContaining({ policy: 'host-ownership', object: 'HTTPRoute/copycat', message: expect.stringContaining(`host ${host} is already served by team team-a`) }));
 
     await apply(nsB, 'copycat', publicOn(host));
     const taken = await eventually(async () => {
