@@ -19,16 +19,21 @@
  * in a child process (this file with --role clients) so that server memory is the server's alone.
  */
 import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import type { Socket } from 'node:net';
 import { cpus, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';
 import { benchArgs, numberList } from './args.js';
+import { FrameReader } from './ws-reader.js';
 
 // --role, --url and --team are the client process's (runServer passes them).
-const flags = benchArgs({ clients: '1000', updates: 100, seconds: 10, 'in-memory': false, 'clients-cpu-prof': '', role: 'server', url: '', team: 'bench' });
+const flags = benchArgs({ clients: '1000', updates: 100, seconds: 10, 'in-memory': false, 'clients-cpu-prof': '', client: 'raw', role: 'server', url: '', team: 'bench' });
 const wall = (): number => performance.timeOrigin + performance.now();
 
 type ToParent =
@@ -73,10 +78,15 @@ else await runServer();
 
 /**
  * The client process: opens the sockets, timestamps every marker, counts messages. A receipt is timed
- * when its bytes are read from the socket, before ws parses the frame (a 'data' listener put in front of
- * ws's own): one process reads thousands of sockets one after another, so everything it does per
- * message before the timestamp would delay the receipts of the sockets read after it. ws skips UTF-8
- * validation and the message listener only counts (no decode, no JSON parse).
+ * when its bytes are read from the socket, before anything parses them: one process reads thousands of
+ * sockets one after another, so everything it does per message before the timestamp would delay the
+ * receipts of the sockets read after it.
+ *
+ * `--client raw` (default): a plain HTTP upgrade, then the socket's bytes go through the bench's
+ * FrameReader, which only finds frame boundaries to count text messages and answer pings (no decode, no
+ * parse). A browser receives on its own machine; here the clients share the server's two cores, so any
+ * client work beyond reading the bytes is CPU taken from the server. `--client ws`: the ws library
+ * (what the figures before 2026-12-01 22:00 used), its data listener prepended to time the bytes first.
  */
 async function runClients(): Promise<void> {
   const { url, team } = flags;
@@ -88,27 +98,30 @@ async function runClients(): Promise<void> {
   let connected = 0;
   let failed = 0;
   let cpuMark = process.cpuUsage();
-  const sockets: WebSocket[] = [];
-  const onData = (chunk: Buffer): void => {
-    const marker = markerIn(chunk);
-    if (marker === undefined) return;
+  const sockets: Array<{ terminate(): void }> = [];
+  const onMarker = (marker: number): void => {
     const t = wall();
     const list = (byMarker[marker] ??= []);
     list.push(t);
     if (list.length === n) send({ kind: 'got', marker });
   };
+  const onData = (chunk: Buffer): void => {
+    const marker = markerIn(chunk);
+    if (marker !== undefined) onMarker(marker);
+  };
   const onMessage = (): void => {
     if (counting) counted++;
   };
-  const open = (): Promise<void> =>
+  const path = `/api/v1/stream?team=${team}`;
+  const openWs = (): Promise<void> =>
     new Promise((resolve) => {
-      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/stream?team=${team}`, ['paved.v1'], { perMessageDeflate: false, skipUTF8Validation: true });
+      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}${path}`, ['paved.v1'], { perMessageDeflate: false, skipUTF8Validation: true });
       sockets.push(ws);
       // The snapshot (it carries marker 0, from before the latency phase) arrives before the listener below.
       ws.once('message', () => {
         connected++;
         ws.on('message', onMessage);
-        (ws as unknown as { _socket: import('node:net').Socket })._socket.prependListener('data', onData);
+        (ws as unknown as { _socket: Socket })._socket.prependListener('data', onData);
         resolve();
       });
       ws.on('error', () => {
@@ -116,6 +129,46 @@ async function runClients(): Promise<void> {
         resolve();
       });
     });
+  const openRaw = (): Promise<void> =>
+    new Promise((resolve) => {
+      const req = httpRequest(`${url}${path}`, {
+        agent: false,
+        headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Protocol': 'paved.v1' },
+      });
+      const fail = (): void => {
+        failed++;
+        resolve();
+      };
+      req.on('error', fail);
+      req.on('response', (res) => {
+        res.resume();
+        fail();
+      });
+      req.on('upgrade', (_res, socket: Socket, head: Buffer) => {
+        sockets.push({ terminate: () => socket.destroy() });
+        const reader = new FrameReader();
+        let subscribed = false;
+        const onBytes = (chunk: Buffer): void => {
+          // Marker 0 is the snapshot's, from before the latency phase.
+          if (subscribed) onData(chunk);
+          const { messages, pongs } = reader.read(chunk);
+          for (const pong of pongs) socket.write(pong);
+          if (messages === 0) return;
+          if (subscribed) {
+            if (counting) counted += messages;
+            return;
+          }
+          subscribed = true;
+          connected++;
+          resolve();
+        };
+        socket.on('error', () => undefined);
+        socket.on('data', onBytes);
+        if (head.length > 0) onBytes(head);
+      });
+      req.end();
+    });
+  const open = flags.client === 'ws' ? openWs : openRaw;
   for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, open));
   send({ kind: 'ready', connected, failed });
   process.on('message', (m: ToChild) => {
@@ -128,7 +181,7 @@ async function runClients(): Promise<void> {
       send({ kind: 'counted', messages: counted });
     } else if (m.kind === 'report') send({ kind: 'latencies', byMarker, cpuMicros: cpuSince(cpuMark) });
     else if (m.kind === 'exit') {
-      for (const ws of sockets) ws.terminate();
+      for (const s of sockets) s.terminate();
       process.exit(0);
     }
   });
@@ -144,7 +197,19 @@ interface World {
   sources: import('../src/server/sources.js').ServerSources;
   /** Writes a status with the marker; resolves when the write is accepted. */
   writeStatus(marker: number): Promise<void>;
+  /**
+   * The API server's own account of the status writes received in [fromMs, toMs] (its audit log), in
+   * order: when each request arrived and when its response was complete (etcd write included).
+   */
+  apiServerWrites?(fromMs: number, toMs: number): Promise<Array<{ received: number; completed: number }>>;
   stop(): Promise<void>;
+}
+
+/** An RFC 3339 time with microseconds (the audit log's) as epoch ms with the fraction kept. */
+function microTime(s: string): number {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(s);
+  if (!m) return NaN;
+  return Date.parse(`${m[1]}Z`) + Number(`0.${m[2] ?? '0'}`) * 1000;
 }
 
 async function clusterWorld(): Promise<World> {
@@ -182,6 +247,18 @@ async function clusterWorld(): Promise<World> {
         contentType: 'application/merge-patch+json',
         body: { status: { observedGeneration: 1, rollout: { phase: 'Progressing', stableRevision: 'r1', stepIndex: 0, weight: 10, message: `m-${marker}` } } },
       });
+    },
+    apiServerWrites: async (fromMs, toMs) => {
+      const { readFile } = await import('node:fs/promises');
+      const out: Array<{ received: number; completed: number }> = [];
+      for (const line of (await readFile(cluster.auditLog, 'utf8')).split('\n')) {
+        if (!line.includes('"subresource":"status"') || !line.includes('"verb":"patch"')) continue;
+        const e = JSON.parse(line) as { stage?: string; objectRef?: { resource?: string; name?: string }; requestReceivedTimestamp?: string; stageTimestamp?: string };
+        if (e.stage !== 'ResponseComplete' || e.objectRef?.resource !== 'webservices' || e.objectRef.name !== 'shop') continue;
+        const received = microTime(e.requestReceivedTimestamp ?? '');
+        if (received >= fromMs && received <= toMs) out.push({ received, completed: microTime(e.stageTimestamp ?? '') });
+      }
+      return out.sort((a, b) => a.received - b.received);
     },
     stop: async () => {
       await Promise.all([teams.stop(), namespaces.stop(), webServices.stop()]);
@@ -239,6 +316,7 @@ interface Figures {
 
 async function runServer(): Promise<void> {
   const sizes = numberList('clients', flags.clients);
+  if (flags.client !== 'raw' && flags.client !== 'ws') throw new Error(`--client: raw or ws, got "${flags.client}"`);
   if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error('--clients: positive integers, comma-separated (e.g. 1000,5000,10000)');
   const { updates, seconds } = flags;
   const inMemory = flags['in-memory'];
@@ -288,13 +366,25 @@ async function measure(
     logger,
     registry: new Registry(),
   });
-  // When each marker's view reached the hub: splits the latency into API server + informer, and fan-out.
-  const published: Record<number, number> = {};
+  // Per marker: when the informer delivered its watch event, when its view reached the hub, and when the
+  // hub's synchronous write to every socket returned. Splits the latency into API server + watch, feed,
+  // the server's fan-out loop, and the rest (sockets, kernel, client process).
+  const stamps: Stamps = { event: {}, published: {}, fannedOut: {} };
+  const markerOf = (message: string | null | undefined): number | undefined => {
+    const m = /^m-(\d+)$/.exec(message ?? '')?.[1];
+    return m === undefined ? undefined : Number(m);
+  };
+  // Registered before the feed's own listener, so it runs first.
+  const offEvent = world.sources.webServices.on('update', (obj) => {
+    const marker = markerOf((obj as { status?: { rollout?: { message?: string } } }).status?.rollout?.message);
+    if (marker !== undefined) stamps.event[marker] ??= wall();
+  });
   const publish = hub.publish.bind(hub);
   hub.publish = (view) => {
-    const marker = /^m-(\d+)$/.exec(view.reality.message ?? '')?.[1];
-    if (marker) published[Number(marker)] ??= wall();
+    const marker = markerOf(view.reality.message);
+    if (marker !== undefined) stamps.published[marker] ??= wall();
     publish(view);
+    if (marker !== undefined) stamps.fannedOut[marker] ??= wall();
   };
   const feed = startFeed({ sources: world.sources, hub, logger });
   const server = await startServer({ api, authMode: 'local', port: 0, logger });
@@ -308,14 +398,15 @@ async function measure(
   };
   const before = await settle();
 
-  const child = fork(fileURLToPath(import.meta.url), ['--role', 'clients', '--url', server.url, '--clients', String(n), '--team', 'bench'], {
+  const child = fork(fileURLToPath(import.meta.url), ['--role', 'clients', '--url', server.url, '--clients', String(n), '--team', 'bench', '--client', flags.client], {
     // --clients-cpu-prof DIR: a CPU profile of the client process too (the server's: node --cpu-prof).
     execArgv: ['--import', 'tsx', ...(flags['clients-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['clients-cpu-prof']}`] : [])],
   });
   try {
-    return await drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, published });
+    return await drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, stamps });
   } finally {
     if (child.exitCode === null) child.kill();
+    offEvent();
     feed.stop();
     await server.close();
   }
@@ -331,11 +422,18 @@ interface DriveArgs {
   inMemory: boolean;
   settle: () => Promise<NodeJS.MemoryUsage>;
   before: NodeJS.MemoryUsage;
+  stamps: Stamps;
+}
+
+/** Wall-clock times (ms) per marker, taken in the server process. */
+interface Stamps {
+  event: Record<number, number>;
   published: Record<number, number>;
+  fannedOut: Record<number, number>;
 }
 
 /** Connects the clients, then measures memory, latency and throughput. */
-async function drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, published }: DriveArgs): Promise<Figures> {
+async function drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, stamps }: DriveArgs): Promise<Figures> {
   const inbox: ToParent[] = [];
   const waiters: Array<() => void> = [];
   child.on('message', (m: ToParent) => {
@@ -371,6 +469,8 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
 
   // Latency: one status change at a time; the next one after every client has the previous one.
   tell({ kind: 'cpu-mark' });
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const cpu0 = process.cpuUsage();
   const machine0 = machineCpu();
   const phaseStarted = performance.now();
@@ -381,6 +481,7 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
     await next('got', (m) => m.marker === marker, 30_000);
   }
   const serverCpu = cpuSince(cpu0);
+  loopDelay.disable();
   const phaseMicros = (performance.now() - phaseStarted) * 1000;
   const machine1 = machineCpu();
   const machineBusy = (machine1.busy - machine0.busy) / Math.max(1, machine1.total - machine0.total);
@@ -391,19 +492,42 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
   // Per change: its last receipt, and the spread from its first to its last receipt (the fan-out).
   const lastOfChange: number[] = [];
   const spreadOfChange: number[] = [];
-  for (const [marker, times] of Object.entries(byMarker)) {
-    const start = t0[Number(marker)];
-    const atHub = published[Number(marker)];
+  // Per change, each stage of the path (ms): see the stamps in measure().
+  const stage = { toApi: [] as number[], api: [] as number[], apiToEvent: [] as number[], feed: [] as number[], loop: [] as number[], afterLoop: [] as number[] };
+  const auditWrites = (await world.apiServerWrites?.(t0[1] ?? 0, wall())) ?? [];
+  for (const [key, times] of Object.entries(byMarker)) {
+    const marker = Number(key);
+    const start = t0[marker];
+    const atHub = stamps.published[marker];
+    const event = stamps.event[marker];
+    const loopEnd = stamps.fannedOut[marker];
     if (start === undefined || times.length === 0) continue;
+    const last = Math.max(...times);
     for (const t of times) all.push(t - start);
     if (atHub !== undefined) toHub.push(atHub - start);
-    lastOfChange.push(Math.max(...times) - start);
-    spreadOfChange.push(Math.max(...times) - Math.min(...times));
+    lastOfChange.push(last - start);
+    spreadOfChange.push(last - Math.min(...times));
+    // The audit log holds exactly this phase's writes, one per marker in order, unless a write is missing.
+    const write = auditWrites.length === updates ? auditWrites[marker - 1] : undefined;
+    if (write) {
+      stage.toApi.push(write.received - start);
+      stage.api.push(write.completed - write.received);
+      if (event !== undefined) stage.apiToEvent.push(event - write.received);
+    }
+    if (event !== undefined && atHub !== undefined) stage.feed.push(atHub - event);
+    if (atHub !== undefined && loopEnd !== undefined) {
+      stage.loop.push(loopEnd - atHub);
+      stage.afterLoop.push(last - loopEnd);
+    }
   }
   all.sort((a, b) => a - b);
   toHub.sort((a, b) => a - b);
   lastOfChange.sort((a, b) => a - b);
   spreadOfChange.sort((a, b) => a - b);
+  const dist = (xs: number[]): string => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted.length === 0 ? 'n/a' : `p50 ${percentile(sorted, 50).toFixed(1)} / p99 ${percentile(sorted, 99).toFixed(1)} / max ${(sorted.at(-1) as number).toFixed(1)}`;
+  };
   console.log(
     `latency status write -> every client (${updates} changes x ${ready.connected} clients = ${all.length} receipts): ` +
       `p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms, max ${all.at(-1)?.toFixed(1)} ms (target p99 < 100 ms)`,
@@ -412,7 +536,16 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
     `  of which write -> informer event -> hub: p50 ${percentile(toHub, 50).toFixed(1)} ms, p99 ${percentile(toHub, 99).toFixed(1)} ms; ` +
       `the rest is fan-out to ${ready.connected} sockets and the clients' own processing (same 2-core machine)`,
   );
-
+  console.log(
+    `  stages per change, ms (p50 / p99 / max over ${updates} changes): PATCH sent -> API server received ${dist(stage.toApi)}; ` +
+      `API server received -> response complete (admission, etcd) ${dist(stage.api)}; API server received -> informer event here ${dist(stage.apiToEvent)}; ` +
+      `informer event -> hub (feed projection) ${dist(stage.feed)}; hub -> write loop over every socket returned ${dist(stage.loop)}; ` +
+      `loop returned -> last client read ${dist(stage.afterLoop)}`,
+  );
+  console.log(
+    `  server event loop delay in the latency phase: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, ` +
+      `max ${(loopDelay.max / 1e6).toFixed(1)} ms (the write loop itself blocks it)`,
+  );
   console.log(
     `  per change: last receipt p50 ${percentile(lastOfChange, 50).toFixed(1)} ms, slowest ${lastOfChange.at(-1)?.toFixed(1)} ms; ` +
       `first to last receipt p50 ${percentile(spreadOfChange, 50).toFixed(1)} ms, widest ${spreadOfChange.at(-1)?.toFixed(1)} ms ` +
