@@ -11,6 +11,7 @@
  *
  *   node --expose-gc --import tsx bench/stream.ts [--clients 1000,5000,10000] [--updates 100] [--seconds 10] [--in-memory]
  *     [--clients-cpu-prof DIR]   (profile the server with node --cpu-prof, the client process with this)
+ *     [--client raw|ws] [--pin]  (the client implementation; --pin: server on CPU 0, clients on CPU 1, via taskset)
  *
  * `--clients` takes one count or a comma-separated list: the sizes run in turn against the same cluster
  * (a fresh hub, server and client process for each) and a summary line per size closes the output.
@@ -18,10 +19,10 @@
  * --in-memory the caches are in-process (no API server: the hub and socket path only). The clients run
  * in a child process (this file with --role clients) so that server memory is the server's alone.
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -33,7 +34,7 @@ import { benchArgs, numberList } from './args.js';
 import { FrameReader } from './ws-reader.js';
 
 // --role, --url and --team are the client process's (runServer passes them).
-const flags = benchArgs({ clients: '1000', updates: 100, seconds: 10, 'in-memory': false, 'clients-cpu-prof': '', client: 'raw', role: 'server', url: '', team: 'bench' });
+const flags = benchArgs({ clients: '1000', updates: 100, seconds: 10, 'in-memory': false, 'clients-cpu-prof': '', client: 'raw', pin: false, role: 'server', url: '', team: 'bench' });
 const wall = (): number => performance.timeOrigin + performance.now();
 
 type ToParent =
@@ -52,6 +53,42 @@ function machineCpu(): { busy: number; total: number } {
     total += times.user + times.nice + times.sys + times.irq + times.idle;
   }
   return { busy, total };
+}
+
+/**
+ * CPU time (clock ticks) of every process on the machine, by pid, with its name (Linux /proc; empty
+ * elsewhere): in the latency phase, the busiest ones name "the rest of the machine".
+ */
+function processTicks(): Map<number, { name: string; ticks: number }> {
+  const out = new Map<number, { name: string; ticks: number }>();
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      // pid (comm) state ppid ... utime(14) stime(15): comm may hold spaces, so split after the last ')'.
+      const close = stat.lastIndexOf(')');
+      const fields = stat.slice(close + 2).split(' ');
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean).slice(0, 3).join(' ');
+      out.set(Number(pid), { name: (cmd || stat.slice(stat.indexOf('(') + 1, close)).slice(0, 90), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** The machine's time by kind over a phase (/proc/stat, all cores), as shares; undefined off Linux. */
+function kernelShares(): number[] | undefined {
+  try {
+    return (readFileSync('/proc/stat', 'latin1').split('\n')[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number);
+  } catch {
+    return undefined;
+  }
 }
 
 /** User + system CPU time of this process since `since` (µs). */
@@ -129,44 +166,66 @@ async function runClients(): Promise<void> {
         resolve();
       });
     });
+  const { hostname, port } = new URL(url);
+  // Every raw socket reads into this one buffer (net's `onread`): no Buffer and no stream 'data' event
+  // per read. The callback handles the bytes before the next read, and the FrameReader copies what it keeps.
+  const readBuffer = Buffer.alloc(64 * 1024);
   const openRaw = (): Promise<void> =>
     new Promise((resolve) => {
-      const req = httpRequest(`${url}${path}`, {
-        agent: false,
-        headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Protocol': 'paved.v1' },
-      });
+      const reader = new FrameReader();
+      let handshake: Buffer | undefined = Buffer.alloc(0);
+      let subscribed = false;
       const fail = (): void => {
         failed++;
+        socket.destroy();
         resolve();
       };
-      req.on('error', fail);
-      req.on('response', (res) => {
-        res.resume();
-        fail();
+      const onFrames = (bytes: Buffer): void => {
+        // Marker 0 is the snapshot's, from before the latency phase.
+        if (subscribed) onData(bytes);
+        const { messages, pongs } = reader.read(bytes);
+        for (const pong of pongs) socket.write(pong);
+        if (messages === 0) return;
+        if (subscribed) {
+          if (counting) counted += messages;
+          return;
+        }
+        subscribed = true;
+        connected++;
+        resolve();
+      };
+      const socket = connect({
+        host: hostname,
+        port: Number(port),
+        onread: {
+          buffer: readBuffer,
+          callback: (nread: number, buf: Uint8Array): boolean => {
+            const bytes = Buffer.from(buf.buffer, buf.byteOffset, nread);
+            if (handshake === undefined) {
+              onFrames(bytes);
+              return true;
+            }
+            // The 101 answer, then frames (possibly in the same read).
+            handshake = Buffer.concat([handshake, bytes]);
+            const end = handshake.indexOf('\r\n\r\n');
+            if (end < 0) return true;
+            if (!handshake.subarray(0, 13).toString('latin1').startsWith('HTTP/1.1 101')) {
+              fail();
+              return false;
+            }
+            const rest = handshake.subarray(end + 4);
+            handshake = undefined;
+            if (rest.length > 0) onFrames(Buffer.from(rest));
+            return true;
+          },
+        },
       });
-      req.on('upgrade', (_res, socket: Socket, head: Buffer) => {
-        sockets.push({ terminate: () => socket.destroy() });
-        const reader = new FrameReader();
-        let subscribed = false;
-        const onBytes = (chunk: Buffer): void => {
-          // Marker 0 is the snapshot's, from before the latency phase.
-          if (subscribed) onData(chunk);
-          const { messages, pongs } = reader.read(chunk);
-          for (const pong of pongs) socket.write(pong);
-          if (messages === 0) return;
-          if (subscribed) {
-            if (counting) counted += messages;
-            return;
-          }
-          subscribed = true;
-          connected++;
-          resolve();
-        };
-        socket.on('error', () => undefined);
-        socket.on('data', onBytes);
-        if (head.length > 0) onBytes(head);
-      });
-      req.end();
+      sockets.push({ terminate: () => socket.destroy() });
+      socket.on('error', () => (subscribed ? undefined : fail()));
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
+          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Protocol: paved.v1\r\n\r\n`,
+      );
     });
   const open = flags.client === 'ws' ? openWs : openRaw;
   for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, open));
@@ -402,6 +461,12 @@ async function measure(
     // --clients-cpu-prof DIR: a CPU profile of the client process too (the server's: node --cpu-prof).
     execArgv: ['--import', 'tsx', ...(flags['clients-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['clients-cpu-prof']}`] : [])],
   });
+  if (flags.pin) {
+    // Server threads on CPU 0, client threads on CPU 1 (everything else floats): the clients stand in for
+    // browsers on other machines, so they should not be scheduled onto the server's core mid fan-out.
+    execFileSync('taskset', ['-apc', '0', String(process.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-apc', '1', String(child.pid)], { stdio: 'ignore' });
+  }
   try {
     return await drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, stamps });
   } finally {
@@ -473,6 +538,8 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
   loopDelay.enable();
   const cpu0 = process.cpuUsage();
   const machine0 = machineCpu();
+  const ticks0 = processTicks();
+  const shares0 = kernelShares();
   const phaseStarted = performance.now();
   const t0: Record<number, number> = {};
   for (let marker = 1; marker <= updates; marker++) {
@@ -484,6 +551,8 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
   loopDelay.disable();
   const phaseMicros = (performance.now() - phaseStarted) * 1000;
   const machine1 = machineCpu();
+  const ticks1 = processTicks();
+  const shares1 = kernelShares();
   const machineBusy = (machine1.busy - machine0.busy) / Math.max(1, machine1.total - machine0.total);
   tell({ kind: 'report' });
   const { byMarker, cpuMicros: clientsCpu } = await next('latencies');
@@ -561,6 +630,27 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
       `machine ${(100 * machineBusy).toFixed(0)}% busy over ${cpus().length} cores (the rest of it: API server, etcd and anything else running); ` +
       `1-min load ${loadBefore.toFixed(1)} before the clients connected, ${(loadavg()[0] ?? NaN).toFixed(1)} now`,
   );
+  if (shares0 && shares1) {
+    // user nice system idle iowait irq softirq steal
+    const d = shares1.map((v, i) => v - (shares0[i] ?? 0));
+    const total = d.reduce((a, b) => a + b, 0) || 1;
+    const pct = (i: number): string => `${((100 * (d[i] ?? 0)) / total).toFixed(0)}%`;
+    console.log(
+      `  machine time in the latency phase (/proc/stat): user ${pct(0)}, nice ${pct(1)}, system ${pct(2)}, softirq ${pct(6)}, irq ${pct(5)}, steal ${pct(7)}, idle ${pct(3)}, iowait ${pct(4)}`,
+    );
+  }
+  const busiest = [...ticks1]
+    .map(([pid, { name, ticks }]) => ({ pid, name, ms: (ticks - (ticks0.get(pid)?.ticks ?? 0)) * 10 }))
+    .filter((p) => p.ms > 0)
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 8);
+  if (busiest.length > 0) {
+    const phaseMs = phaseMicros / 1000;
+    console.log(
+      `  busiest processes in the latency phase (share of one core; this server is pid ${process.pid}, the clients pid ${child.pid}): ` +
+        busiest.map((p) => `${p.pid} ${p.name} ${(p.ms / phaseMs).toFixed(2)}`).join('; '),
+    );
+  }
   const figures: Figures = {
     serverCpuMicros: serverCpu / all.length,
     clients: n,

@@ -3,7 +3,7 @@
  * as far as counting text messages and answering pings, and never decodes a payload. A browser does its
  * receiving on its own machine; the bench's clients share the server's two cores, so what the client
  * process spends per message beyond reading the bytes is taken from the server. Pure apart from
- * `pong`, which the caller writes to the socket.
+ * `pong`, which the caller writes to the socket. It keeps no view of a chunk (a reader may reuse its buffer).
  */
 
 const OP_TEXT = 0x1;
@@ -51,7 +51,7 @@ export class FrameReader {
     while (at < data.length) {
       if (this.left > 0) {
         const take = Math.min(this.left, data.length - at);
-        if (this.control) this.control.push(data.subarray(at, at + take));
+        if (this.control) this.control.push(Buffer.from(data.subarray(at, at + take)));
         at += take;
         this.left -= take;
         if (this.left === 0) this.endFrame(out);
