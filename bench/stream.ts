@@ -24,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -536,6 +536,12 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
   tell({ kind: 'cpu-mark' });
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
+  // GC pauses of the server in the phase: a long one inside a write loop delays every socket after it.
+  const gcPauses: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcPauses.push(e.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   const machine0 = machineCpu();
   const ticks0 = processTicks();
@@ -549,6 +555,7 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
   }
   const serverCpu = cpuSince(cpu0);
   loopDelay.disable();
+  gcObserver.disconnect();
   const phaseMicros = (performance.now() - phaseStarted) * 1000;
   const machine1 = machineCpu();
   const ticks1 = processTicks();
@@ -613,7 +620,8 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
   );
   console.log(
     `  server event loop delay in the latency phase: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, ` +
-      `max ${(loopDelay.max / 1e6).toFixed(1)} ms (the write loop itself blocks it)`,
+      `max ${(loopDelay.max / 1e6).toFixed(1)} ms (the write loop itself blocks it); GC pauses: ${gcPauses.length}, ` +
+      `${gcPauses.reduce((a, b) => a + b, 0).toFixed(0)} ms in all, longest ${Math.max(0, ...gcPauses).toFixed(1)} ms`,
   );
   console.log(
     `  per change: last receipt p50 ${percentile(lastOfChange, 50).toFixed(1)} ms, slowest ${lastOfChange.at(-1)?.toFixed(1)} ms; ` +
