@@ -360,6 +360,11 @@ interface Figures {
   p50: number;
   p99: number;
   hubP99: number;
+  /** The server's write loop over every socket, per change (ms). */
+  loopP50: number;
+  loopP99: number;
+  /** Client CPU per receipt in the latency phase (µs). */
+  clientCpuMicros: number;
   rssKiB: number;
   heapKiB: number;
   /** Server CPU per receipt in the latency phase (µs). */
@@ -393,13 +398,14 @@ async function runServer(): Promise<void> {
     await world.stop();
   }
   console.log(
-    'summary (clients: p50 / p99 status write -> receipt; p99 write -> hub; server CPU per receipt; server memory per client RSS / heap; ' +
+    `summary (${flags.client} clients${flags.pin ? ', pinned: server CPU 0, clients CPU 1' : ''}: p50 / p99 status write -> receipt; p99 write -> hub; the server's write loop per change; CPU per receipt; server memory per client RSS / heap; ` +
       'latency phase: cores used by server / clients, machine busy of all cores; 1-min load before -> after):',
   );
   for (const f of results) {
     console.log(
       `  ${String(f.clients).padStart(6)} (${f.connected} connected): p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms; ` +
-        `to hub p99 ${f.hubP99.toFixed(1)} ms; server CPU ${f.serverCpuMicros.toFixed(1)} µs; ${f.rssKiB.toFixed(1)} KiB RSS / ${f.heapKiB.toFixed(1)} KiB heap; ` +
+        `to hub p99 ${f.hubP99.toFixed(1)} ms; write loop p50 ${f.loopP50.toFixed(1)} / p99 ${f.loopP99.toFixed(1)} ms; ` +
+        `CPU per receipt server ${f.serverCpuMicros.toFixed(1)} / clients ${f.clientCpuMicros.toFixed(1)} µs; ${f.rssKiB.toFixed(1)} KiB RSS / ${f.heapKiB.toFixed(1)} KiB heap; ` +
         `cores ${f.serverCores.toFixed(2)} / ${f.clientCores.toFixed(2)}, machine ${(100 * f.machineBusy).toFixed(0)}% busy; load ${f.loadBefore.toFixed(1)} -> ${f.load.toFixed(1)}`,
     );
   }
@@ -666,6 +672,9 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
     p50: percentile(all, 50),
     p99: percentile(all, 99),
     hubP99: percentile(toHub, 99),
+    loopP50: percentile([...stage.loop].sort((a, b) => a - b), 50),
+    loopP99: percentile([...stage.loop].sort((a, b) => a - b), 99),
+    clientCpuMicros: clientsCpu / all.length,
     rssKiB,
     heapKiB,
     loadBefore,
