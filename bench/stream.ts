@@ -3,15 +3,20 @@
  *   - latency from a status change written to the API server to its receipt by every client (p50, p99;
  *     target p99 < 100 ms), measured from just before the status PATCH is sent, so it includes the API
  *     server's write, the watch event, the informer, the hub and the socket, to the moment the client
- *     process reads the message's bytes from its socket;
- *   - the CPU the server and the client process used in that phase (per receipt, and in cores), and how
- *     busy the whole machine was, with the load average: the machine is shared, and a busy one shows;
+ *     process reads the message's bytes from its socket (not when a page would have parsed it);
+ *   - the same path in stages, per change: PATCH sent -> API server received -> response complete (the
+ *     API server's audit log), -> the informer's event here, -> the hub, -> the hub's write loop over
+ *     every socket returned, -> the last client read; the server's event-loop delay and GC pauses;
+ *   - the CPU the server and the client process used in that phase (per receipt, and in cores), how busy
+ *     the whole machine was by kind (/proc/stat) and its busiest processes, with the load average: the
+ *     machine is shared, and a busy one shows;
  *   - server memory per connected client (RSS and heap, after GC, idle clients);
  *   - messages per second delivered to clients while status writes go as fast as the API server takes them.
  *
  *   node --expose-gc --import tsx bench/stream.ts [--clients 1000,5000,10000] [--updates 100] [--seconds 10] [--in-memory]
  *     [--clients-cpu-prof DIR]   (profile the server with node --cpu-prof, the client process with this)
- *     [--client raw|ws] [--pin]  (the client implementation; --pin: server on CPU 0, clients on CPU 1, via taskset)
+ *     [--client raw|ws]          (raw, the default: see runClients; ws: the ws library as a client)
+ *     [--pin]                    (server on CPU 0, clients on CPU 1, via taskset; the rest floats)
  *
  * `--clients` takes one count or a comma-separated list: the sizes run in turn against the same cluster
  * (a fresh hub, server and client process for each) and a summary line per size closes the output.
