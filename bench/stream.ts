@@ -3,14 +3,20 @@
  *   - latency from a status change written to the API server to its receipt by every client (p50, p99;
  *     target p99 < 100 ms), measured from just before the status PATCH is sent, so it includes the API
  *     server's write, the watch event, the informer, the hub and the socket, to the moment the client
- *     process reads the message's bytes from its socket;
- *   - the CPU the server and the client process used in that phase (per receipt, and in cores), and how
- *     busy the whole machine was, with the load average: the machine is shared, and a busy one shows;
+ *     process reads the message's bytes from its socket (not when a page would have parsed it);
+ *   - the same path in stages, per change: PATCH sent -> API server received -> response complete (the
+ *     API server's audit log), -> the informer's event here, -> the hub, -> the hub's write loop over
+ *     every socket returned, -> the last client read; the server's event-loop delay and GC pauses;
+ *   - the CPU the server and the client process used in that phase (per receipt, and in cores), how busy
+ *     the whole machine was by kind (/proc/stat) and its busiest processes, with the load average: the
+ *     machine is shared, and a busy one shows;
  *   - server memory per connected client (RSS and heap, after GC, idle clients);
  *   - messages per second delivered to clients while status writes go as fast as the API server takes them.
  *
  *   node --expose-gc --import tsx bench/stream.ts [--clients 1000,5000,10000] [--updates 100] [--seconds 10] [--in-memory]
  *     [--clients-cpu-prof DIR]   (profile the server with node --cpu-prof, the client process with this)
+ *     [--client raw|ws]          (raw, the default: see runClients; ws: the ws library as a client)
+ *     [--pin]                    (server on CPU 0, clients on CPU 1, via taskset; the rest floats)
  *
  * `--clients` takes one count or a comma-separated list: the sizes run in turn against the same cluster
  * (a fresh hub, server and client process for each) and a summary line per size closes the output.
@@ -18,17 +24,22 @@
  * --in-memory the caches are in-process (no API server: the hub and socket path only). The clients run
  * in a child process (this file with --role clients) so that server memory is the server's alone.
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';
 import { benchArgs, numberList } from './args.js';
+import { FrameReader } from './ws-reader.js';
 
 // --role, --url and --team are the client process's (runServer passes them).
-const flags = benchArgs({ clients: '1000', updates: 100, seconds: 10, 'in-memory': false, 'clients-cpu-prof': '', role: 'server', url: '', team: 'bench' });
+const flags = benchArgs({ clients: '1000', updates: 100, seconds: 10, 'in-memory': false, 'clients-cpu-prof': '', client: 'raw', pin: false, role: 'server', url: '', team: 'bench' });
 const wall = (): number => performance.timeOrigin + performance.now();
 
 type ToParent =
@@ -47,6 +58,42 @@ function machineCpu(): { busy: number; total: number } {
     total += times.user + times.nice + times.sys + times.irq + times.idle;
   }
   return { busy, total };
+}
+
+/**
+ * CPU time (clock ticks) of every process on the machine, by pid, with its name (Linux /proc; empty
+ * elsewhere): in the latency phase, the busiest ones name "the rest of the machine".
+ */
+function processTicks(): Map<number, { name: string; ticks: number }> {
+  const out = new Map<number, { name: string; ticks: number }>();
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      // pid (comm) state ppid ... utime(14) stime(15): comm may hold spaces, so split after the last ')'.
+      const close = stat.lastIndexOf(')');
+      const fields = stat.slice(close + 2).split(' ');
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean).slice(0, 3).join(' ');
+      out.set(Number(pid), { name: (cmd || stat.slice(stat.indexOf('(') + 1, close)).slice(0, 90), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** The machine's time by kind over a phase (/proc/stat, all cores), as shares; undefined off Linux. */
+function kernelShares(): number[] | undefined {
+  try {
+    return (readFileSync('/proc/stat', 'latin1').split('\n')[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number);
+  } catch {
+    return undefined;
+  }
 }
 
 /** User + system CPU time of this process since `since` (µs). */
@@ -73,10 +120,15 @@ else await runServer();
 
 /**
  * The client process: opens the sockets, timestamps every marker, counts messages. A receipt is timed
- * when its bytes are read from the socket, before ws parses the frame (a 'data' listener put in front of
- * ws's own): one process reads thousands of sockets one after another, so everything it does per
- * message before the timestamp would delay the receipts of the sockets read after it. ws skips UTF-8
- * validation and the message listener only counts (no decode, no JSON parse).
+ * when its bytes are read from the socket, before anything parses them: one process reads thousands of
+ * sockets one after another, so everything it does per message before the timestamp would delay the
+ * receipts of the sockets read after it.
+ *
+ * `--client raw` (default): a plain HTTP upgrade, then the socket's bytes go through the bench's
+ * FrameReader, which only finds frame boundaries to count text messages and answer pings (no decode, no
+ * parse). A browser receives on its own machine; here the clients share the server's two cores, so any
+ * client work beyond reading the bytes is CPU taken from the server. `--client ws`: the ws library
+ * (what the figures before 2026-12-01 22:00 used), its data listener prepended to time the bytes first.
  */
 async function runClients(): Promise<void> {
   const { url, team } = flags;
@@ -88,27 +140,30 @@ async function runClients(): Promise<void> {
   let connected = 0;
   let failed = 0;
   let cpuMark = process.cpuUsage();
-  const sockets: WebSocket[] = [];
-  const onData = (chunk: Buffer): void => {
-    const marker = markerIn(chunk);
-    if (marker === undefined) return;
+  const sockets: Array<{ terminate(): void }> = [];
+  const onMarker = (marker: number): void => {
     const t = wall();
     const list = (byMarker[marker] ??= []);
     list.push(t);
     if (list.length === n) send({ kind: 'got', marker });
   };
+  const onData = (chunk: Buffer): void => {
+    const marker = markerIn(chunk);
+    if (marker !== undefined) onMarker(marker);
+  };
   const onMessage = (): void => {
     if (counting) counted++;
   };
-  const open = (): Promise<void> =>
+  const path = `/api/v1/stream?team=${team}`;
+  const openWs = (): Promise<void> =>
     new Promise((resolve) => {
-      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/stream?team=${team}`, ['paved.v1'], { perMessageDeflate: false, skipUTF8Validation: true });
+      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}${path}`, ['paved.v1'], { perMessageDeflate: false, skipUTF8Validation: true });
       sockets.push(ws);
       // The snapshot (it carries marker 0, from before the latency phase) arrives before the listener below.
       ws.once('message', () => {
         connected++;
         ws.on('message', onMessage);
-        (ws as unknown as { _socket: import('node:net').Socket })._socket.prependListener('data', onData);
+        (ws as unknown as { _socket: Socket })._socket.prependListener('data', onData);
         resolve();
       });
       ws.on('error', () => {
@@ -116,6 +171,68 @@ async function runClients(): Promise<void> {
         resolve();
       });
     });
+  const { hostname, port } = new URL(url);
+  // Every raw socket reads into this one buffer (net's `onread`): no Buffer and no stream 'data' event
+  // per read. The callback handles the bytes before the next read, and the FrameReader copies what it keeps.
+  const readBuffer = Buffer.alloc(64 * 1024);
+  const openRaw = (): Promise<void> =>
+    new Promise((resolve) => {
+      const reader = new FrameReader();
+      let handshake: Buffer | undefined = Buffer.alloc(0);
+      let subscribed = false;
+      const fail = (): void => {
+        failed++;
+        socket.destroy();
+        resolve();
+      };
+      const onFrames = (bytes: Buffer): void => {
+        // Marker 0 is the snapshot's, from before the latency phase.
+        if (subscribed) onData(bytes);
+        const { messages, pongs } = reader.read(bytes);
+        for (const pong of pongs) socket.write(pong);
+        if (messages === 0) return;
+        if (subscribed) {
+          if (counting) counted += messages;
+          return;
+        }
+        subscribed = true;
+        connected++;
+        resolve();
+      };
+      const socket = connect({
+        host: hostname,
+        port: Number(port),
+        onread: {
+          buffer: readBuffer,
+          callback: (nread: number, buf: Uint8Array): boolean => {
+            const bytes = Buffer.from(buf.buffer, buf.byteOffset, nread);
+            if (handshake === undefined) {
+              onFrames(bytes);
+              return true;
+            }
+            // The 101 answer, then frames (possibly in the same read).
+            handshake = Buffer.concat([handshake, bytes]);
+            const end = handshake.indexOf('\r\n\r\n');
+            if (end < 0) return true;
+            if (!handshake.subarray(0, 13).toString('latin1').startsWith('HTTP/1.1 101')) {
+              fail();
+              return false;
+            }
+            const rest = handshake.subarray(end + 4);
+            handshake = undefined;
+            if (rest.length > 0) onFrames(Buffer.from(rest));
+            return true;
+          },
+        },
+      });
+      sockets.push({ terminate: () => socket.destroy() });
+      socket.on('error', () => (subscribed ? undefined : fail()));
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
+          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Protocol: paved.v1\r\n\r\n`,
+      );
+    });
+  const open = flags.client === 'ws' ? openWs : openRaw;
   for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, open));
   send({ kind: 'ready', connected, failed });
   process.on('message', (m: ToChild) => {
@@ -128,7 +245,7 @@ async function runClients(): Promise<void> {
       send({ kind: 'counted', messages: counted });
     } else if (m.kind === 'report') send({ kind: 'latencies', byMarker, cpuMicros: cpuSince(cpuMark) });
     else if (m.kind === 'exit') {
-      for (const ws of sockets) ws.terminate();
+      for (const s of sockets) s.terminate();
       process.exit(0);
     }
   });
@@ -144,7 +261,19 @@ interface World {
   sources: import('../src/server/sources.js').ServerSources;
   /** Writes a status with the marker; resolves when the write is accepted. */
   writeStatus(marker: number): Promise<void>;
+  /**
+   * The API server's own account of the status writes received in [fromMs, toMs] (its audit log), in
+   * order: when each request arrived and when its response was complete (etcd write included).
+   */
+  apiServerWrites?(fromMs: number, toMs: number): Promise<Array<{ received: number; completed: number }>>;
   stop(): Promise<void>;
+}
+
+/** An RFC 3339 time with microseconds (the audit log's) as epoch ms with the fraction kept. */
+function microTime(s: string): number {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(s);
+  if (!m) return NaN;
+  return Date.parse(`${m[1]}Z`) + Number(`0.${m[2] ?? '0'}`) * 1000;
 }
 
 async function clusterWorld(): Promise<World> {
@@ -182,6 +311,18 @@ async function clusterWorld(): Promise<World> {
         contentType: 'application/merge-patch+json',
         body: { status: { observedGeneration: 1, rollout: { phase: 'Progressing', stableRevision: 'r1', stepIndex: 0, weight: 10, message: `m-${marker}` } } },
       });
+    },
+    apiServerWrites: async (fromMs, toMs) => {
+      const { readFile } = await import('node:fs/promises');
+      const out: Array<{ received: number; completed: number }> = [];
+      for (const line of (await readFile(cluster.auditLog, 'utf8')).split('\n')) {
+        if (!line.includes('"subresource":"status"') || !line.includes('"verb":"patch"')) continue;
+        const e = JSON.parse(line) as { stage?: string; objectRef?: { resource?: string; name?: string }; requestReceivedTimestamp?: string; stageTimestamp?: string };
+        if (e.stage !== 'ResponseComplete' || e.objectRef?.resource !== 'webservices' || e.objectRef.name !== 'shop') continue;
+        const received = microTime(e.requestReceivedTimestamp ?? '');
+        if (received >= fromMs && received <= toMs) out.push({ received, completed: microTime(e.stageTimestamp ?? '') });
+      }
+      return out.sort((a, b) => a.received - b.received);
     },
     stop: async () => {
       await Promise.all([teams.stop(), namespaces.stop(), webServices.stop()]);
@@ -224,6 +365,11 @@ interface Figures {
   p50: number;
   p99: number;
   hubP99: number;
+  /** The server's write loop over every socket, per change (ms). */
+  loopP50: number;
+  loopP99: number;
+  /** Client CPU per receipt in the latency phase (µs). */
+  clientCpuMicros: number;
   rssKiB: number;
   heapKiB: number;
   /** Server CPU per receipt in the latency phase (µs). */
@@ -239,6 +385,7 @@ interface Figures {
 
 async function runServer(): Promise<void> {
   const sizes = numberList('clients', flags.clients);
+  if (flags.client !== 'raw' && flags.client !== 'ws') throw new Error(`--client: raw or ws, got "${flags.client}"`);
   if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error('--clients: positive integers, comma-separated (e.g. 1000,5000,10000)');
   const { updates, seconds } = flags;
   const inMemory = flags['in-memory'];
@@ -256,13 +403,14 @@ async function runServer(): Promise<void> {
     await world.stop();
   }
   console.log(
-    'summary (clients: p50 / p99 status write -> receipt; p99 write -> hub; server CPU per receipt; server memory per client RSS / heap; ' +
+    `summary (${flags.client} clients${flags.pin ? ', pinned: server CPU 0, clients CPU 1' : ''}: p50 / p99 status write -> receipt; p99 write -> hub; the server's write loop per change; CPU per receipt; server memory per client RSS / heap; ` +
       'latency phase: cores used by server / clients, machine busy of all cores; 1-min load before -> after):',
   );
   for (const f of results) {
     console.log(
       `  ${String(f.clients).padStart(6)} (${f.connected} connected): p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms; ` +
-        `to hub p99 ${f.hubP99.toFixed(1)} ms; server CPU ${f.serverCpuMicros.toFixed(1)} µs; ${f.rssKiB.toFixed(1)} KiB RSS / ${f.heapKiB.toFixed(1)} KiB heap; ` +
+        `to hub p99 ${f.hubP99.toFixed(1)} ms; write loop p50 ${f.loopP50.toFixed(1)} / p99 ${f.loopP99.toFixed(1)} ms; ` +
+        `CPU per receipt server ${f.serverCpuMicros.toFixed(1)} / clients ${f.clientCpuMicros.toFixed(1)} µs; ${f.rssKiB.toFixed(1)} KiB RSS / ${f.heapKiB.toFixed(1)} KiB heap; ` +
         `cores ${f.serverCores.toFixed(2)} / ${f.clientCores.toFixed(2)}, machine ${(100 * f.machineBusy).toFixed(0)}% busy; load ${f.loadBefore.toFixed(1)} -> ${f.load.toFixed(1)}`,
     );
   }
@@ -288,13 +436,25 @@ async function measure(
     logger,
     registry: new Registry(),
   });
-  // When each marker's view reached the hub: splits the latency into API server + informer, and fan-out.
-  const published: Record<number, number> = {};
+  // Per marker: when the informer delivered its watch event, when its view reached the hub, and when the
+  // hub's synchronous write to every socket returned. Splits the latency into API server + watch, feed,
+  // the server's fan-out loop, and the rest (sockets, kernel, client process).
+  const stamps: Stamps = { event: {}, published: {}, fannedOut: {} };
+  const markerOf = (message: string | null | undefined): number | undefined => {
+    const m = /^m-(\d+)$/.exec(message ?? '')?.[1];
+    return m === undefined ? undefined : Number(m);
+  };
+  // Registered before the feed's own listener, so it runs first.
+  const offEvent = world.sources.webServices.on('update', (obj) => {
+    const marker = markerOf((obj as { status?: { rollout?: { message?: string } } }).status?.rollout?.message);
+    if (marker !== undefined) stamps.event[marker] ??= wall();
+  });
   const publish = hub.publish.bind(hub);
   hub.publish = (view) => {
-    const marker = /^m-(\d+)$/.exec(view.reality.message ?? '')?.[1];
-    if (marker) published[Number(marker)] ??= wall();
+    const marker = markerOf(view.reality.message);
+    if (marker !== undefined) stamps.published[marker] ??= wall();
     publish(view);
+    if (marker !== undefined) stamps.fannedOut[marker] ??= wall();
   };
   const feed = startFeed({ sources: world.sources, hub, logger });
   const server = await startServer({ api, authMode: 'local', port: 0, logger });
@@ -308,14 +468,21 @@ async function measure(
   };
   const before = await settle();
 
-  const child = fork(fileURLToPath(import.meta.url), ['--role', 'clients', '--url', server.url, '--clients', String(n), '--team', 'bench'], {
+  const child = fork(fileURLToPath(import.meta.url), ['--role', 'clients', '--url', server.url, '--clients', String(n), '--team', 'bench', '--client', flags.client], {
     // --clients-cpu-prof DIR: a CPU profile of the client process too (the server's: node --cpu-prof).
     execArgv: ['--import', 'tsx', ...(flags['clients-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['clients-cpu-prof']}`] : [])],
   });
+  if (flags.pin) {
+    // Server threads on CPU 0, client threads on CPU 1 (everything else floats): the clients stand in for
+    // browsers on other machines, so they should not be scheduled onto the server's core mid fan-out.
+    execFileSync('taskset', ['-apc', '0', String(process.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-apc', '1', String(child.pid)], { stdio: 'ignore' });
+  }
   try {
-    return await drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, published });
+    return await drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, stamps });
   } finally {
     if (child.exitCode === null) child.kill();
+    offEvent();
     feed.stop();
     await server.close();
   }
@@ -331,11 +498,18 @@ interface DriveArgs {
   inMemory: boolean;
   settle: () => Promise<NodeJS.MemoryUsage>;
   before: NodeJS.MemoryUsage;
+  stamps: Stamps;
+}
+
+/** Wall-clock times (ms) per marker, taken in the server process. */
+interface Stamps {
+  event: Record<number, number>;
   published: Record<number, number>;
+  fannedOut: Record<number, number>;
 }
 
 /** Connects the clients, then measures memory, latency and throughput. */
-async function drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, published }: DriveArgs): Promise<Figures> {
+async function drive({ child, hub, world, n, updates, seconds, inMemory, settle, before, stamps }: DriveArgs): Promise<Figures> {
   const inbox: ToParent[] = [];
   const waiters: Array<() => void> = [];
   child.on('message', (m: ToParent) => {
@@ -371,8 +545,18 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
 
   // Latency: one status change at a time; the next one after every client has the previous one.
   tell({ kind: 'cpu-mark' });
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  // GC pauses of the server in the phase: a long one inside a write loop delays every socket after it.
+  const gcPauses: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcPauses.push(e.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   const machine0 = machineCpu();
+  const ticks0 = processTicks();
+  const shares0 = kernelShares();
   const phaseStarted = performance.now();
   const t0: Record<number, number> = {};
   for (let marker = 1; marker <= updates; marker++) {
@@ -381,8 +565,12 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
     await next('got', (m) => m.marker === marker, 30_000);
   }
   const serverCpu = cpuSince(cpu0);
+  loopDelay.disable();
+  gcObserver.disconnect();
   const phaseMicros = (performance.now() - phaseStarted) * 1000;
   const machine1 = machineCpu();
+  const ticks1 = processTicks();
+  const shares1 = kernelShares();
   const machineBusy = (machine1.busy - machine0.busy) / Math.max(1, machine1.total - machine0.total);
   tell({ kind: 'report' });
   const { byMarker, cpuMicros: clientsCpu } = await next('latencies');
@@ -391,19 +579,42 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
   // Per change: its last receipt, and the spread from its first to its last receipt (the fan-out).
   const lastOfChange: number[] = [];
   const spreadOfChange: number[] = [];
-  for (const [marker, times] of Object.entries(byMarker)) {
-    const start = t0[Number(marker)];
-    const atHub = published[Number(marker)];
+  // Per change, each stage of the path (ms): see the stamps in measure().
+  const stage = { toApi: [] as number[], api: [] as number[], apiToEvent: [] as number[], feed: [] as number[], loop: [] as number[], afterLoop: [] as number[] };
+  const auditWrites = (await world.apiServerWrites?.(t0[1] ?? 0, wall())) ?? [];
+  for (const [key, times] of Object.entries(byMarker)) {
+    const marker = Number(key);
+    const start = t0[marker];
+    const atHub = stamps.published[marker];
+    const event = stamps.event[marker];
+    const loopEnd = stamps.fannedOut[marker];
     if (start === undefined || times.length === 0) continue;
+    const last = Math.max(...times);
     for (const t of times) all.push(t - start);
     if (atHub !== undefined) toHub.push(atHub - start);
-    lastOfChange.push(Math.max(...times) - start);
-    spreadOfChange.push(Math.max(...times) - Math.min(...times));
+    lastOfChange.push(last - start);
+    spreadOfChange.push(last - Math.min(...times));
+    // The audit log holds exactly this phase's writes, one per marker in order, unless a write is missing.
+    const write = auditWrites.length === updates ? auditWrites[marker - 1] : undefined;
+    if (write) {
+      stage.toApi.push(write.received - start);
+      stage.api.push(write.completed - write.received);
+      if (event !== undefined) stage.apiToEvent.push(event - write.received);
+    }
+    if (event !== undefined && atHub !== undefined) stage.feed.push(atHub - event);
+    if (atHub !== undefined && loopEnd !== undefined) {
+      stage.loop.push(loopEnd - atHub);
+      stage.afterLoop.push(last - loopEnd);
+    }
   }
   all.sort((a, b) => a - b);
   toHub.sort((a, b) => a - b);
   lastOfChange.sort((a, b) => a - b);
   spreadOfChange.sort((a, b) => a - b);
+  const dist = (xs: number[]): string => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted.length === 0 ? 'n/a' : `p50 ${percentile(sorted, 50).toFixed(1)} / p99 ${percentile(sorted, 99).toFixed(1)} / max ${(sorted.at(-1) as number).toFixed(1)}`;
+  };
   console.log(
     `latency status write -> every client (${updates} changes x ${ready.connected} clients = ${all.length} receipts): ` +
       `p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms, max ${all.at(-1)?.toFixed(1)} ms (target p99 < 100 ms)`,
@@ -412,7 +623,17 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
     `  of which write -> informer event -> hub: p50 ${percentile(toHub, 50).toFixed(1)} ms, p99 ${percentile(toHub, 99).toFixed(1)} ms; ` +
       `the rest is fan-out to ${ready.connected} sockets and the clients' own processing (same 2-core machine)`,
   );
-
+  console.log(
+    `  stages per change, ms (p50 / p99 / max over ${updates} changes): PATCH sent -> API server received ${dist(stage.toApi)}; ` +
+      `API server received -> response complete (admission, etcd) ${dist(stage.api)}; API server received -> informer event here ${dist(stage.apiToEvent)}; ` +
+      `informer event -> hub (feed projection) ${dist(stage.feed)}; hub -> write loop over every socket returned ${dist(stage.loop)}; ` +
+      `loop returned -> last client read ${dist(stage.afterLoop)}`,
+  );
+  console.log(
+    `  server event loop delay in the latency phase: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, ` +
+      `max ${(loopDelay.max / 1e6).toFixed(1)} ms (the write loop itself blocks it); GC pauses: ${gcPauses.length}, ` +
+      `${gcPauses.reduce((a, b) => a + b, 0).toFixed(0)} ms in all, longest ${Math.max(0, ...gcPauses).toFixed(1)} ms`,
+  );
   console.log(
     `  per change: last receipt p50 ${percentile(lastOfChange, 50).toFixed(1)} ms, slowest ${lastOfChange.at(-1)?.toFixed(1)} ms; ` +
       `first to last receipt p50 ${percentile(spreadOfChange, 50).toFixed(1)} ms, widest ${spreadOfChange.at(-1)?.toFixed(1)} ms ` +
@@ -428,6 +649,27 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
       `machine ${(100 * machineBusy).toFixed(0)}% busy over ${cpus().length} cores (the rest of it: API server, etcd and anything else running); ` +
       `1-min load ${loadBefore.toFixed(1)} before the clients connected, ${(loadavg()[0] ?? NaN).toFixed(1)} now`,
   );
+  if (shares0 && shares1) {
+    // user nice system idle iowait irq softirq steal
+    const d = shares1.map((v, i) => v - (shares0[i] ?? 0));
+    const total = d.reduce((a, b) => a + b, 0) || 1;
+    const pct = (i: number): string => `${((100 * (d[i] ?? 0)) / total).toFixed(0)}%`;
+    console.log(
+      `  machine time in the latency phase (/proc/stat): user ${pct(0)}, nice ${pct(1)}, system ${pct(2)}, softirq ${pct(6)}, irq ${pct(5)}, steal ${pct(7)}, idle ${pct(3)}, iowait ${pct(4)}`,
+    );
+  }
+  const busiest = [...ticks1]
+    .map(([pid, { name, ticks }]) => ({ pid, name, ms: (ticks - (ticks0.get(pid)?.ticks ?? 0)) * 10 }))
+    .filter((p) => p.ms > 0)
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 8);
+  if (busiest.length > 0) {
+    const phaseMs = phaseMicros / 1000;
+    console.log(
+      `  busiest processes in the latency phase (share of one core; this server is pid ${process.pid}, the clients pid ${child.pid}): ` +
+        busiest.map((p) => `${p.pid} ${p.name} ${(p.ms / phaseMs).toFixed(2)}`).join('; '),
+    );
+  }
   const figures: Figures = {
     serverCpuMicros: serverCpu / all.length,
     clients: n,
@@ -435,6 +677,9 @@ async function drive({ child, hub, world, n, updates, seconds, inMemory, settle,
     p50: percentile(all, 50),
     p99: percentile(all, 99),
     hubP99: percentile(toHub, 99),
+    loopP50: percentile([...stage.loop].sort((a, b) => a - b), 50),
+    loopP99: percentile([...stage.loop].sort((a, b) => a - b), 99),
+    clientCpuMicros: clientsCpu / all.length,
     rssKiB,
     heapKiB,
     loadBefore,

@@ -6,8 +6,9 @@
  *
  * Heartbeats: every open socket is pinged once each `heartbeatMs`; a socket that has not answered the
  * previous ping is terminated (a dead peer, e.g. a laptop that went to sleep). The sockets are pinged in
- * ten slices, one slice each tenth of the interval, so thousands of pings (and their pongs) never land
- * in one burst that would hold up a fan-out. The timer runs only while sockets are open and never keeps
+ * slices, one slice every 250 ms (120 slices of a 30 s interval), so thousands of pings (and their
+ * pongs) never land in one burst that would hold up a fan-out: ten slices of 5,000 sockets were 500
+ * pings and pongs at once, several ms in front of whatever delta came next. The timer runs only while sockets are open and never keeps
  * the process alive.
  *
  * A stream lives no longer than the token it was opened with: at the token's `exp` it is closed with
@@ -62,8 +63,8 @@ export interface StreamEndpoint {
   close(): void;
 }
 
-/** Heartbeat slices: each tick of a tenth of the interval pings one of them. */
-const HEARTBEAT_SLICES = 10;
+/** A heartbeat tick pings one slice; an interval has as many slices as ticks fit in it. */
+const HEARTBEAT_TICK_MS = 250;
 
 /**
  * One open socket's state, the only per-socket object besides ws's and the hub's own. Its listeners are
@@ -80,7 +81,7 @@ interface Peer {
 /** Pings sockets, a slice at a time, and terminates the ones that stopped answering. */
 class Heartbeat {
   private readonly peers = new Map<WebSocket, Peer>();
-  private readonly slices: Array<Set<WebSocket>> = Array.from({ length: HEARTBEAT_SLICES }, () => new Set());
+  private readonly slices: Array<Set<WebSocket>>;
   private turn = 0;
   private timer: NodeJS.Timeout | undefined;
   /** The shared pong listener. */
@@ -90,6 +91,7 @@ class Heartbeat {
     private readonly intervalMs: number,
     private readonly onDead: (ws: WebSocket) => void,
   ) {
+    this.slices = Array.from({ length: Math.max(1, Math.round(intervalMs / HEARTBEAT_TICK_MS)) }, () => new Set());
     const peers = this.peers;
     this.onPong = function (this: WebSocket) {
       const peer = peers.get(this);
@@ -104,7 +106,7 @@ class Heartbeat {
     this.peers.set(ws, { alive: true, slice, ...peer });
     ws.on('pong', this.onPong);
     if (!this.timer) {
-      this.timer = setInterval(() => this.tick(), Math.max(1, this.intervalMs / HEARTBEAT_SLICES));
+      this.timer = setInterval(() => this.tick(), Math.max(1, this.intervalMs / this.slices.length));
       this.timer.unref();
     }
   }
@@ -132,7 +134,7 @@ class Heartbeat {
 
   private tick(): void {
     const slice = this.slices[this.turn] as Set<WebSocket>;
-    this.turn = (this.turn + 1) % HEARTBEAT_SLICES;
+    this.turn = (this.turn + 1) % this.slices.length;
     for (const ws of slice) {
       const peer = this.peers.get(ws);
       if (!peer) continue;
