@@ -315,27 +315,32 @@ async function canaryStack(n: string) {
   return { emitter, k, stack, route };
 }
 
+/** The WebService `shop` in auto mode (1 CPU / 1 GiB, two replicas, the gated canary steps), first rolled out. */
+async function autoShop(n: string, k: Kubectl): Promise<void> {
+  await k.create({
+    apiVersion: 'paved.dev/v1alpha1',
+    kind: 'WebService',
+    metadata: { name: 'shop' },
+    spec: {
+      image: 'ghcr.io/acme/shop:1.0.0',
+      runtime: 'go',
+      networking: { visibility: 'public', host: `shop-${n}.example.com` },
+      scaling: { minReplicas: 2, maxReplicas: 2 },
+      overrides: { resources: { requests: { cpu: '1', memory: '1Gi' } } },
+      delivery: { steps: gatedSteps(), progressDeadlineSeconds: 60, scaleDownDelaySeconds: 0 },
+      rightsizing: { mode: 'auto', applyWindow: ALWAYS },
+    },
+  } as KubernetesObject);
+  await eventually(async () => expect((await k.rollout('shop')).phase).toBe('Healthy'), SLOW);
+}
+
 describe('apply through the canary, watch, roll back', () => {
   let stack: Stack | undefined;
   it('stable for 14 days: applied through a canary whose route weights are observed; a controller restart mid-apply resumes; a latency regression restores the old requests and holds back', async () => {
     const n = ns['apply']!;
     const { emitter, k, route, stack: started } = await canaryStack(n);
     stack = started;
-    await k.create({
-      apiVersion: 'paved.dev/v1alpha1',
-      kind: 'WebService',
-      metadata: { name: 'shop' },
-      spec: {
-        image: 'ghcr.io/acme/shop:1.0.0',
-        runtime: 'go',
-        networking: { visibility: 'public', host: `shop-${n}.example.com` },
-        scaling: { minReplicas: 2, maxReplicas: 2 },
-        overrides: { resources: { requests: { cpu: '1', memory: '1Gi' } } },
-        delivery: { steps: gatedSteps(), progressDeadlineSeconds: 60, scaleDownDelaySeconds: 0 },
-        rightsizing: { mode: 'auto', applyWindow: ALWAYS },
-      },
-    } as KubernetesObject);
-    await eventually(async () => expect((await k.rollout('shop')).phase).toBe('Healthy'), SLOW);
+    await autoShop(n, k);
     const first = await engineFor(n);
     const applying = await runUntil(first, n, (r) => expect(r.status?.state).toBe('Applying'));
     expect(applying.spec.applied?.containers).toEqual([{ name: 'app', cpu: '230m', memory: '236Mi' }]);
@@ -461,17 +466,7 @@ describe('an applied recommendation whose canary fails its analysis', () => {
     const n = ns['failed']!;
     const { emitter, k, route, stack } = await canaryStack(n);
     stops.push(() => stack.stop());
-    const spec = {
-      image: 'ghcr.io/acme/shop:1.0.0',
-      runtime: 'go',
-      networking: { visibility: 'public', host: `shop-${n}.example.com` },
-      scaling: { minReplicas: 2, maxReplicas: 2 },
-      overrides: { resources: { requests: { cpu: '1', memory: '1Gi' } } },
-      delivery: { steps: gatedSteps(), progressDeadlineSeconds: 60, scaleDownDelaySeconds: 0 },
-      rightsizing: { mode: 'auto', applyWindow: ALWAYS },
-    };
-    await k.create({ apiVersion: 'paved.dev/v1alpha1', kind: 'WebService', metadata: { name: 'shop' }, spec } as KubernetesObject);
-    await eventually(async () => expect((await k.rollout('shop')).phase).toBe('Healthy'), SLOW);
+    await autoShop(n, k);
     /** The requests of the stable track's pods as the cluster runs them (the canary's are not among them). */
     const stablePodRequests = async () => {
       const pods = await admin.list<V1Pod & KubernetesObject>('v1', 'Pod', { namespace: n, labelSelector: 'paved.dev/service=shop,paved.dev/track=stable' });
