@@ -55,13 +55,13 @@ export interface StartPrometheusOptions {
   readonly backfillFile?: string;
   /**
    * Or files of OpenMetrics text, each backfilled before the next is asked for (so their producer can
-   * write one and delete the last; see backfillConcurrency for more at once): a long history written as one file per block range is read
-   * twice by promtool in all, instead of once more per block (see `backfill`).
+   * write one and delete the last; backfillConcurrency for more at once): a long history written as one
+   * file per block range is read twice by promtool in all, instead of once more per block (see `backfill`).
    */
   readonly backfillFiles?: Iterable<string> | AsyncIterable<string>;
   /**
-   * With backfillFiles: up to this many promtool processes at once (default 1). promtool runs on one
-   * core, so on a machine of n cores n files backfill in about the time of one. Above 1 the next file
+   * With backfillFiles: up to this many promtool processes at once (default 1). promtool keeps about
+   * one core busy, so on n cores n files backfill in about the time of one. Above 1 the next file
    * is asked for while others are still being read: its producer deletes a file in `onBackfilled`,
    * not when asked for the next.
    */

@@ -11,7 +11,7 @@
  *     not the maximum of their percentiles);
  *  2. memory: the maximum working set over the window: per pod inside the subquery, joined to the service
  *     once outside it (a maximum of maxima is the same maximum, and the join at every 5-minute step was
- *     half of the query's time: bench/rightsizing.ts);
+ *     half of the query's time, docs/rightsizing.md "Benchmark");
  *  3, 4. the same per UTC day over the last `historyDays` days (one range query each, step 1 day);
  *  5. the memory limit at the last OOM kill (kube-state-metrics' last terminated reason), over the window
  *     and now.
