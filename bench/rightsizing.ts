@@ -14,8 +14,8 @@
  * how many of the engine's equal the baseline's within 2% (CPU and memory). The history is cAdvisor-shaped
  * (test/support/rightsizing-history.ts, without the CFS and requests series), one pod per workload for the
  * whole history, streamed to temporary files of `--batch` workloads each, backfilled by `--promtools`
- * promtool processes at once (promtool keeps about one core busy: on 2 cores two files take about the time of one),
- * the next written while they run, each deleted once backfilled. The rate window defaults to four times
+ * promtool processes at once (promtool keeps about one core busy: on 2 cores two files take about the
+ * time of one), the next written while they run, each deleted once backfilled. The rate window defaults to four times
  * the resolution (at least 5m): a rate needs two samples in its range. The cluster's writes (one
  * server-side apply per changed Recommendation) are not part of it: they are skipped when nothing changed
  * (see docs/rightsizing.md). With --budget, a backfill that the batches so far project past that many
