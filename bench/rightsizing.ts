@@ -5,7 +5,7 @@
  * in the same run, on the same backfilled history.
  *
  *   node --import tsx bench/rightsizing.ts [--workloads 2000] [--days 14] [--resolution 60] [--concurrency 10]
- *     [--batch 200] [--rate-window 300s] [--without-pod-level] [--budget SECONDS]
+ *     [--batch 200] [--promtools 2] [--rate-window 300s] [--without-pod-level] [--budget SECONDS]
  *
  * Prints: series, samples and size of the OpenMetrics text, the backfill's wall time (generation and
  * promtool side by side), the vertical compaction of the batches' blocks; then for the engine and for the
@@ -13,12 +13,14 @@
  * Prometheus process sampled every 100 ms); then how many workloads got a recommendation from each and
  * how many of the engine's equal the baseline's within 2% (CPU and memory). The history is cAdvisor-shaped
  * (test/support/rightsizing-history.ts, without the CFS and requests series), one pod per workload for the
- * whole history, streamed to temporary files of `--batch` workloads each (each backfilled with promtool,
- * then deleted before the next is written: one on disk at a time). The rate window defaults to four times
+ * whole history, streamed to temporary files of `--batch` workloads each, backfilled by `--promtools`
+ * promtool processes at once (promtool keeps about one core busy: on 2 cores two files take about the
+ * time of one), the next written while they run, each deleted once backfilled. The rate window defaults to four times
  * the resolution (at least 5m): a rate needs two samples in its range. The cluster's writes (one
  * server-side apply per changed Recommendation) are not part of it: they are skipped when nothing changed
  * (see docs/rightsizing.md). With --budget, a backfill that the batches so far project past that many
- * seconds stops before the next batch (and cleans up), printing the projection.
+ * seconds (from the workloads backfilled, or asked for less those still running) stops before the
+ * next batch (and cleans up), printing the projection.
  */
 import { createWriteStream, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
@@ -35,8 +37,8 @@ import { DEFAULT_SETTINGS } from '../src/rightsizing/types.js';
 import { rightsizingHistoryChunks, type ServiceHistory } from '../test/support/rightsizing-history.js';
 
 const GIB = 1024 ** 3;
-const flags = benchArgs({ workloads: 2000, days: 14, resolution: 60, concurrency: 10, batch: 200, 'rate-window': '', 'without-pod-level': false, budget: 0 });
-const { workloads, days, resolution, concurrency, batch } = flags;
+const flags = benchArgs({ workloads: 2000, days: 14, resolution: 60, concurrency: 10, batch: 200, promtools: 2, 'rate-window': '', 'without-pod-level': false, budget: 0 });
+const { workloads, days, resolution, concurrency, batch, promtools } = flags;
 const podLevel = !flags['without-pod-level'];
 const rateWindow = flags['rate-window'] || `${Math.max(300, 4 * resolution)}s`;
 const t0 = Date.now();
@@ -101,17 +103,18 @@ function baselineRecommendation(v: { cpu?: number; memory?: number }): { cpu?: n
 
 const within = (a: number | undefined, b: number | undefined): boolean => a !== undefined && b !== undefined && Math.abs(a - b) <= 0.02 * Math.max(a, b);
 
-/** The batches' history files: each written once promtool has read the one before, which goes then. */
+/** The batches' history files: each written when fewer than `--promtools` are being backfilled (see `backfilled`). */
 async function* historyFiles(list: readonly ServiceHistory[], end: number): AsyncGenerator<string> {
   for (let i = 0; i < list.length; i += batch) {
-    for (const f of files) rmSync(f, { force: true });
     const elapsed = (Date.now() - t0) / 1000;
-    const projected = i > 0 ? (elapsed * list.length) / i : 0;
+    const done = Math.max(backfilled.workloads, i - (promtools - 1) * batch);
+    const projected = done > 0 ? (elapsed * list.length) / done : 0;
     if (flags.budget > 0 && projected > flags.budget) {
       throw new Error(`stopping: ${i} of ${list.length} workloads backfilled in ${elapsed.toFixed(0)} s project ${projected.toFixed(0)} s for the history, over --budget ${flags.budget}`);
     }
     const file = join(tmpdir(), `paved-bench-rightsizing-${process.pid}-${i}.om`);
     files.add(file);
+    batchOf.set(file, Math.min(batch, list.length - i));
     const g0 = Date.now();
     const stream = createWriteStream(file, { highWaterMark: 4 * 1024 * 1024 });
     for (const chunk of rightsizingHistoryChunks(list.slice(i, i + batch), { endSeconds: end, resolutionSeconds: resolution })) {
@@ -126,7 +129,18 @@ async function* historyFiles(list: readonly ServiceHistory[], end: number): Asyn
   }
 }
 const files = new Set<string>();
+const batchOf = new Map<string, number>();
 let bytes = 0;
+/** A file promtool has written the blocks of: deleted, its workloads counted. */
+const backfilled = {
+  workloads: 0,
+  done(file: string): void {
+    rmSync(file, { force: true });
+    files.delete(file);
+    this.workloads += batchOf.get(file) ?? 0;
+    out(`  backfilled ${this.workloads} of ${workloads} workloads`);
+  },
+};
 
 /** The distinct time ranges of the data directory's blocks (what vertical compaction merges them into). */
 function blockRanges(dataDir: string): number {
@@ -151,7 +165,7 @@ const end = Math.floor((now - days * 86_400) / BLOCK) === Math.floor(now / BLOCK
 const list = services();
 const perSeries = (days * 86_400) / resolution;
 const seriesPerPod = podLevel ? 6 : 4; // cpu, memory (and their pod-level twins), kube_pod_labels, limits
-out(`rightsizing benchmark: ${workloads} workloads, ${days} days at ${resolution} s ending ${new Date(end * 1000).toISOString()}, rate window ${rateWindow}${podLevel ? '' : ', no pod-level series'} (${workloads * seriesPerPod} series, ${((workloads * seriesPerPod * perSeries) / 1e6).toFixed(1)} M samples), batches of ${batch} workloads`);
+out(`rightsizing benchmark: ${workloads} workloads, ${days} days at ${resolution} s ending ${new Date(end * 1000).toISOString()}, rate window ${rateWindow}${podLevel ? '' : ', no pod-level series'} (${workloads * seriesPerPod} series, ${((workloads * seriesPerPod * perSeries) / 1e6).toFixed(1)} M samples), batches of ${batch} workloads, ${promtools} promtool process(es) at once`);
 let prom: LocalPrometheus | undefined;
 // Stopped from outside (a time limit): the history files and Prometheus go too.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -163,9 +177,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 try {
   const b0 = Date.now();
-  prom = await startPrometheus({ backfillFiles: historyFiles(list, end), readyTimeoutMs: 1_800_000, onProgress: (l) => out(`  ${l}`) });
+  prom = await startPrometheus({
+    backfillFiles: historyFiles(list, end),
+    backfillConcurrency: promtools,
+    onBackfilled: (f) => backfilled.done(f),
+    readyTimeoutMs: 1_800_000,
+    onProgress: (l) => out(`  ${l}`),
+  });
   const dataDir = join(prom.dir, 'data');
-  out(`  history: ${(bytes / 1e9).toFixed(2)} GB of OpenMetrics text in ${files.size} files; generation + promtool backfill + Prometheus start: ${((Date.now() - b0) / 1000).toFixed(0)} s`);
+  out(`  history: ${(bytes / 1e9).toFixed(2)} GB of OpenMetrics text in ${batchOf.size} files; generation + promtool backfill + Prometheus start: ${((Date.now() - b0) / 1000).toFixed(0)} s`);
   const pid = prom.process.pid;
   const url = prom.url;
 

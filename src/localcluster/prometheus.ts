@@ -55,10 +55,19 @@ export interface StartPrometheusOptions {
   readonly backfillFile?: string;
   /**
    * Or files of OpenMetrics text, each backfilled before the next is asked for (so their producer can
-   * write one and delete the last): a long history written as one file per block range is read
-   * twice by promtool in all, instead of once more per block (see `backfill`).
+   * write one and delete the last; backfillConcurrency for more at once): a long history written as one
+   * file per block range is read twice by promtool in all, instead of once more per block (see `backfill`).
    */
   readonly backfillFiles?: Iterable<string> | AsyncIterable<string>;
+  /**
+   * With backfillFiles: up to this many promtool processes at once (default 1). promtool keeps about
+   * one core busy, so on n cores n files backfill in about the time of one. Above 1 the next file
+   * is asked for while others are still being read: its producer deletes a file in `onBackfilled`,
+   * not when asked for the next.
+   */
+  readonly backfillConcurrency?: number;
+  /** Called when promtool has written a file's blocks (the file may go). */
+  readonly onBackfilled?: (file: string) => void;
   /** Rule files loaded by Prometheus (`rule_files`), evaluated live at their groups' intervals. */
   readonly ruleFiles?: readonly string[];
   readonly onProgress?: (line: string) => void;
@@ -103,7 +112,7 @@ function prometheusConfig(interval: string, targetsDir: string, ruleFiles: reado
 async function backfillFromOptions(options: StartPrometheusOptions, dir: string, dataDir: string): Promise<void> {
   options.onProgress?.('backfilling history with promtool');
   if (options.backfillFiles) {
-    for await (const file of options.backfillFiles) await backfill(file, dataDir);
+    await backfillConcurrently(options.backfillFiles, dataDir, Math.max(1, options.backfillConcurrency ?? 1), options.onBackfilled);
     return;
   }
   let input = options.backfillFile;
@@ -114,6 +123,29 @@ async function backfillFromOptions(options: StartPrometheusOptions, dir: string,
   }
   await backfill(input, dataDir);
   if (!options.backfillFile) rmSync(input, { force: true });
+}
+
+/**
+ * Backfills `files` with up to `n` promtool processes at once: the next file is asked for when fewer
+ * than `n` run. A failure stops asking; the ones running finish before it is thrown (as does an error
+ * of the producer), so nothing writes into the data directory after this returns.
+ */
+async function backfillConcurrently(files: Iterable<string> | AsyncIterable<string>, dataDir: string, n: number, onBackfilled?: (file: string) => void): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let failure: { err: unknown } | undefined;
+  try {
+    for await (const file of files) {
+      const p: Promise<void> = backfill(file, dataDir)
+        .then(() => onBackfilled?.(file), (err: unknown) => void (failure ??= { err }))
+        .finally(() => running.delete(p));
+      running.add(p);
+      if (running.size >= n) await Promise.race(running);
+      if (failure) break;
+    }
+  } finally {
+    await Promise.all(running);
+  }
+  if (failure) throw failure.err;
 }
 
 /** Starts a Prometheus; on failure nothing is left running or on disk. */

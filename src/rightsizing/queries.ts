@@ -2,12 +2,16 @@
  * The engine's PromQL: a handful of queries for the whole cluster per run, aggregated by namespace,
  * WebService and container, never one per workload (KRR's way overloads Prometheus on a thousand pods,
  * krr#332). Pods map to their WebService through the `paved.dev/service` label paved puts on them, as
- * kube-state-metrics exports it (`kube_pod_labels{label_paved_dev_service}`), joined inside a subquery
- * so that pods which have gone since still count. cAdvisor's pod-level (container="") and sandbox
- * (container="POD") series are left out.
+ * kube-state-metrics exports it (`kube_pod_labels{label_paved_dev_service}`), so that pods which have
+ * gone since still count. cAdvisor's pod-level (container="") and sandbox (container="POD") series are
+ * left out.
  *
- *  1. CPU: the percentile over the window of the per-service maximum of the usage rate (settings.rateWindow);
- *  2. memory: the maximum working set over the window;
+ *  1. CPU: the percentile over the window of the per-service maximum of the usage rate (settings.rateWindow),
+ *     the pods joined to their service inside the subquery (a percentile of the maximum over replicas is
+ *     not the maximum of their percentiles);
+ *  2. memory: the maximum working set over the window: per pod inside the subquery, joined to the service
+ *     once outside it (a maximum of maxima is the same maximum, and the join at every 5-minute step was
+ *     half of the query's time, docs/rightsizing.md "Benchmark");
  *  3, 4. the same per UTC day over the last `historyDays` days (one range query each, step 1 day);
  *  5. the memory limit at the last OOM kill (kube-state-metrics' last terminated reason), over the window
  *     and now.
@@ -26,8 +30,13 @@ export const SUBQUERY_STEP = '5m';
 
 export const cpuByService = (rateWindow = '5m'): string =>
   `max by (${BY}) (sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{${CONTAINERS}}[${rateWindow}])) * on (namespace, pod) group_left (${SERVICE_LABEL}) ${POD_SERVICE})`;
-export const memoryByService = (): string =>
-  `max by (${BY}) (max by (namespace, pod, container) (container_memory_working_set_bytes{${CONTAINERS}}) * on (namespace, pod) group_left (${SERVICE_LABEL}) ${POD_SERVICE})`;
+/**
+ * The maximum working set of every service's containers over `range` ending at the evaluation time:
+ * each pod's maximum (a subquery per pod, no join at its steps), joined once to the service its pod had
+ * in that range (one per pod: a pod relabelled meanwhile counts for one of them, not an error).
+ */
+export const memoryMaxOver = (range: string): string =>
+  `max by (${BY}) (max_over_time((max by (namespace, pod, container) (container_memory_working_set_bytes{${CONTAINERS}}))[${range}:${SUBQUERY_STEP}]) * on (namespace, pod) group_left (${SERVICE_LABEL}) topk by (namespace, pod) (1, max by (namespace, pod, ${SERVICE_LABEL}) (max_over_time(kube_pod_labels{${SERVICE_LABEL}!=""}[${range}]))))`;
 export const oomLimitByService = (): string =>
   `max by (${BY}) (max by (namespace, pod, container) (kube_pod_container_resource_limits{resource="memory"}) * on (namespace, pod, container) group_left () (max by (namespace, pod, container) (kube_pod_container_status_last_terminated_reason{reason="OOMKilled"}) == 1) * on (namespace, pod) group_left (${SERVICE_LABEL}) ${POD_SERVICE})`;
 
@@ -36,9 +45,9 @@ export function runQueries(s: RightsizingSettings): { cpu: string; memory: strin
   const w = `${s.recommend.windowDays}d`;
   return {
     cpu: `quantile_over_time(${s.recommend.cpuQuantile}, (${cpuByService(s.rateWindow)})[${w}:${SUBQUERY_STEP}])`,
-    memory: `max_over_time((${memoryByService()})[${w}:${SUBQUERY_STEP}])`,
+    memory: memoryMaxOver(w),
     cpuDaily: `quantile_over_time(${s.recommend.cpuQuantile}, (${cpuByService(s.rateWindow)})[1d:${SUBQUERY_STEP}])`,
-    memoryDaily: `max_over_time((${memoryByService()})[1d:${SUBQUERY_STEP}])`,
+    memoryDaily: memoryMaxOver('1d'),
     // A subquery's points sit on multiples of its step, so a kill in the last 5 minutes is not in it yet:
     // the current value joins it (max of both; label_replace keeps the two apart for `or`).
     oom: `max by (${BY}) (label_replace(max_over_time((${oomLimitByService()})[${w}:${SUBQUERY_STEP}]), "at", "window", "", "") or label_replace(${oomLimitByService()}, "at", "now", "", ""))`,

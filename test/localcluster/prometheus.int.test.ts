@@ -1,9 +1,13 @@
 /**
  * The real Prometheus of the test harness: Prometheus 3 built from tools/prometheus; it scrapes a
  * loopback target (also one that sends no Content-Type), and history backfilled with promtool answers
- * queries over 14 days exactly as the generated data says.
+ * queries over 14 days exactly as the generated data says, also from several files backfilled by
+ * promtool processes at once.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PrometheusDriver } from 'prometheus-query';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROMETHEUS_VERSION } from '../../src/localcluster/binaries.js';
@@ -91,5 +95,39 @@ describe('Prometheus', () => {
     expect(result.result[0]?.value.value).toBeCloseTo(expected, 9);
     const n = await driver.instantQuery('count_over_time(paved_backfill_m{series="a"}[14d])', at);
     expect(n.result[0]?.value.value).toBe(count);
+  });
+
+  it('backfills several files with two promtool processes at once: never more than two, each file reported once, every series queryable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paved-backfill-test-'));
+    const end = Math.floor(Date.now() / 1000 / 3600) * 3600 - 3600;
+    let asked = 0;
+    const done: string[] = [];
+    const running: number[] = [];
+    async function* files(): AsyncGenerator<string> {
+      for (let f = 0; f < 4; f++) {
+        running.push(asked - done.length);
+        const file = join(dir, `part-${f}.om`);
+        const samples = Array.from({ length: 6 * 24 }, (_, i) => `paved_backfill_part{file="${f}"} ${f} ${end - (6 * 24 - 1 - i) * 600}`);
+        writeFileSync(file, ['# TYPE paved_backfill_part gauge', ...samples, '# EOF', ''].join('\n'));
+        asked++;
+        yield file;
+      }
+    }
+    try {
+      const prom = await startPrometheus({ backfillFiles: files(), backfillConcurrency: 2, onBackfilled: (f) => done.push(f) });
+      proms.push(prom);
+      // Asked for the next file while one was being backfilled, never while two were.
+      expect(running).toContain(1);
+      expect(running.every((n) => n < 2)).toBe(true);
+      expect([...done].sort()).toEqual([0, 1, 2, 3].map((f) => join(dir, `part-${f}.om`)));
+      const driver = new PrometheusDriver({ endpoint: prom.url });
+      await eventually(async () => {
+        const r = await driver.instantQuery('count by (file) (count_over_time(paved_backfill_part[1d]))', new Date((end + 1) * 1000));
+        expect(r.result.map((s) => s.metric.labels['file']).sort()).toEqual(['0', '1', '2', '3']);
+        expect(r.result.every((s) => s.value.value === 1)).toBe(true);
+      }, { timeoutMs: 90_000, intervalMs: 1000 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -38,7 +38,7 @@ const lastMidnight = END - (END % 86_400);
 
 // The namespaces of the tests, created before Prometheus starts (the history names them).
 const ns: Record<string, string> = {};
-const NAMES = ['over', 'short', 'hpa', 'ten', 'apply', 'window', 'overlap', 'down', 'oom', 'modes'] as const;
+const NAMES = ['over', 'short', 'hpa', 'ten', 'apply', 'window', 'overlap', 'down', 'oom', 'modes', 'failed'] as const;
 
 function service(namespace: string, over: Partial<ServiceHistory> = {}): ServiceHistory {
   return {
@@ -72,6 +72,7 @@ beforeAll(async () => {
     service(ns['ten']!, { days: 20, cpu: (h) => (tenStart + h * HOUR >= rise ? 0.25 : 0.08), memory: (h) => (tenStart + h * HOUR >= rise ? 0.3 * GIB : 0.1 * GIB) }),
     service(ns['apply']!, { replicas: 2, cpu: () => 0.2, memory: () => 0.2 * GIB }),
     service(ns['modes']!, { replicas: 2, cpu: () => 0.2, memory: () => 0.2 * GIB }),
+    service(ns['failed']!, { replicas: 2, cpu: () => 0.2, memory: () => 0.2 * GIB }),
     service(ns['window']!, { cpu: () => 0.2, memory: () => 0.2 * GIB }),
     service(ns['overlap']!),
     service(ns['oom']!, { cpu: () => 0.05, memory: () => 100 * MIB, cpuRequest: 0.1, memoryRequest: 128 * MIB, memoryLimit: 256 * MIB }),
@@ -314,27 +315,32 @@ async function canaryStack(n: string) {
   return { emitter, k, stack, route };
 }
 
+/** The WebService `shop` in auto mode (1 CPU / 1 GiB, two replicas, the gated canary steps), first rolled out. */
+async function autoShop(n: string, k: Kubectl): Promise<void> {
+  await k.create({
+    apiVersion: 'paved.dev/v1alpha1',
+    kind: 'WebService',
+    metadata: { name: 'shop' },
+    spec: {
+      image: 'ghcr.io/acme/shop:1.0.0',
+      runtime: 'go',
+      networking: { visibility: 'public', host: `shop-${n}.example.com` },
+      scaling: { minReplicas: 2, maxReplicas: 2 },
+      overrides: { resources: { requests: { cpu: '1', memory: '1Gi' } } },
+      delivery: { steps: gatedSteps(), progressDeadlineSeconds: 60, scaleDownDelaySeconds: 0 },
+      rightsizing: { mode: 'auto', applyWindow: ALWAYS },
+    },
+  } as KubernetesObject);
+  await eventually(async () => expect((await k.rollout('shop')).phase).toBe('Healthy'), SLOW);
+}
+
 describe('apply through the canary, watch, roll back', () => {
   let stack: Stack | undefined;
   it('stable for 14 days: applied through a canary whose route weights are observed; a controller restart mid-apply resumes; a latency regression restores the old requests and holds back', async () => {
     const n = ns['apply']!;
     const { emitter, k, route, stack: started } = await canaryStack(n);
     stack = started;
-    await k.create({
-      apiVersion: 'paved.dev/v1alpha1',
-      kind: 'WebService',
-      metadata: { name: 'shop' },
-      spec: {
-        image: 'ghcr.io/acme/shop:1.0.0',
-        runtime: 'go',
-        networking: { visibility: 'public', host: `shop-${n}.example.com` },
-        scaling: { minReplicas: 2, maxReplicas: 2 },
-        overrides: { resources: { requests: { cpu: '1', memory: '1Gi' } } },
-        delivery: { steps: gatedSteps(), progressDeadlineSeconds: 60, scaleDownDelaySeconds: 0 },
-        rightsizing: { mode: 'auto', applyWindow: ALWAYS },
-      },
-    } as KubernetesObject);
-    await eventually(async () => expect((await k.rollout('shop')).phase).toBe('Healthy'), SLOW);
+    await autoShop(n, k);
     const first = await engineFor(n);
     const applying = await runUntil(first, n, (r) => expect(r.status?.state).toBe('Applying'));
     expect(applying.spec.applied?.containers).toEqual([{ name: 'app', cpu: '230m', memory: '236Mi' }]);
@@ -453,4 +459,61 @@ describe('leaving auto: back to the developer\'s own requests through the canary
     expect((await k.deployment('shop'))?.spec?.template?.spec?.containers[0]).toEqual(own);
     await specIntact('off');
   }, 900_000);
+});
+
+describe('an applied recommendation whose canary fails its analysis', () => {
+  it('is rolled back like any other rollout: the stable pods keep the previous requests, the Recommendation records the failed apply and holds back, nothing is retried', async () => {
+    const n = ns['failed']!;
+    const { emitter, k, route, stack } = await canaryStack(n);
+    stops.push(() => stack.stop());
+    await autoShop(n, k);
+    /** The requests of the stable track's pods as the cluster runs them (the canary's are not among them). */
+    const stablePodRequests = async () => {
+      const pods = await admin.list<V1Pod & KubernetesObject>('v1', 'Pod', { namespace: n, labelSelector: 'paved.dev/service=shop,paved.dev/track=stable' });
+      return pods.items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.spec?.containers[0]?.resources?.requests);
+    };
+    const previous = { cpu: '1', memory: '1Gi' };
+    await eventually(async () => expect(await stablePodRequests()).toEqual([previous, previous]), SLOW);
+
+    // Half the canary's requests fail: the error-rate gate at the first step fails.
+    emitter.setErrorRate('canary', 0.5);
+    route.weights.length = 0;
+    const engine = await engineFor(n);
+    const applying = await runUntil(engine, n, (r) => expect(r.status?.state).toBe('Applying'));
+    expect(applying.spec.applied?.containers).toEqual([{ name: 'app', cpu: '230m', memory: '236Mi' }]);
+    await eventually(async () => {
+      const r = await k.rollout('shop');
+      expect(r.phase).toBe('RolledBack');
+      expect(r.failure?.reason).toBe('AnalysisFailed');
+    }, { timeoutMs: 240_000, intervalMs: 1000 });
+    // The canary had traffic (10%) and never got further; the stable track never ran the new requests.
+    expect(route.weights).toContain(10);
+    expect(route.weights).not.toContain(50);
+    expect(await stablePodRequests()).toEqual([previous, previous]);
+
+    // The engine's next run records the failed apply and restores the spec's own requests.
+    const rolled = await runUntil(engine, n, (r) => expect(r.status?.state).toBe('RolledBack'));
+    expect(rolled.status?.reason).toBe('AnalysisFailed');
+    expect(rolled.status?.lastRollback?.reason).toBe('AnalysisFailed');
+    expect(rolled.status?.message).toContain('failed its analysis');
+    expect(rolled.status?.holdUntil).toBeDefined();
+    expect(rolled.spec.applied).toBeUndefined();
+    expect((await k.events()).map((e) => e.reason)).toContain('RightsizingRolledBack');
+    await eventually(async () => {
+      expect((await k.rollout('shop')).phase).toBe('Healthy');
+      expect((await k.deployment('shop'))?.spec?.template?.spec?.containers[0]?.resources?.requests).toEqual(previous);
+    }, SLOW);
+
+    // No loop: later runs hold back, apply nothing, and no second rollout starts.
+    for (let i = 0; i < 3; i++) {
+      await engine.run();
+      const held = await recommendation(n);
+      expect(held?.status?.state).toBe('HeldBack');
+      expect(held?.spec.applied).toBeUndefined();
+    }
+    expect((await k.rollout('shop')).phase).toBe('Healthy');
+    expect((await k.events()).filter((e) => e.reason === 'RolloutStarted')).toHaveLength(1);
+    expect((await k.events()).filter((e) => e.reason === 'RightsizingApplying')).toHaveLength(1);
+    expect(await stablePodRequests()).toEqual([previous, previous]);
+  }, 600_000);
 });
