@@ -10,7 +10,8 @@
  * p50/p99 latency of GET /cost/teams cold (cache cleared before every request) and cached, PromQL
  * queries per request, and the memory of this process (RSS, heap) and of Prometheus: first from the raw
  * exporter series, then, in the same run on the same data, from the recorded series of paved's cost
- * recording rules (src/monitoring/rules.ts), backfilled over the whole history after the raw figures.
+ * recording rules (src/monitoring/rules.ts: per service, then per team from those), backfilled over
+ * the whole history after the raw figures (the per-team rules once the per-service series are in).
  *
  * The history is streamed to temporary files, one per block range of promtool (486 h, aligned to
  * multiples of it since the epoch), each written when promtool is ready for it and deleted after
@@ -205,10 +206,11 @@ async function measure(url: string, path: string, source: 'raw' | 'auto', now: (
     const before = stats.sent;
     const start = process.hrtime.bigint();
     const res = await app.request(path);
-    const body = (await res.json()) as { teams?: unknown[]; message?: string; costSource?: string };
+    const body = (await res.json()) as { teams?: unknown[]; message?: string; costSource?: string; recordedLevel?: string | null };
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${body.message}`);
-    costSource = body.costSource ?? '?';
+    // Which series answered: raw, or recorded per team / per service.
+    costSource = body.costSource === 'recorded' ? `recorded (${body.recordedLevel ?? '?'} series)` : (body.costSource ?? '?');
     return { ms, queries: stats.sent - before, teams: body.teams?.length ?? 0 };
   };
 
