@@ -11,7 +11,8 @@
  * queries per request, and the memory of this process (RSS, heap) and of Prometheus: first from the raw
  * exporter series, then, in the same run on the same data, from the recorded series of paved's cost
  * recording rules (src/monitoring/rules.ts: per service, then per team from those), backfilled over
- * the whole history after the raw figures (the per-team rules once the per-service series are in).
+ * the whole history after the raw figures (the per-team rules once the per-service series are in):
+ * the per-service series alone, then what the endpoint reads by default (the per-team series).
  *
  * The history is streamed to temporary files, one per block range of promtool (486 h, aligned to
  * multiples of it since the epoch), each written when promtool is ready for it and deleted after
@@ -188,8 +189,11 @@ interface Figures {
   queriesPerRequestCached: number;
 }
 
-/** Cold and cached latency of `path` with a cost service reading `source` ('auto': recorded when present). */
-async function measure(url: string, path: string, source: 'raw' | 'auto', now: () => Date): Promise<Figures> {
+/**
+ * Cold and cached latency of `path` with a cost service reading `source` ('auto': the recorded series
+ * when present, per team where they cover the window; 'service': the per-service recorded series).
+ */
+async function measure(url: string, path: string, source: 'raw' | 'service' | 'auto', now: () => Date): Promise<Figures> {
   const stats: QueryStats = { sent: 0 };
   const cached = withCache(createCostPrometheus({ url, stats, timeoutMs: 900_000 }), { maxEntries: 500, ttlMs: 3_600_000 });
   const cost = createCostService({ prometheus: cached, teams: staticTeamDirectory([]), now, costSource: source });
@@ -316,6 +320,9 @@ async function main(): Promise<void> {
     });
     const recordingSeconds = (Date.now() - t) / 1000;
     out(`recording rules backfilled over the history: ${recordedSamples} samples of ${rules.length} series names in ${seconds(t)}`);
+    // The per-service series first (what the all-teams report read before the per-team rules), then
+    // what it reads now.
+    const recordedByService = await measure(prom.url, path, 'service', now);
     const recorded = await measure(prom.url, path, 'auto', now);
     const after = await compactionState(prom.url);
     out(`  Prometheus rss ${after.prometheusRssMB} MB`);
@@ -341,6 +348,7 @@ async function main(): Promise<void> {
         window,
         step,
         raw,
+        recordedByService,
         recorded,
         recordingSeconds,
         recordedSamples,

@@ -58,10 +58,11 @@ export interface CostServiceDeps {
   /** Counter of rollouts started, labelled by namespace (see docs/cost.md). */
   readonly rolloutsMetric?: string;
   /**
-   * `auto` (default): the recorded series when they cover the window, else the raw queries;
-   * `raw`: always the raw queries (tests compare the two, the benchmark times both).
+   * `auto` (default): the recorded series when they cover the window (per team where the report
+   * allows, else per service), else the raw queries; `raw`: always the raw queries; `service`: never
+   * the per-team series (tests compare the sources, the benchmark times each).
    */
-  readonly costSource?: 'auto' | 'raw';
+  readonly costSource?: 'auto' | 'raw' | 'service';
 }
 
 /** A window as the API shows it. */
@@ -214,7 +215,7 @@ export class CostService {
   readonly pricing: Pricing;
   private readonly nowFn: () => Date;
   private readonly rolloutsMetric: string;
-  private readonly costSourceMode: 'auto' | 'raw';
+  private readonly costSourceMode: 'auto' | 'raw' | 'service';
 
   constructor(private readonly deps: CostServiceDeps) {
     this.pricing = deps.pricing ?? DEFAULT_PRICING;
@@ -297,7 +298,7 @@ export class CostService {
     try {
       const covered = await this.deps.prometheus.instantQuery(recordedCoverageQuery(Math.min(first, last), last), last);
       const levels = new Set(covered.map((s) => s.labels['level']));
-      if (levels.has('team') && teamLevelScope(scope)) return 'team';
+      if (levels.has('team') && teamLevelScope(scope) && this.costSourceMode === 'auto') return 'team';
       return levels.has('service') ? 'service' : null;
     } catch {
       return null;
