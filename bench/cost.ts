@@ -180,6 +180,8 @@ async function* historyFiles(history: CostHistory, stem: string, generation: Gen
 
 interface Figures {
   costSource: string;
+  /** With the recorded series: which ones answered (team or service). */
+  recordedLevel: string | null;
   firstMs: number;
   coldP50Ms: number;
   coldP99Ms: number;
@@ -206,6 +208,7 @@ async function measure(url: string, path: string, source: 'raw' | 'service' | 'a
   app.route('/', createCostRoutes({ cost }));
 
   let costSource = '';
+  let recordedLevel: string | null = null;
   const request = async (): Promise<{ ms: number; queries: number; teams: number }> => {
     const before = stats.sent;
     const start = process.hrtime.bigint();
@@ -213,13 +216,15 @@ async function measure(url: string, path: string, source: 'raw' | 'service' | 'a
     const body = (await res.json()) as { teams?: unknown[]; message?: string; costSource?: string; recordedLevel?: string | null };
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${body.message}`);
-    // Which series answered: raw, or recorded per team / per service.
-    costSource = body.costSource === 'recorded' ? `recorded (${body.recordedLevel ?? '?'} series)` : (body.costSource ?? '?');
+    costSource = body.costSource ?? '?';
+    recordedLevel = body.recordedLevel ?? null;
     return { ms, queries: stats.sent - before, teams: body.teams?.length ?? 0 };
   };
 
   const warm = await request(); // first touch of the blocks (page cache), not counted
-  out(`[${source}] first request: ${warm.ms.toFixed(0)} ms, ${warm.queries} PromQL queries, ${warm.teams} teams in the answer, costSource ${costSource}`);
+  // Which series answered: raw, or recorded per team / per service.
+  const answered = (): string => (recordedLevel === null ? costSource : `${costSource} (${recordedLevel} series)`);
+  out(`[${source}] first request: ${warm.ms.toFixed(0)} ms, ${warm.queries} PromQL queries, ${warm.teams} teams in the answer, costSource ${answered()}`);
   const cold: number[] = [];
   const queries: number[] = [];
   for (let i = 0; i < iterations; i++) {
@@ -238,12 +243,13 @@ async function measure(url: string, path: string, source: 'raw' | 'service' | 'a
   cold.sort((a, b) => a - b);
   hot.sort((a, b) => a - b);
   const mem = process.memoryUsage();
-  out(`GET ${path} (costSource ${costSource})`);
+  out(`GET ${path} (costSource ${answered()})`);
   out(`  cold   (cache cleared, n=${cold.length}): p50 ${percentile(cold, 50).toFixed(1)} ms, p99 ${percentile(cold, 99).toFixed(1)} ms, PromQL queries/request ${Math.max(...queries)}`);
   out(`  cached (n=${hot.length}): p50 ${percentile(hot, 50).toFixed(2)} ms, p99 ${percentile(hot, 99).toFixed(2)} ms, PromQL queries/request ${Math.max(...hotQueries)}`);
   out(`  memory: rss ${(mem.rss / 1024 / 1024).toFixed(0)} MB, heap used ${(mem.heapUsed / 1024 / 1024).toFixed(0)} MB (the benchmark process: cost service, cache, HTTP handler)`);
   return {
     costSource,
+    recordedLevel,
     firstMs: warm.ms,
     coldP50Ms: percentile(cold, 50),
     coldP99Ms: percentile(cold, 99),
