@@ -76,6 +76,21 @@ describe('cost routes', () => {
     expect(prom.queries).toHaveLength(7);
   });
 
+  it('buckets are contiguous, from window.start to window.end, in RFC 3339 UTC without milliseconds', async () => {
+    const body = (await (await app(finance).request('/api/v1/cost/teams?window=3d&step=1d')).json()) as {
+      window: { start: string; end: string };
+      teams: Array<{ series: Array<{ start: string; end: string }> }>;
+    };
+    expect(body.window).toMatchObject({ start: '2026-11-17T00:00:00Z', end: '2026-11-20T00:00:00Z' });
+    for (const { series } of body.teams) {
+      expect(series.map((b) => [b.start, b.end])).toEqual([
+        ['2026-11-17T00:00:00Z', '2026-11-18T00:00:00Z'],
+        ['2026-11-18T00:00:00Z', '2026-11-19T00:00:00Z'],
+        ['2026-11-19T00:00:00Z', '2026-11-20T00:00:00Z'],
+      ]);
+    }
+  });
+
   it('reads the recorded series when the rules cover the window, and says which source answered', async () => {
     type Body = { costSource: string; recordedLevel: string | null; queries: Record<string, string> };
     const raw = fakePrometheus();
