@@ -10,7 +10,9 @@
  * p50/p99 latency of GET /cost/teams cold (cache cleared before every request) and cached, PromQL
  * queries per request, and the memory of this process (RSS, heap) and of Prometheus: first from the raw
  * exporter series, then, in the same run on the same data, from the recorded series of paved's cost
- * recording rules (src/monitoring/rules.ts), backfilled over the whole history after the raw figures.
+ * recording rules (src/monitoring/rules.ts: per service, then per team from those), backfilled over
+ * the whole history after the raw figures (the per-team rules once the per-service series are in):
+ * the per-service series alone, then what the endpoint reads by default (the per-team series).
  *
  * The history is streamed to temporary files, one per block range of promtool (486 h, aligned to
  * multiples of it since the epoch), each written when promtool is ready for it and deleted after
@@ -178,6 +180,8 @@ async function* historyFiles(history: CostHistory, stem: string, generation: Gen
 
 interface Figures {
   costSource: string;
+  /** With the recorded series: which ones answered (team or service). */
+  recordedLevel: string | null;
   firstMs: number;
   coldP50Ms: number;
   coldP99Ms: number;
@@ -187,8 +191,11 @@ interface Figures {
   queriesPerRequestCached: number;
 }
 
-/** Cold and cached latency of `path` with a cost service reading `source` ('auto': recorded when present). */
-async function measure(url: string, path: string, source: 'raw' | 'auto', now: () => Date): Promise<Figures> {
+/**
+ * Cold and cached latency of `path` with a cost service reading `source` ('auto': the recorded series
+ * when present, per team where they cover the window; 'service': the per-service recorded series).
+ */
+async function measure(url: string, path: string, source: 'raw' | 'service' | 'auto', now: () => Date): Promise<Figures> {
   const stats: QueryStats = { sent: 0 };
   const cached = withCache(createCostPrometheus({ url, stats, timeoutMs: 900_000 }), { maxEntries: 500, ttlMs: 3_600_000 });
   const cost = createCostService({ prometheus: cached, teams: staticTeamDirectory([]), now, costSource: source });
@@ -201,19 +208,23 @@ async function measure(url: string, path: string, source: 'raw' | 'auto', now: (
   app.route('/', createCostRoutes({ cost }));
 
   let costSource = '';
+  let recordedLevel: string | null = null;
   const request = async (): Promise<{ ms: number; queries: number; teams: number }> => {
     const before = stats.sent;
     const start = process.hrtime.bigint();
     const res = await app.request(path);
-    const body = (await res.json()) as { teams?: unknown[]; message?: string; costSource?: string };
+    const body = (await res.json()) as { teams?: unknown[]; message?: string; costSource?: string; recordedLevel?: string | null };
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${body.message}`);
     costSource = body.costSource ?? '?';
+    recordedLevel = body.recordedLevel ?? null;
     return { ms, queries: stats.sent - before, teams: body.teams?.length ?? 0 };
   };
 
   const warm = await request(); // first touch of the blocks (page cache), not counted
-  out(`[${source}] first request: ${warm.ms.toFixed(0)} ms, ${warm.queries} PromQL queries, ${warm.teams} teams in the answer, costSource ${costSource}`);
+  // Which series answered: raw, or recorded per team / per service.
+  const answered = (): string => (recordedLevel === null ? costSource : `${costSource} (${recordedLevel} series)`);
+  out(`[${source}] first request: ${warm.ms.toFixed(0)} ms, ${warm.queries} PromQL queries, ${warm.teams} teams in the answer, costSource ${answered()}`);
   const cold: number[] = [];
   const queries: number[] = [];
   for (let i = 0; i < iterations; i++) {
@@ -232,12 +243,13 @@ async function measure(url: string, path: string, source: 'raw' | 'auto', now: (
   cold.sort((a, b) => a - b);
   hot.sort((a, b) => a - b);
   const mem = process.memoryUsage();
-  out(`GET ${path} (costSource ${costSource})`);
+  out(`GET ${path} (costSource ${answered()})`);
   out(`  cold   (cache cleared, n=${cold.length}): p50 ${percentile(cold, 50).toFixed(1)} ms, p99 ${percentile(cold, 99).toFixed(1)} ms, PromQL queries/request ${Math.max(...queries)}`);
   out(`  cached (n=${hot.length}): p50 ${percentile(hot, 50).toFixed(2)} ms, p99 ${percentile(hot, 99).toFixed(2)} ms, PromQL queries/request ${Math.max(...hotQueries)}`);
   out(`  memory: rss ${(mem.rss / 1024 / 1024).toFixed(0)} MB, heap used ${(mem.heapUsed / 1024 / 1024).toFixed(0)} MB (the benchmark process: cost service, cache, HTTP handler)`);
   return {
     costSource,
+    recordedLevel,
     firstMs: warm.ms,
     coldP50Ms: percentile(cold, 50),
     coldP99Ms: percentile(cold, 99),
@@ -314,6 +326,9 @@ async function main(): Promise<void> {
     });
     const recordingSeconds = (Date.now() - t) / 1000;
     out(`recording rules backfilled over the history: ${recordedSamples} samples of ${rules.length} series names in ${seconds(t)}`);
+    // The per-service series first (what the all-teams report read before the per-team rules), then
+    // what it reads now.
+    const recordedByService = await measure(prom.url, path, 'service', now);
     const recorded = await measure(prom.url, path, 'auto', now);
     const after = await compactionState(prom.url);
     out(`  Prometheus rss ${after.prometheusRssMB} MB`);
@@ -339,6 +354,7 @@ async function main(): Promise<void> {
         window,
         step,
         raw,
+        recordedByService,
         recorded,
         recordingSeconds,
         recordedSamples,

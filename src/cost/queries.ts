@@ -196,8 +196,37 @@ export const RECORDED_SERIES: Readonly<Record<CostMetric, string>> = {
   storage: 'team_namespace:paved_cost_storage_gib_hours:1h',
 };
 
+/**
+ * The same quantities summed by team alone (rules of the same group, evaluated after the per-service
+ * ones: Prometheus evaluates a group's rules in order). What the by-team reports read (all teams, a
+ * budget, a trend, cost per deployment): 200 series for 200 teams instead of one per service.
+ */
+export const TEAM_RECORDED_SERIES: Readonly<Record<CostMetric, string>> = {
+  cpuAllocated: 'team:paved_cost_cpu_allocated_core_hours:1h',
+  cpuRequested: 'team:paved_cost_cpu_requested_core_hours:1h',
+  cpuUsed: 'team:paved_cost_cpu_used_core_hours:1h',
+  memoryAllocated: 'team:paved_cost_memory_allocated_gib_hours:1h',
+  memoryRequested: 'team:paved_cost_memory_requested_gib_hours:1h',
+  memoryUsed: 'team:paved_cost_memory_used_gib_hours:1h',
+  storage: 'team:paved_cost_storage_gib_hours:1h',
+};
+
+/** What the per-team rule of a metric evaluates: the per-service recorded series of that evaluation, by team. */
+export function teamRecordingExpr(metric: CostMetric): string {
+  return `sum by (team) (${RECORDED_SERIES[metric]})`;
+}
+
 /** Where a cost figure came from: the recorded series, or the raw exporter series. */
 export type CostSource = 'recorded' | 'raw';
+
+/**
+ * Which recorded series answered: the per-team ones (`team:...`) or the per-service ones
+ * (`team_namespace_service:...`, `team_namespace:...` for storage); null when the raw queries did.
+ */
+export type RecordedLevel = 'team' | 'service';
+
+/** Whether a scope can be answered by the per-team series (it groups by team and nothing finer). */
+export const teamLevelScope = (scope: QueryScope): boolean => scope.groupBy.every((l) => l === 'team');
 
 /** How often the cost rules are evaluated; an hour's figures are readable this long after it ends. */
 export const RECORDING_INTERVAL_SECONDS = 300;
@@ -223,22 +252,28 @@ export function costRecordingExpr(metric: CostMetric): string {
 const recordedHour = (series: string): string => `(${series} offset -${RECORDING_INTERVAL_SECONDS}s)`;
 
 /**
- * costRangeQuery from the recorded series: per bucket, the recorded value of each of its hours (at
- * the same 1h-aligned points as the raw subquery), summed, then grouped as the scope says.
+ * costRangeQuery from the recorded series (per team, or per service): per bucket, the recorded value
+ * of each of its hours (at the same 1h-aligned points as the raw subquery), summed, then grouped as
+ * the scope says.
  */
-export function recordedRangeQuery(metric: CostMetric, scope: QueryScope, stepSeconds: number): string {
+export function recordedRangeQuery(metric: CostMetric, scope: QueryScope, stepSeconds: number, level: RecordedLevel = 'service'): string {
+  if (level === 'team' && !teamLevelScope(scope)) throw new Error(`the per-team series cannot group by ${scope.groupBy.join(', ')}`);
   const groupBy = scope.groupBy.filter((l) => metric !== 'storage' || l !== 'service').join(', ');
   const selector = scope.team === undefined ? '' : `{team=${promString(scope.team)}}`;
-  return `sum by (${groupBy}) (sum_over_time(${recordedHour(RECORDED_SERIES[metric] + selector)}[${stepSeconds - 1}s:${RES}]))`;
+  const series = (level === 'team' ? TEAM_RECORDED_SERIES : RECORDED_SERIES)[metric];
+  return `sum by (${groupBy}) (sum_over_time(${recordedHour(series + selector)}[${stepSeconds - 1}s:${RES}]))`;
 }
 
 /**
- * An instant query with a result only when the recorded series hold both the first and the last
- * hour of a window (unix seconds of the two hours' ends): rules loaded after the window started, or
- * the last hour not recorded yet, leave a gap the raw queries do not have.
+ * An instant query answering, per level of recorded series (label `level`: "team", "service"), when
+ * that level holds both the first and the last hour of a window (unix seconds of the two hours'
+ * ends): rules loaded after the window started, or the last hour not recorded yet, leave a gap the
+ * raw queries do not have. The per-team rules may have been added after the per-service ones.
  */
 export function recordedCoverageQuery(firstHourEnd: number, lastHourEnd: number): string {
-  const s = RECORDED_SERIES.cpuAllocated;
-  const at = (t: number) => `count(${s} @ ${t + RECORDING_INTERVAL_SECONDS})`;
-  return `${at(firstHourEnd)} and ${at(lastHourEnd)}`;
+  const covers = (s: string, level: RecordedLevel): string => {
+    const at = (t: number) => `count(${s} @ ${t + RECORDING_INTERVAL_SECONDS})`;
+    return `label_replace(${at(firstHourEnd)} and ${at(lastHourEnd)}, "level", "${level}", "", "")`;
+  };
+  return `${covers(TEAM_RECORDED_SERIES.cpuAllocated, 'team')} or ${covers(RECORDED_SERIES.cpuAllocated, 'service')}`;
 }

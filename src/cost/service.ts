@@ -30,10 +30,12 @@ import {
   recordedCoverageQuery,
   recordedRangeQuery,
   rolloutsQuery,
+  teamLevelScope,
   type CostMetric,
   type CostSource,
   type GroupLabel,
   type QueryScope,
+  type RecordedLevel,
 } from './queries.js';
 import type { TeamDirectory, TeamInfo } from './teams.js';
 import {
@@ -56,10 +58,11 @@ export interface CostServiceDeps {
   /** Counter of rollouts started, labelled by namespace (see docs/cost.md). */
   readonly rolloutsMetric?: string;
   /**
-   * `auto` (default): the recorded series when they cover the window, else the raw queries;
-   * `raw`: always the raw queries (tests compare the two, the benchmark times both).
+   * `auto` (default): the recorded series when they cover the window (per team where the report
+   * allows, else per service), else the raw queries; `raw`: always the raw queries; `service`: never
+   * the per-team series (tests compare the sources, the benchmark times each).
    */
-  readonly costSource?: 'auto' | 'raw';
+  readonly costSource?: 'auto' | 'raw' | 'service';
 }
 
 /** A window as the API shows it. */
@@ -89,6 +92,8 @@ export interface AllTeamsReport {
   queries: Partial<Record<CostMetric, string>>;
   /** Whether those queries read the recorded series or the raw exporter series. */
   costSource: CostSource;
+  /** Which recorded series: per team or per service (null with the raw queries). */
+  recordedLevel: RecordedLevel | null;
 }
 
 export interface ServiceCost {
@@ -114,6 +119,7 @@ export interface TeamReport {
   };
   queries: Partial<Record<CostMetric, string>>;
   costSource: CostSource;
+  recordedLevel: RecordedLevel | null;
 }
 
 export interface BudgetReport extends BurnAssessment {
@@ -125,6 +131,7 @@ export interface BudgetReport extends BurnAssessment {
   /** PromQL per metric, run hourly (step 1h) from the earlier of month start and 7 days ago. */
   queries: Partial<Record<CostMetric, string>>;
   costSource: CostSource;
+  recordedLevel: RecordedLevel | null;
 }
 
 export interface TrendReport {
@@ -139,6 +146,7 @@ export interface TrendReport {
   storage: Trend;
   queries: Partial<Record<CostMetric, string>>;
   costSource: CostSource;
+  recordedLevel: RecordedLevel | null;
 }
 
 export interface IdleService {
@@ -168,6 +176,7 @@ export interface IdleReport {
   totalSavings: number;
   queries: Partial<Record<CostMetric, string>>;
   costSource: CostSource;
+  recordedLevel: RecordedLevel | null;
 }
 
 export interface DeploymentCostReport {
@@ -182,6 +191,13 @@ export interface DeploymentCostReport {
 
 const COST_ONLY: readonly CostMetric[] = ['cpuAllocated', 'memoryAllocated', 'storage'];
 const IDLE_METRICS: readonly CostMetric[] = ['cpuAllocated', 'cpuRequested', 'cpuUsed', 'memoryAllocated', 'memoryRequested', 'memoryUsed'];
+
+/** One bucket: its end (unix seconds) and its bounds as the API shows them. */
+interface BucketView {
+  t: number;
+  start: string;
+  end: string;
+}
 
 /** Quantities of one group, per bucket end (unix seconds). */
 interface Group {
@@ -199,7 +215,7 @@ export class CostService {
   readonly pricing: Pricing;
   private readonly nowFn: () => Date;
   private readonly rolloutsMetric: string;
-  private readonly costSourceMode: 'auto' | 'raw';
+  private readonly costSourceMode: 'auto' | 'raw' | 'service';
 
   constructor(private readonly deps: CostServiceDeps) {
     this.pricing = deps.pricing ?? DEFAULT_PRICING;
@@ -228,14 +244,16 @@ export class CostService {
     w: CostWindow,
     scope: QueryScope,
     metrics: readonly CostMetric[],
-  ): Promise<{ groups: Map<string, Group>; queries: Partial<Record<CostMetric, string>>; costSource: CostSource }> {
+  ): Promise<{ groups: Map<string, Group>; queries: Partial<Record<CostMetric, string>>; costSource: CostSource; recordedLevel: RecordedLevel | null }> {
     const queries: Partial<Record<CostMetric, string>> = {};
     const startSeconds = w.start.toSeconds() + w.stepSeconds;
     const endSeconds = w.end.toSeconds();
-    const costSource = await this.sourceFor(w);
+    const recordedLevel = await this.recordedLevelFor(w, scope);
+    const costSource: CostSource = recordedLevel === null ? 'raw' : 'recorded';
     const results = await Promise.all(
       this.metrics(metrics).map(async (metric) => {
-        const q = costSource === 'recorded' ? recordedRangeQuery(metric, scope, w.stepSeconds) : costRangeQuery(metric, scope, w.stepSeconds);
+        const q =
+          recordedLevel === null ? costRangeQuery(metric, scope, w.stepSeconds) : recordedRangeQuery(metric, scope, w.stepSeconds, recordedLevel);
         queries[metric] = q;
         try {
           return { metric, series: await this.deps.prometheus.rangeQuery(q, startSeconds, endSeconds, w.stepSeconds) };
@@ -264,32 +282,41 @@ export class CostService {
         }
       }
     }
-    return { groups, queries, costSource };
+    return { groups, queries, costSource, recordedLevel };
   }
 
   /**
-   * The recorded series when they hold the window's first and last hour; otherwise (rules not
-   * installed, installed after the window started, or the check itself failing) the raw queries,
-   * which then report any Prometheus failure with their own PromQL.
+   * The recorded series that hold the window's first and last hour: the per-team ones when the scope
+   * groups by team only and they cover it, else the per-service ones when they do; otherwise (rules
+   * not installed, installed after the window started, or the check itself failing) null: the raw
+   * queries, which then report any Prometheus failure with their own PromQL.
    */
-  private async sourceFor(w: CostWindow): Promise<CostSource> {
-    if (this.costSourceMode === 'raw') return 'raw';
+  private async recordedLevelFor(w: CostWindow, scope: QueryScope): Promise<RecordedLevel | null> {
+    if (this.costSourceMode === 'raw') return null;
     const first = w.start.toSeconds() + 3600;
     const last = w.end.toSeconds();
     try {
       const covered = await this.deps.prometheus.instantQuery(recordedCoverageQuery(Math.min(first, last), last), last);
-      return covered.length > 0 ? 'recorded' : 'raw';
+      const levels = new Set(covered.map((s) => s.labels['level']));
+      if (levels.has('team') && teamLevelScope(scope) && this.costSourceMode === 'auto') return 'team';
+      return levels.has('service') ? 'service' : null;
     } catch {
-      return 'raw';
+      return null;
     }
   }
 
-  private series(w: CostWindow, buckets: Map<number, Quantities>): BucketLine[] {
-    return bucketEnds(w).map((end) => ({
-      start: iso(end.minus({ seconds: w.stepSeconds })),
-      end: iso(end),
-      ...priceQuantities(buckets.get(end.toSeconds()) ?? zeroQuantities(), this.pricing),
-    }));
+  /** The buckets of a window as the API shows them, formatted once per report (not per group). */
+  private bucketViews(w: CostWindow): BucketView[] {
+    // toISOString is ~50x cheaper than luxon's toISO; a 30-day all-teams report has 200 x 30 buckets.
+    const text = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+    return bucketEnds(w).map((end) => {
+      const t = end.toSeconds();
+      return { t, start: text(t - w.stepSeconds), end: text(t) };
+    });
+  }
+
+  private series(views: readonly BucketView[], buckets: Map<number, Quantities>): BucketLine[] {
+    return views.map(({ t, start, end }) => ({ start, end, ...priceQuantities(buckets.get(t) ?? zeroQuantities(), this.pricing) }));
   }
 
   /**
@@ -298,7 +325,7 @@ export class CostService {
    */
   async allTeams(input: WindowInput, visible: (team: string) => boolean = () => true): Promise<AllTeamsReport> {
     const w = resolveWindow(input, this.now());
-    const [{ groups: fetched, queries, costSource }, directory] = await Promise.all([
+    const [{ groups: fetched, queries, costSource, recordedLevel }, directory] = await Promise.all([
       this.fetch(w, { groupBy: ['team'] }, COST_METRICS),
       this.deps.teams.list(),
     ]);
@@ -306,15 +333,16 @@ export class CostService {
     for (const t of directory) {
       if (visible(t.name) && !groups.has(t.name)) groups.set(t.name, { labels: { team: t.name } as Record<GroupLabel, string>, buckets: new Map() });
     }
+    const views = this.bucketViews(w);
     const teams = [...groups.values()]
       .map((g) => ({
         team: g.labels.team,
         totals: priceQuantities(sumQuantities(g.buckets.values()), this.pricing),
-        series: this.series(w, g.buckets),
+        series: this.series(views, g.buckets),
       }))
       .sort((a, b) => a.team.localeCompare(b.team));
     const all = sumQuantities([...groups.values()].flatMap((g) => [...g.buckets.values()]));
-    return { window: view(w), currency: this.pricing.currency, totals: priceQuantities(all, this.pricing), teams, queries, costSource };
+    return { window: view(w), currency: this.pricing.currency, totals: priceQuantities(all, this.pricing), teams, queries, costSource, recordedLevel };
   }
 
   /** One team by environment, service and resource, with a series per bucket. */
@@ -322,7 +350,8 @@ export class CostService {
     await this.requireTeam(name);
     const w = resolveWindow(input, this.now());
     const scope: QueryScope = { groupBy: ['team', 'environment', 'namespace', 'service'], team: name };
-    const { groups, queries, costSource } = await this.fetch(w, scope, COST_METRICS);
+    const { groups, queries, costSource, recordedLevel } = await this.fetch(w, scope, COST_METRICS);
+    const views = this.bucketViews(w);
     const list = [...groups.values()];
     const allBuckets = new Map<number, Quantities>();
     const byEnv = new Map<string, Quantities>();
@@ -338,7 +367,7 @@ export class CostService {
       window: view(w),
       currency: this.pricing.currency,
       totals: line,
-      series: this.series(w, allBuckets),
+      series: this.series(views, allBuckets),
       byEnvironment: [...byEnv.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([environment, q]) => ({ environment, totals: priceQuantities(q, this.pricing) })),
@@ -348,7 +377,7 @@ export class CostService {
           namespace: g.labels.namespace,
           service: g.labels.service,
           totals: priceQuantities(sumQuantities(g.buckets.values()), this.pricing),
-          series: this.series(w, g.buckets),
+          series: this.series(views, g.buckets),
         }))
         .sort((a, b) => `${a.namespace}/${a.service}`.localeCompare(`${b.namespace}/${b.service}`)),
       byResource: {
@@ -370,6 +399,7 @@ export class CostService {
       },
       queries,
       costSource,
+      recordedLevel,
     };
   }
 
@@ -386,7 +416,7 @@ export class CostService {
     const from = monthStart < weekStart ? monthStart : weekStart;
     const hourly: CostWindow = { start: from, end: now, stepSeconds: RESOLUTION_SECONDS };
     const scope: QueryScope = list.length === 1 ? { groupBy: ['team'], team: list[0]?.name } : { groupBy: ['team'] };
-    const { groups, queries, costSource } = await this.fetch(hourly, scope, COST_ONLY);
+    const { groups, queries, costSource, recordedLevel } = await this.fetch(hourly, scope, COST_ONLY);
     const byTeam = new Map([...groups.values()].map((g) => [g.labels.team, g.buckets]));
     return list.map((team) => {
       let mtd = 0;
@@ -405,6 +435,7 @@ export class CostService {
         thresholds,
         queries,
         costSource,
+        recordedLevel,
         ...assessBurn({ now, monthToDateCost: mtd, last7DaysCost: week, monthlyBudget: team.monthlyBudget, thresholds }),
       };
     });
@@ -422,7 +453,7 @@ export class CostService {
     await this.requireTeam(name);
     const periodSeconds = parseDurationParam(period, 'period');
     const w = resolveWindow({ window: formatPromDuration(periodSeconds * 2 * 1000), step: period }, this.now());
-    const { groups, queries, costSource } = await this.fetch(w, { groupBy: ['team'], team: name }, COST_ONLY);
+    const { groups, queries, costSource, recordedLevel } = await this.fetch(w, { groupBy: ['team'], team: name }, COST_ONLY);
     const buckets = [...groups.values()][0]?.buckets ?? new Map<number, Quantities>();
     const [prevEnd, curEnd] = bucketEnds(w);
     if (!prevEnd || !curEnd) throw new CostInputError('period', 'period too long');
@@ -440,6 +471,7 @@ export class CostService {
       storage: assessTrend(cur.storageCost, prev.storageCost),
       queries,
       costSource,
+      recordedLevel,
     };
   }
 
@@ -450,7 +482,7 @@ export class CostService {
     const base = resolveWindow({ ...input, step: undefined }, this.now(), { window: '7d', step: '1d' });
     const w: CostWindow = { ...base, stepSeconds: windowSeconds(base) };
     const scope: QueryScope = { groupBy: ['team', 'environment', 'namespace', 'service'], team };
-    const { groups, queries, costSource } = await this.fetch(w, scope, IDLE_METRICS);
+    const { groups, queries, costSource, recordedLevel } = await this.fetch(w, scope, IDLE_METRICS);
     const days = windowSeconds(w) / 86_400;
     const examined = [...groups.values()].filter((g) => visible(g.labels.team));
     const idle: IdleService[] = [];
@@ -484,6 +516,7 @@ export class CostService {
       totalSavings: idle.reduce((s, i) => s + i.savings, 0),
       queries,
       costSource,
+      recordedLevel,
     };
   }
 

@@ -33,8 +33,10 @@ export interface LocalPrometheus {
    * Backfills what recording rules would have recorded over past history: each rule's expression
    * evaluated with query_range at `times` (start, end, step in unix seconds), written as blocks and
    * moved into the data directory, where the TSDB loads them within its one-minute block reload.
-   * Resolves once every rule that produced samples is queryable. `promtool tsdb create-from-rules`
-   * does the same but evaluates at the group's own offset within the interval.
+   * Resolves once every rule that produced samples is queryable. A rule reading the series of an
+   * earlier rule (as Prometheus evaluates a group in order) is backfilled after that one is queryable.
+   * `promtool tsdb create-from-rules` does the same but evaluates at the group's own offset within the
+   * interval.
    */
   backfillRecordingRules(rules: readonly RecordingRuleSpec[], times: { start: number; end: number; step: number }): Promise<number>;
   stop(): Promise<void>;
@@ -326,8 +328,42 @@ async function writeRecordedSeries(
   return { samples, produced };
 }
 
+/**
+ * The rules in backfill stages: a rule whose expression reads the series of an earlier rule goes in a
+ * stage after that rule's (its input must be in the TSDB before its own query runs).
+ */
+export function backfillStages(rules: readonly RecordingRuleSpec[]): RecordingRuleSpec[][] {
+  const stageOf = new Map<string, number>();
+  const stages: RecordingRuleSpec[][] = [];
+  for (const rule of rules) {
+    let stage = 0;
+    // Every name-shaped token of the expression (metric names, labels, functions): a superset of
+    // the series it reads, which is all a dependency needs.
+    for (const token of rule.expr.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? []) {
+      const k = stageOf.get(token);
+      if (k !== undefined) stage = Math.max(stage, k + 1);
+    }
+    stageOf.set(rule.record, stage);
+    (stages[stage] ??= []).push(rule);
+  }
+  return stages.filter((s) => s.length > 0);
+}
+
 /** See LocalPrometheus.backfillRecordingRules; returns the number of samples written. */
 async function backfillRecordingRules(
+  url: string,
+  dir: string,
+  dataDir: string,
+  rules: readonly RecordingRuleSpec[],
+  times: { start: number; end: number; step: number },
+): Promise<number> {
+  let samples = 0;
+  for (const stage of backfillStages(rules)) samples += await backfillStage(url, dir, dataDir, stage, times);
+  return samples;
+}
+
+/** Backfills rules that read no series of each other, and waits until what they produced is queryable. */
+async function backfillStage(
   url: string,
   dir: string,
   dataDir: string,

@@ -7,11 +7,18 @@
  * - cost: every 5 minutes, the cost model's quantities of the last whole hour per team, environment,
  *   namespace and service (the same PromQL the raw queries evaluate per hour, src/cost/queries.ts),
  *   so a 30-day all-teams report sums 720 samples per group instead of re-deriving every hour of
- *   every container.
+ *   every container; then the same quantities by team alone, for the by-team reports.
  * - DORA: deployment frequency, change failure rate, lead time and time to restore.
  * - alerts: what an operator of paved must act on; docs/install.md says what to do for each.
  */
-import { COST_METRICS, RECORDED_SERIES, RECORDING_INTERVAL_SECONDS, costRecordingExpr } from '../cost/queries.js';
+import {
+  COST_METRICS,
+  RECORDED_SERIES,
+  RECORDING_INTERVAL_SECONDS,
+  TEAM_RECORDED_SERIES,
+  costRecordingExpr,
+  teamRecordingExpr,
+} from '../cost/queries.js';
 
 export interface RecordingRule {
   readonly record: string;
@@ -57,7 +64,12 @@ function costGroup(): RuleGroup {
     // Every evaluation records the last whole hour (see costRecordingExpr): an hour is readable one
     // interval after it ends.
     interval: `${RECORDING_INTERVAL_SECONDS / 60}m`,
-    rules: COST_METRICS.map((metric) => ({ record: RECORDED_SERIES[metric], expr: costRecordingExpr(metric) })),
+    rules: [
+      ...COST_METRICS.map((metric) => ({ record: RECORDED_SERIES[metric], expr: costRecordingExpr(metric) })),
+      // By team, from the per-service series just recorded (a group's rules run in order, each seeing
+      // the ones before it at the same evaluation): the all-teams reports read ~1 series per team.
+      ...COST_METRICS.map((metric) => ({ record: TEAM_RECORDED_SERIES[metric], expr: teamRecordingExpr(metric) })),
+    ],
   };
 }
 

@@ -4,13 +4,15 @@
  * pods, a finished Job still listed, a restart, a namespace changing team mid-hour, a service
  * relabelled). The rules file shipped in deploy/prometheus is loaded by Prometheus itself; what the rules
  * would have recorded over the (past) history is backfilled by evaluating the rules' own expressions at
- * the instants Prometheus would (5 minutes after each hour). Where the recorded series do not cover a
- * window, the endpoints fall back to the raw queries and say so.
+ * the instants Prometheus would (5 minutes after each hour): the per-service series over the whole
+ * history, the per-team ones (read from those) over its last day only, as if they had been added later.
+ * The by-team reports read the per-team series where they cover the window, else the per-service
+ * ones, else the raw queries, and say which.
  */
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCostPrometheus } from '../../src/cost/prometheus.js';
-import { RECORDED_SERIES, RECORDING_INTERVAL_SECONDS } from '../../src/cost/queries.js';
+import { RECORDED_SERIES, RECORDING_INTERVAL_SECONDS, TEAM_RECORDED_SERIES } from '../../src/cost/queries.js';
 import { createCostService, type CostService } from '../../src/cost/service.js';
 import { staticTeamDirectory } from '../../src/cost/teams.js';
 import { renderRuleGroups, type RecordingRule } from '../../src/monitoring/rules.js';
@@ -34,11 +36,16 @@ beforeAll(async () => {
     .filter((g) => g.name === 'paved-cost-hourly')
     .flatMap((g) => g.rules)
     .filter((r): r is RecordingRule => 'record' in r);
-  await prom.backfillRecordingRules(rules, {
-    start: history.startSeconds + HOUR + RECORDING_INTERVAL_SECONDS,
-    end: END + RECORDING_INTERVAL_SECONDS,
-    step: HOUR,
-  });
+  const teamSeries = new Set(Object.values(TEAM_RECORDED_SERIES));
+  const end = END + RECORDING_INTERVAL_SECONDS;
+  await prom.backfillRecordingRules(
+    rules.filter((r) => !teamSeries.has(r.record)),
+    { start: history.startSeconds + HOUR + RECORDING_INTERVAL_SECONDS, end, step: HOUR },
+  );
+  await prom.backfillRecordingRules(
+    rules.filter((r) => teamSeries.has(r.record)),
+    { start: DAY_START + HOUR + RECORDING_INTERVAL_SECONDS, end, step: HOUR },
+  );
   const teams = staticTeamDirectory(TEAMS.map((name) => ({ name })));
   const prometheus = createCostPrometheus({ url: prom.url });
   recorded = createCostService({ prometheus, teams, now: () => NOW });
@@ -57,8 +64,9 @@ function expectSameFigures(a: unknown, b: unknown, path = ''): void {
     return;
   }
   if (a && b && typeof a === 'object' && typeof b === 'object') {
-    const ka = Object.keys(a).filter((k) => k !== 'queries' && k !== 'costSource');
-    expect(ka.sort(), path).toEqual(Object.keys(b).filter((k) => k !== 'queries' && k !== 'costSource').sort());
+    const figure = (k: string) => k !== 'queries' && k !== 'costSource' && k !== 'recordedLevel';
+    const ka = Object.keys(a).filter(figure);
+    expect(ka.sort(), path).toEqual(Object.keys(b).filter(figure).sort());
     for (const k of ka) expectSameFigures((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
     return;
   }
@@ -82,13 +90,14 @@ describe('the shipped recording rules in a real Prometheus', () => {
     }, { timeoutMs: 60_000 });
   });
 
-  it('all teams, per hour: the recorded answer equals the raw one, and each says where it came from', async () => {
+  it('all teams, per hour: the per-team recorded answer equals the raw one, and each says where it came from', async () => {
     const fromRules = await recorded.allTeams(DAY);
     const fromRaw = await raw.allTeams(DAY);
-    expect(fromRules.costSource).toBe('recorded');
-    expect(fromRaw.costSource).toBe('raw');
-    expect(fromRules.queries.cpuAllocated).toContain(RECORDED_SERIES.cpuAllocated);
+    expect(fromRules).toMatchObject({ costSource: 'recorded', recordedLevel: 'team' });
+    expect(fromRaw).toMatchObject({ costSource: 'raw', recordedLevel: null });
+    for (const q of Object.values(fromRules.queries)) expect(Object.values(TEAM_RECORDED_SERIES).some((name) => q.includes(name)), q).toBe(true);
     expect(fromRaw.queries.cpuAllocated).not.toContain(RECORDED_SERIES.cpuAllocated);
+    expect(fromRaw.queries.cpuAllocated).not.toContain(TEAM_RECORDED_SERIES.cpuAllocated);
     expect(fromRules.teams.map((t) => t.team)).toEqual(TEAMS);
     // The history has cost: the comparison is not of zeros.
     expect(fromRaw.totals.totalCost).toBeGreaterThan(0);
@@ -99,7 +108,7 @@ describe('the shipped recording rules in a real Prometheus', () => {
     for (const team of ['shape-a', 'shape-b']) {
       const fromRules = await recorded.team(team, DAY);
       const fromRaw = await raw.team(team, DAY);
-      expect(fromRules.costSource).toBe('recorded');
+      expect(fromRules).toMatchObject({ costSource: 'recorded', recordedLevel: 'service' });
       expect(fromRules.byService.length).toBeGreaterThan(1);
       expectSameFigures(fromRules, fromRaw);
       const daily = { ...DAY, step: '1d' };
@@ -110,10 +119,20 @@ describe('the shipped recording rules in a real Prometheus', () => {
     expectSameFigures(idle, await raw.idle(undefined, { start: DAY.start, end: DAY.end }));
   });
 
+  it('all teams over a window the per-team series do not cover: the per-service series answer, the same figures', async () => {
+    const longer = { ...DAY, start: new Date((DAY_START - 12 * HOUR) * 1000).toISOString() };
+    const fromRules = await recorded.allTeams(longer);
+    expect(fromRules).toMatchObject({ costSource: 'recorded', recordedLevel: 'service' });
+    expect(fromRules.queries.cpuAllocated).toContain(RECORDED_SERIES.cpuAllocated);
+    const fromRaw = await raw.allTeams(longer);
+    expect(fromRaw.totals.totalCost).toBeGreaterThan(0);
+    expectSameFigures(fromRules, fromRaw);
+  });
+
   it('falls back to the raw queries where the recorded series do not cover the window, and says so', async () => {
     // The budget reads from the start of the month: weeks before the recorded history.
     const budget = await recorded.budget('shape-a');
-    expect(budget.costSource).toBe('raw');
+    expect(budget).toMatchObject({ costSource: 'raw', recordedLevel: null });
     expect(budget.queries.cpuAllocated).not.toContain(RECORDED_SERIES.cpuAllocated);
     // A window ending after the last recorded hour.
     const later = { start: DAY.start, end: new Date((END + 2 * HOUR) * 1000).toISOString(), step: '1h' };

@@ -4,16 +4,20 @@ import { createCostRoutes } from '../../src/cost/routes.js';
 import { createCostService } from '../../src/cost/service.js';
 import { withCache, type CostPrometheus, type Series } from '../../src/cost/prometheus.js';
 import { staticTeamDirectory } from '../../src/cost/teams.js';
-import { RECORDED_SERIES } from '../../src/cost/queries.js';
+import { RECORDED_SERIES, TEAM_RECORDED_SERIES } from '../../src/cost/queries.js';
 import { PrometheusUnavailableError } from '../../src/errors.js';
 import { PrometheusRejectedError } from '../../src/cost/errors.js';
 import type { ApiEnv, Caller } from '../../src/access/index.js';
 
 const NOW = new Date('2026-11-20T00:20:00Z');
 
-/** A fake Prometheus: every cost query returns 1 unit per hour per team and bucket. */
-/** A fake Prometheus; `recorded` says whether paved's recording rules hold the window (the coverage check). */
-function fakePrometheus(opts: { fail?: boolean; recorded?: boolean } = {}): CostPrometheus & { queries: string[]; checks: string[] } {
+/**
+ * A fake Prometheus: every cost query returns 1 unit per hour per team and bucket. `recorded` says
+ * which levels of paved's recorded series hold the window (the coverage check).
+ */
+function fakePrometheus(
+  opts: { fail?: boolean; recorded?: ReadonlyArray<'team' | 'service'> } = {},
+): CostPrometheus & { queries: string[]; checks: string[] } {
   const queries: string[] = [];
   const checks: string[] = [];
   const teams = ['team-a', 'team-b'];
@@ -34,7 +38,7 @@ function fakePrometheus(opts: { fail?: boolean; recorded?: boolean } = {}): Cost
     async instantQuery(q, t) {
       if (q.includes(RECORDED_SERIES.cpuAllocated) && q.includes(' @ ')) {
         checks.push(q);
-        return opts.recorded ? [{ labels: {}, points: [[t, 1]] as Array<[number, number]> }] : [];
+        return (opts.recorded ?? []).map((level) => ({ labels: { level }, points: [[t, 1]] as Array<[number, number]> }));
       }
       queries.push(q);
       return teams.map((team) => ({ labels: { team }, points: [[t, 4]] as Array<[number, number]> }));
@@ -72,17 +76,46 @@ describe('cost routes', () => {
     expect(prom.queries).toHaveLength(7);
   });
 
+  it('buckets are contiguous, from window.start to window.end, in RFC 3339 UTC without milliseconds', async () => {
+    const body = (await (await app(finance).request('/api/v1/cost/teams?window=3d&step=1d')).json()) as {
+      window: { start: string; end: string };
+      teams: Array<{ series: Array<{ start: string; end: string }> }>;
+    };
+    expect(body.window).toMatchObject({ start: '2026-11-17T00:00:00Z', end: '2026-11-20T00:00:00Z' });
+    for (const { series } of body.teams) {
+      expect(series.map((b) => [b.start, b.end])).toEqual([
+        ['2026-11-17T00:00:00Z', '2026-11-18T00:00:00Z'],
+        ['2026-11-18T00:00:00Z', '2026-11-19T00:00:00Z'],
+        ['2026-11-19T00:00:00Z', '2026-11-20T00:00:00Z'],
+      ]);
+    }
+  });
+
   it('reads the recorded series when the rules cover the window, and says which source answered', async () => {
+    type Body = { costSource: string; recordedLevel: string | null; queries: Record<string, string> };
     const raw = fakePrometheus();
-    const rawBody = (await (await app(finance, raw).request('/api/v1/cost/teams?window=30d&step=1d')).json()) as { costSource: string };
-    expect(rawBody.costSource).toBe('raw');
+    const rawBody = (await (await app(finance, raw).request('/api/v1/cost/teams?window=30d&step=1d')).json()) as Body;
+    expect(rawBody).toMatchObject({ costSource: 'raw', recordedLevel: null });
     expect(raw.checks).toHaveLength(1);
-    const recorded = fakePrometheus({ recorded: true });
-    const body = (await (await app(finance, recorded).request('/api/v1/cost/teams?window=30d&step=1d')).json()) as { costSource: string; queries: Record<string, string> };
-    expect(body.costSource).toBe('recorded');
+    // Both levels recorded: all teams read the per-team series, one team's breakdown the per-service ones.
+    const recorded = fakePrometheus({ recorded: ['team', 'service'] });
+    const body = (await (await app(finance, recorded).request('/api/v1/cost/teams?window=30d&step=1d')).json()) as Body;
+    expect(body).toMatchObject({ costSource: 'recorded', recordedLevel: 'team' });
     expect(recorded.queries).toHaveLength(7);
-    for (const q of recorded.queries) expect(Object.values(RECORDED_SERIES).some((name) => q.includes(name)), q).toBe(true);
-    expect(body.queries['cpuAllocated']).toContain(RECORDED_SERIES.cpuAllocated);
+    for (const q of recorded.queries) expect(Object.values(TEAM_RECORDED_SERIES).some((name) => q.includes(name)), q).toBe(true);
+    expect(body.queries['cpuAllocated']).toContain(TEAM_RECORDED_SERIES.cpuAllocated);
+    const team = (await (await app(finance, recorded).request('/api/v1/cost/teams/team-a?window=30d&step=1d')).json()) as Body;
+    expect(team).toMatchObject({ costSource: 'recorded', recordedLevel: 'service' });
+    expect(team.queries['cpuAllocated']).toContain(RECORDED_SERIES.cpuAllocated);
+    // Per-service series only (rules from before the per-team ones): all teams sum those.
+    const serviceOnly = fakePrometheus({ recorded: ['service'] });
+    const fallback = (await (await app(finance, serviceOnly).request('/api/v1/cost/teams?window=30d&step=1d')).json()) as Body;
+    expect(fallback).toMatchObject({ costSource: 'recorded', recordedLevel: 'service' });
+    expect(fallback.queries['cpuAllocated']).toContain(RECORDED_SERIES.cpuAllocated);
+    // Per-team series only cannot answer a breakdown by service: raw.
+    const teamOnly = fakePrometheus({ recorded: ['team'] });
+    const breakdown = (await (await app(finance, teamOnly).request('/api/v1/cost/teams/team-a?window=30d&step=1d')).json()) as Body;
+    expect(breakdown).toMatchObject({ costSource: 'raw', recordedLevel: null });
   });
 
   it('a team lead sees only their team in the list, and is forbidden from another team', async () => {
