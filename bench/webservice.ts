@@ -4,26 +4,35 @@
  * 2. on a fresh local cluster (kwok nodes sized so every pod schedules), N WebServices over M namespaces,
  *    the WebService controller wired as main.ts wires it (shared informer factory, delivery on):
  *    - from scratch (default): a minimal server-side-apply loop of the same objects first (into twin
- *      namespaces, same concurrency, no cache, no status), then the controller creates them: time to all
+ *      namespaces, same concurrency, no cache, no status; the twins are deleted and gone before the
+ *      controller starts, so both begin on a cluster of the same size), then the controller creates them: time to all
  *      applied and Available, API writes per WebService, controller RSS after sync and after a full
  *      resync, writes in the steady-state resync (must be 0), watches opened, ratios to the minimal loop;
  *    - `--precreate`: the minimal loop creates the WebServices and their objects, then the controller
  *      starts over them: start (informer sync), first pass (every key reconciled once), writes of that
  *      pass, steady-state resync writes (must be 0), RSS after sync and after the resync, watches opened.
  *
- *   node --import tsx bench/webservice.ts [--services 2000] [--namespaces 1000] [--workers 8] [--precreate] [--render-only] [--heap-snapshot FILE]
+ *   node --import tsx bench/webservice.ts [--services 2000] [--namespaces 1000] [--workers 8] [--precreate] [--render-only] [--heap-snapshot FILE] [--hpa-controller] [--no-heap-cap]
+ *
+ * kube-controller-manager's HPA controller is off unless `--hpa-controller`: the local cluster tunes it
+ * for tests (every HPA every 2 s: a scale GET, a failed metrics read and its Events, per HPA per sync),
+ * load on the API server that grows with the count and is not paved's. paved's readiness does not read
+ * HPA status, so no figure of the controller depends on it.
  *
  * `--heap-snapshot FILE` writes a V8 heap snapshot after the resync (for finding what the memory holds).
  * With `node --expose-gc`, the live heap of the controller's caches alone is also measured twice over the
  * same objects: with the caches' transform (`cacheTransformFor`) and with `stripForCache` only (before).
  *
- * The controller runs in this process (RSS is the process's, which also holds the bench's own clients).
- * Specs use minReplicas 1 so that the simulated pods (kwok) do not dominate the figure.
+ * The controller runs in a process of its own (bench/webservice-controller.ts, compiled, run by plain
+ * node as the image runs dist/), with the Deployment's heap cap (`--max-old-space-size=384`; `--no-heap-cap` leaves V8 its default), so its memory figures are the
+ * controller's alone: as found, and after full collections (the live heap). Specs use minReplicas 1 so
+ * that the simulated pods (kwok) do not dominate the cluster.
  */
-import v8 from 'node:v8';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import fc from 'fast-check';
 import PQueue from 'p-queue';
-import { pino } from 'pino';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { APPLIED_HASH_ANNOTATION, FieldManagers, KubeClients, applyObject, createInformerFactory, hashIntent, stripForCache, type InformerFactoryOptions } from '../src/kube/index.js';
 import { startLocalCluster } from '../src/localcluster/cluster.js';
@@ -36,15 +45,15 @@ import {
   renderDesiredPodTemplate,
   renderWebService,
   type WebService,
-  type WebServiceController,
 } from '../src/webservice/index.js';
+import type { ControllerReport, MemoryFigures } from './webservice-controller.js';
 import { projectCrdFiles, thirdPartyCrdFiles } from '../test/support/crds.js';
 import { contextFor, specArb, webService, FULL } from '../test/webservice/fixtures.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { benchArgs } from './args.js';
 import { benchSpec } from './webservice-specs.js';
 
-const flags = benchArgs({ services: 2000, namespaces: 1000, precreate: false, workers: 8, 'heap-snapshot': '', 'render-only': false });
+const flags = benchArgs({ services: 2000, namespaces: 1000, precreate: false, workers: 8, 'heap-snapshot': '', 'render-only': false, 'hpa-controller': false, 'no-heap-cap': false });
 const SERVICES = flags.services;
 const NAMESPACES = flags.namespaces;
 const PRECREATE = flags.precreate;
@@ -75,19 +84,6 @@ function renderThroughput(): void {
   out(`render: ${(n / renderSec).toFixed(0)} specs/s; render + policy: ${(n / bothSec).toFixed(0)} specs/s (${(objects / n).toFixed(1)} objects per spec, ${n} random valid specs)`);
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs: number, report?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = Date.now();
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    if (report && Date.now() - last > 15_000) {
-      progress(`${what}: ${report()}`);
-      last = Date.now();
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** The objects of a new WebService as the controller renders them (its first pass: the stable template stamped). */
 function renderNew(ws: WebService): ReturnType<typeof renderWebService>['objects'] {
   const ctx = contextFor(FULL, { team: 'bench' });
@@ -106,6 +102,7 @@ async function minimalLoop(client: Clients, items: ReadonlyArray<() => Promise<W
   const cpu0 = process.cpuUsage();
   const t = performance.now();
   let objects = 0;
+  const ticker = setInterval(() => progress(`minimal loop: ${objects} objects in ${((performance.now() - t) / 1000).toFixed(0)} s`), 60_000);
   await Promise.all(
     items.map((item) =>
       loop.add(async () => {
@@ -121,7 +118,7 @@ async function minimalLoop(client: Clients, items: ReadonlyArray<() => Promise<W
         }
       }),
     ),
-  );
+  ).finally(() => clearInterval(ticker));
   return { sec: (performance.now() - t) / 1000, objects, cpu: process.cpuUsage(cpu0) };
 }
 
@@ -148,6 +145,23 @@ async function createNamespaces(admin: Clients, names: readonly string[]): Promi
   );
 }
 
+/**
+ * Deletes the minimal loop's twin namespaces and waits until they are gone, so that the controller starts
+ * on a cluster of the size the minimal loop started on (the API server slows as objects accumulate).
+ */
+async function deleteNamespaces(admin: Clients, names: readonly string[]): Promise<number> {
+  const t = performance.now();
+  const deleter = new PQueue({ concurrency: 16 });
+  await Promise.all(names.map((ns) => deleter.add(() => admin.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }))));
+  const twins = new Set(names);
+  for (;;) {
+    const left = (await admin.request<{ items: KubernetesObject[] }>({ method: 'GET', path: '/api/v1/namespaces' })).items.filter((n) => twins.has(n.metadata!.name!)).length;
+    if (left === 0) return (performance.now() - t) / 1000;
+    progress(`waiting for the minimal loop's namespaces to go: ${left} left`);
+    await new Promise((r) => setTimeout(r, 15_000));
+  }
+}
+
 async function postWebService(admin: Clients, ws: WebService): Promise<WebService> {
   return admin.request<WebService>({
     method: 'POST',
@@ -156,70 +170,61 @@ async function postWebService(admin: Clients, ws: WebService): Promise<WebServic
   });
 }
 
-/** The controller as main.ts wires it: shared informers, delivery on (no Prometheus: no rollout here needs one). */
-async function startController(kc: KubeConfig): Promise<{ wc: WebServiceController; clients: Clients; watches: number; startSec: number; stop(): Promise<void> }> {
-  const clients = KubeClients.fromKubeConfig(kc);
-  const logger = pino({ level: 'warn' });
-  const informers = createInformerFactory({ clients, logger, resyncPeriodMs: 0 });
-  const wc = await createWebServiceController({
-    clients, platform: DEFAULT_PLATFORM, workers: WORKERS, logger, informers,
-    delivery: { provider: { query: () => Promise.resolve({ kind: 'noData' as const }) } },
+/** The controller process's heap cap: the Deployment's (deploy/paved/40-deployment.yaml NODE_OPTIONS). */
+const DEPLOYMENT_HEAP_CAP = '--max-old-space-size=384';
+
+/** The controller in its own process (bench/webservice-controller.ts), read as a sequence of reports. */
+interface ControllerProcess {
+  next<K extends ControllerReport['kind']>(kind: K): Promise<Extract<ControllerReport, { kind: K }>>;
+  exited(): Promise<void>;
+}
+
+/**
+ * bench/webservice-controller.ts compiled to one ES module (its node_modules imports left as they are), so
+ * the controller runs as the image runs dist/: plain node, without tsx, whose loader thread alone holds
+ * about 80 MiB. Written to .paved/bench/, so that node_modules resolve from it and paths modules take from
+ * import.meta.url (analysis-templates/, two folders up as from src/<capability>/) still reach the repository.
+ */
+async function compileController(): Promise<string> {
+  const outfile = fileURLToPath(new URL('../.paved/bench/webservice-controller.mjs', import.meta.url));
+  await build({
+    entryPoints: [fileURLToPath(new URL('./webservice-controller.ts', import.meta.url))],
+    bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'warning',
   });
-  const t = performance.now();
-  await informers.start(10 * 60_000);
-  const startSec = (performance.now() - t) / 1000;
-  wc.controller.start();
+  return outfile;
+}
+
+function forkController(entry: string, kubeconfig: string, mode: 'scratch' | 'precreate'): ControllerProcess {
+  const child = fork(entry, [
+    '--kubeconfig', kubeconfig, '--services', String(SERVICES), '--workers', String(WORKERS), '--mode', mode,
+    ...(HEAP_SNAPSHOT ? ['--heap-snapshot', HEAP_SNAPSHOT] : []),
+  ], { execArgv: ['--expose-gc', ...(flags['no-heap-cap'] ? [] : [DEPLOYMENT_HEAP_CAP])] });
+  const inbox: ControllerReport[] = [];
+  let wake: (() => void) | undefined;
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.on('message', (m: ControllerReport) => {
+    inbox.push(m);
+    wake?.();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
+    exit = { code, signal };
+    wake?.();
+    resolve();
+  }));
   return {
-    wc, clients, startSec, watches: informers.scopes().length,
-    async stop() {
-      await wc.controller.stop({ drainTimeoutMs: 5_000 });
-      await informers.stop();
-      wc.dispose();
+    exited: () => exited,
+    async next(kind) {
+      for (;;) {
+        const i = inbox.findIndex((m) => m.kind === kind);
+        if (i >= 0) return inbox.splice(i, 1)[0] as Extract<ControllerReport, { kind: typeof kind }>;
+        if (exit) throw new Error(`the controller process exited (code ${exit.code}, signal ${exit.signal}) before reporting "${kind}"`);
+        await new Promise<void>((r) => (wake = r));
+      }
     },
   };
 }
 
-/** Resyncs every cache (every key reconciles again) and counts the writes it caused. */
-async function steadyResync(c: { wc: WebServiceController; clients: Clients }, idle: () => boolean): Promise<{ writes: number; diff: string }> {
-  await new Promise((r) => setTimeout(r, 2_000));
-  await waitFor('queue idle', idle, 10 * 60_000);
-  const before = c.clients.counter.writes();
-  const snapBefore = c.clients.counter.snapshot();
-  for (const inf of c.wc.informers) inf.resync();
-  await waitFor('resync idle', idle, 10 * 60_000);
-  const snapAfter = c.clients.counter.snapshot();
-  const diff = Object.entries(snapAfter)
-    .map(([k, v]) => [k, v - (snapBefore[k] ?? 0)] as const)
-    .filter(([k, d]) => d > 0 && !/^(get|list|watch) /.test(k));
-  return { writes: c.clients.counter.writes() - before, diff: diff.length ? ` (${diff.map(([k, d]) => `${k}: ${d}`).join(', ')})` : '' };
-}
-
-const writesByVerb = (clients: Clients): string =>
-  Object.entries(clients.counter.snapshot())
-    .filter(([k]) => /^(create|update|patch|apply|delete)/.test(k))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ');
-
-/** What each informer holds: objects and their size as JSON (a proxy of the heap they take). */
-function cacheFigures(wc: WebServiceController): string {
-  const seen = new Set<unknown>();
-  return wc.informers
-    .filter((inf) => (seen.has(inf) ? false : (seen.add(inf), true)))
-    .map((inf) => {
-      const objs = inf.list();
-      const bytes = objs.reduce((n, o) => n + JSON.stringify(o).length, 0);
-      return { kind: inf.kind, n: objs.length, bytes };
-    })
-    .sort((a, b) => b.bytes - a.bytes)
-    .map((c) => `${c.kind} ${c.n} (${mib(c.bytes)} MiB JSON${c.n ? `, ${(c.bytes / c.n / 1024).toFixed(1)} KiB each` : ''})`)
-    .join(', ');
-}
-
-/** Writes the heap snapshot asked for with --heap-snapshot. */
-function maybeHeapSnapshot(): void {
-  if (!HEAP_SNAPSHOT) return;
-  progress(`heap snapshot: ${v8.writeHeapSnapshot(HEAP_SNAPSHOT)}`);
-}
+const memoryLine = (m: MemoryFigures): string => `${mib(m.rss)} MiB (${mib(m.rssAfterGc)} MiB after GC; heap used ${mib(m.heapUsed)} MiB, ${mib(m.heapUsedAfterGc)} MiB live)`;
 
 /**
  * The live heap (after a full GC) of the controller's informer caches over the objects in the cluster,
@@ -252,10 +257,9 @@ async function compareCaches(kc: KubeConfig): Promise<void> {
   out(`  caches' live heap (GC'd):      stripForCache only ${mib(strip)} MiB (${per(strip)}); cacheTransformFor ${mib(pruned)} MiB (${per(pruned)})`);
 }
 
-const watchesOf = (clients: Clients): number =>
-  Object.entries(clients.counter.snapshot()).filter(([k]) => k.startsWith('watch ')).reduce((s, [, v]) => s + v, 0);
+const cpuSec = (u: NodeJS.CpuUsage): string => ((u.user + u.system) / 1e6).toFixed(0);
 
-async function fromScratch(kc: KubeConfig, admin: Clients, nsNames: string[], minNs: string[]): Promise<void> {
+async function fromScratch(kc: KubeConfig, kubeconfig: string, admin: Clients, nsNames: string[], minNs: string[]): Promise<void> {
   const services = Array.from({ length: SERVICES }, (_, i) => webService(`svc-${i}`, nsNames[i % NAMESPACES]!, benchSpec(i)));
   const minimal = await minimalLoop(
     KubeClients.fromKubeConfig(kc),
@@ -266,75 +270,60 @@ async function fromScratch(kc: KubeConfig, admin: Clients, nsNames: string[], mi
     }),
   );
   progress(`minimal apply loop: ${minimal.objects} objects in ${minimal.sec.toFixed(1)} s`);
-  const rssBefore = process.memoryUsage().rss;
-  const ctl = await startController(kc);
-  const { wc, clients } = ctl;
+  progress(`minimal loop's namespaces deleted in ${(await deleteNamespaces(admin, minNs)).toFixed(0)} s`);
+  const ctl = forkController(await compileController(), kubeconfig, 'scratch');
+  const ready = await ctl.next('ready');
+  progress(`controller process: informers synced in ${ready.startSec.toFixed(1)} s, ${memoryLine(ready.memory)}; creating ${SERVICES} WebServices`);
   const creator = new PQueue({ concurrency: 16 });
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
+  const t0 = Date.now();
   await Promise.all(services.map((ws) => creator.add(() => postWebService(admin, ws))));
-  const countWith = (type: string) => wc.webServices.list().filter((w) => w.status?.conditions?.some((c) => c.type === type && c.status === 'True')).length;
-  const countApplied = () => wc.webServices.list().filter((w) => (w.status?.inventory?.length ?? 0) > 0).length;
-  await waitFor('all applied', () => countApplied() >= SERVICES, 60 * 60_000, () => `${countApplied()}/${SERVICES}`);
-  const appliedSec = (performance.now() - t0) / 1000;
-  await waitFor('all Available', () => countWith('Available') >= SERVICES, 60 * 60_000, () => `${countWith('Available')}/${SERVICES}`);
-  const availableSec = (performance.now() - t0) / 1000;
-  const controllerCpu = process.cpuUsage(cpu0);
-  const idle = () => wc.controller.queue.len() === 0 && wc.controller.queue.processingCount() === 0;
-  await waitFor('queue idle', idle, 10 * 60_000);
-  const writesToConverge = clients.counter.writes();
-  const byVerb = writesByVerb(clients);
-  const rssSync = process.memoryUsage().rss;
-  const steady = await steadyResync(ctl, idle);
-  const rssResync = process.memoryUsage().rss;
-  maybeHeapSnapshot();
-  const cpuSec = (u: NodeJS.CpuUsage): string => ((u.user + u.system) / 1e6).toFixed(0);
+  const appliedSec = ((await ctl.next('applied')).at - t0) / 1000;
+  progress(`all applied in ${appliedSec.toFixed(1)} s`);
+  const availableSec = ((await ctl.next('available')).at - t0) / 1000;
+  const synced = await ctl.next('synced');
+  const steady = await ctl.next('resynced');
+  await ctl.exited();
   const objectsPerWs = minimal.objects / SERVICES;
   out(`cluster: ${SERVICES} WebServices over ${NAMESPACES} namespaces, ${WORKERS} workers, from scratch`);
   out(`  from scratch to all applied:   ${appliedSec.toFixed(1)} s`);
   out(`  from scratch to all Available: ${availableSec.toFixed(1)} s`);
-  out(`  API writes per WebService:     ${(writesToConverge / SERVICES).toFixed(1)} for ${objectsPerWs.toFixed(1)} owned objects (applies, status, events; total ${writesToConverge}; target <= objects + 2)`);
-  out(`  writes by verb/resource:       ${byVerb}`);
+  out(`  API writes per WebService:     ${(synced.writes / SERVICES).toFixed(1)} for ${objectsPerWs.toFixed(1)} owned objects (applies, status, events; total ${synced.writes}; target <= objects + 2)`);
+  out(`  writes by verb/resource:       ${synced.byVerb}`);
   out(`  steady-state writes (resync):  ${steady.writes}${steady.diff}`);
-  out(`  resident memory:               ${mib(rssSync)} MiB after sync, ${mib(rssResync)} MiB after a full resync (process; ${mib(rssSync - rssBefore)} MiB more than before the controller; heap used ${mib(process.memoryUsage().heapUsed)} MiB)`);
-  out(`  watches opened:                ${watchesOf(clients)} (${ctl.watches} informer scopes; informers synced in ${ctl.startSec.toFixed(1)} s)`);
-  out(`  caches:                        ${cacheFigures(wc)}`);
+  out(`  controller process memory:     ${memoryLine(ready.memory)} at start; ${memoryLine(synced.memory)} after sync; ${memoryLine(steady.memory)} after a full resync`);
+  out(`  watches opened:                ${steady.watches} (${ready.scopes} informer scopes; informers synced in ${ready.startSec.toFixed(1)} s)`);
+  out(`  caches:                        ${steady.caches}`);
   out(`  minimal apply loop:            ${minimal.sec.toFixed(1)} s for ${minimal.objects} objects (${(minimal.objects / minimal.sec).toFixed(0)} applies/s)`);
-  out(`  ratio controller/minimal:      ${(appliedSec / minimal.sec).toFixed(2)} (time to applied), ${(availableSec / minimal.sec).toFixed(2)} (to Available), ${(writesToConverge / minimal.objects).toFixed(2)} (writes)`);
-  out(`  CPU of this process:           controller phase ${cpuSec(controllerCpu)} s (incl. creating the WebServices), minimal loop ${cpuSec(minimal.cpu)} s`);
-  await ctl.stop();
+  out(`  ratio controller/minimal:      ${(appliedSec / minimal.sec).toFixed(2)} (time to applied), ${(availableSec / minimal.sec).toFixed(2)} (to Available), ${(synced.writes / minimal.objects).toFixed(2)} (writes)`);
+  out(`  CPU:                           controller process ${synced.cpuSec.toFixed(0)} s to sync; minimal loop ${cpuSec(minimal.cpu)} s`);
   await compareCaches(kc);
 }
 
-async function precreated(kc: KubeConfig, admin: Clients, nsNames: string[]): Promise<void> {
+async function precreated(kc: KubeConfig, kubeconfig: string, admin: Clients, nsNames: string[]): Promise<void> {
   const services = Array.from({ length: SERVICES }, (_, i) => webService(`svc-${i}`, nsNames[i % NAMESPACES]!, benchSpec(i)));
   // The minimal loop creates each WebService and applies its objects (owned by it: the created uid).
   const minimal = await minimalLoop(admin, services.map((ws) => () => postWebService(admin, ws)));
   progress(`minimal loop: ${SERVICES} WebServices and ${minimal.objects} objects in ${minimal.sec.toFixed(1)} s`);
-  const rssBefore = process.memoryUsage().rss;
-  const t0 = performance.now();
-  const ctl = await startController(kc);
-  const { wc, clients } = ctl;
-  const idle = () => wc.controller.queue.len() === 0 && wc.controller.queue.processingCount() === 0;
-  const withStatus = () => wc.webServices.list().filter((w) => (w.status?.inventory?.length ?? 0) > 0).length;
-  await waitFor('first pass', () => withStatus() >= SERVICES && idle(), 60 * 60_000, () => `${withStatus()}/${SERVICES}`);
-  const syncSec = (performance.now() - t0) / 1000;
-  const firstPassWrites = clients.counter.writes();
-  const byVerb = writesByVerb(clients);
-  const rssSync = process.memoryUsage().rss;
-  const steady = await steadyResync(ctl, idle);
-  const rssResync = process.memoryUsage().rss;
-  maybeHeapSnapshot();
+  const entry = await compileController();
+  const t0 = Date.now();
+  const ctl = forkController(entry, kubeconfig, 'precreate');
+  const ready = await ctl.next('ready');
+  progress(`controller process: informers synced in ${ready.startSec.toFixed(1)} s, ${memoryLine(ready.memory)}`);
+  const synced = await ctl.next('synced');
+  const syncSec = (synced.at - t0) / 1000;
+  progress(`every key reconciled once ${syncSec.toFixed(1)} s after the fork; resyncing`);
+  const steady = await ctl.next('resynced');
+  await ctl.exited();
   out(`cluster: ${SERVICES} WebServices over ${NAMESPACES} namespaces, ${WORKERS} workers, pre-created by the minimal loop`);
-  out(`  controller start (informers synced): ${ctl.startSec.toFixed(1)} s`);
-  out(`  start to every key reconciled once:  ${syncSec.toFixed(1)} s (${(syncSec / minimal.sec).toFixed(2)} x the minimal loop's ${minimal.sec.toFixed(1)} s)`);
-  out(`  writes of that first pass:           ${firstPassWrites} (${(firstPassWrites / SERVICES).toFixed(2)} per WebService)`);
-  out(`  writes by verb/resource:             ${byVerb}`);
+  out(`  controller start (informers synced): ${ready.startSec.toFixed(1)} s`);
+  out(`  fork to every key reconciled once:   ${syncSec.toFixed(1)} s (${(syncSec / minimal.sec).toFixed(2)} x the minimal loop's ${minimal.sec.toFixed(1)} s)`);
+  out(`  writes of that first pass:           ${synced.writes} (${(synced.writes / SERVICES).toFixed(2)} per WebService)`);
+  out(`  writes by verb/resource:             ${synced.byVerb}`);
   out(`  steady-state writes (resync):        ${steady.writes}${steady.diff}`);
-  out(`  resident memory:                     ${mib(rssSync)} MiB after sync, ${mib(rssResync)} MiB after a full resync (${mib(rssSync - rssBefore)} MiB more than before the controller; heap used ${mib(process.memoryUsage().heapUsed)} MiB)`);
-  out(`  watches opened:                      ${watchesOf(clients)} (${ctl.watches} informer scopes)`);
-  out(`  caches:                              ${cacheFigures(wc)}`);
-  await ctl.stop();
+  out(`  controller process memory:           ${memoryLine(ready.memory)} with caches synced, before the first pass; ${memoryLine(synced.memory)} after the first pass; ${memoryLine(steady.memory)} after a full resync`);
+  out(`  watches opened:                      ${steady.watches} (${ready.scopes} informer scopes)`);
+  out(`  caches:                              ${steady.caches}`);
+  out(`  CPU of the controller process:       ${synced.cpuSec.toFixed(0)} s for the first pass`);
   await compareCaches(kc);
 }
 
@@ -343,7 +332,11 @@ async function clusterFigures(): Promise<void> {
   // scratch the minimal loop's twins run theirs too. Sized by CPU and by pod count, plus one spare.
   const pods = SERVICES * (PRECREATE ? 1 : 2);
   const nodes = Math.max(2, Math.ceil((pods * 0.1) / 56), Math.ceil(pods / 900)) + 1;
-  const cluster = await startLocalCluster({ nodes, onProgress: (l) => process.stderr.write(`[cluster] ${l}\n`) });
+  const cluster = await startLocalCluster({
+    nodes,
+    onProgress: (l) => process.stderr.write(`[cluster] ${l}\n`),
+    disabledControllers: flags['hpa-controller'] ? [] : ['horizontal-pod-autoscaler-controller'],
+  });
   const onSignal = (): void => void cluster.stop().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -356,8 +349,8 @@ async function clusterFigures(): Promise<void> {
     const minNs = PRECREATE ? [] : Array.from({ length: NAMESPACES }, (_, i) => `bench-min-${i}`);
     await createNamespaces(admin, [...nsNames, ...minNs]);
     progress(`${nsNames.length + minNs.length} namespaces with their deployer ready; ${nodes} simulated nodes`);
-    if (PRECREATE) await precreated(kc, admin, nsNames);
-    else await fromScratch(kc, admin, nsNames, minNs);
+    if (PRECREATE) await precreated(kc, cluster.kubeconfigPath, admin, nsNames);
+    else await fromScratch(kc, cluster.kubeconfigPath, admin, nsNames, minNs);
   } finally {
     await cluster.stop();
   }

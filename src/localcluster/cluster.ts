@@ -66,6 +66,11 @@ export interface StartClusterOptions {
    * resource metrics API, so HorizontalPodAutoscalers scale on kwok's simulated usage.
    */
   readonly exporters?: boolean;
+  /**
+   * kube-controller-manager controllers to leave off (its `--controllers` names, e.g.
+   * `horizontal-pod-autoscaler-controller`). For benchmarks whose load is not theirs to measure.
+   */
+  readonly disabledControllers?: readonly string[];
 }
 
 const AUDIT_POLICY = {
@@ -163,9 +168,10 @@ function componentFlags(dir: string, kubeconfig: string, port: number): string[]
 }
 
 /** kube-controller-manager's flags: more concurrent syncs, and HPAs tuned for tests. */
-function controllerManagerArgs(dir: string, port: number): string[] {
+function controllerManagerArgs(dir: string, port: number, disabled: readonly string[]): string[] {
   return [
     'kube-controller-manager', ...componentFlags(dir, join(dir, 'kube-controller-manager.kubeconfig'), port),
+    ...(disabled.length ? [`--controllers=*,${disabled.map((c) => `-${c}`).join(',')}`] : []),
     `--service-account-private-key-file=${join(dir, 'sa.key')}`,
     '--use-service-account-credentials=false',
     '--concurrent-deployment-syncs=20', '--concurrent-replicaset-syncs=20',
@@ -249,7 +255,7 @@ export async function startLocalCluster(options: StartClusterOptions = {}): Prom
 
     const kubeconfigs = await writeKubeconfigs(dir, server, tokens);
     progress('starting kube-controller-manager and kube-scheduler');
-    const kcm = track(startProcess('kube-controller-manager', binaries.controlPlane, controllerManagerArgs(dir, kcmPort), join(dir, 'kube-controller-manager.log')));
+    const kcm = track(startProcess('kube-controller-manager', binaries.controlPlane, controllerManagerArgs(dir, kcmPort, options.disabledControllers ?? []), join(dir, 'kube-controller-manager.log')));
     const scheduler = track(
       startProcess('kube-scheduler', binaries.controlPlane, [
         'kube-scheduler', ...componentFlags(dir, join(dir, 'kube-scheduler.kubeconfig'), schedPort),
