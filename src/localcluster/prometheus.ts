@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import PQueue from 'p-queue';
 import { stringify } from 'yaml';
 import { SetupError } from '../errors.js';
 import { ensurePrometheusBinaries } from './binaries.js';
@@ -128,24 +129,27 @@ async function backfillFromOptions(options: StartPrometheusOptions, dir: string,
 }
 
 /**
- * Backfills `files` with up to `n` promtool processes at once: the next file is asked for when fewer
- * than `n` run. A failure stops asking; the ones running finish before it is thrown (as does an error
- * of the producer), so nothing writes into the data directory after this returns.
+ * Backfills `files` with up to `n` promtool processes at once: the next file is asked for only when one
+ * of them is free, so at most `n` files wait on disk. A failure stops asking; the ones running finish
+ * before it is thrown (as does an error of the producer), so nothing writes into the data directory
+ * after this returns.
  */
 async function backfillConcurrently(files: Iterable<string> | AsyncIterable<string>, dataDir: string, n: number, onBackfilled?: (file: string) => void): Promise<void> {
-  const running = new Set<Promise<void>>();
+  const promtools = new PQueue({ concurrency: n });
   let failure: { err: unknown } | undefined;
+  promtools.on('error', (err: unknown) => void (failure ??= { err })); // emitted before the slot frees
+  const freeSlot = (): Promise<void> => new Promise((resolve) => promtools.once('next', () => resolve()));
   try {
     for await (const file of files) {
-      const p: Promise<void> = backfill(file, dataDir)
-        .then(() => onBackfilled?.(file), (err: unknown) => void (failure ??= { err }))
-        .finally(() => running.delete(p));
-      running.add(p);
-      if (running.size >= n) await Promise.race(running);
+      promtools.add(async () => {
+        await backfill(file, dataDir);
+        onBackfilled?.(file);
+      }).catch(() => undefined); // the 'error' listener keeps the first failure
+      while (promtools.pending >= n && !failure) await freeSlot();
       if (failure) break;
     }
   } finally {
-    await Promise.all(running);
+    await promtools.onIdle();
   }
   if (failure) throw failure.err;
 }

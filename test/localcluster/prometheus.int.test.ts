@@ -130,4 +130,26 @@ describe('Prometheus', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('stops asking for files once promtool refuses one, and throws its error after the running ones finish', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paved-backfill-test-'));
+    const end = Math.floor(Date.now() / 1000 / 3600) * 3600 - 3600;
+    const asked: number[] = [];
+    async function* files(): AsyncGenerator<string> {
+      for (let f = 0; f < 6; f++) {
+        asked.push(f);
+        const file = join(dir, `part-${f}.om`);
+        const body = f === 1 ? ['this is not OpenMetrics'] : ['# TYPE paved_backfill_part gauge', `paved_backfill_part{file="${f}"} ${f} ${end}`];
+        writeFileSync(file, [...body, '# EOF', ''].join('\n'));
+        yield file;
+      }
+    }
+    try {
+      await expect(startPrometheus({ backfillFiles: files(), backfillConcurrency: 2 })).rejects.toThrow(/promtool could not backfill/);
+      // File 1 fails while at most one more is running or asked for: the producer never reaches the end.
+      expect(asked.length).toBeLessThan(6);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
