@@ -169,7 +169,7 @@ try {
   const api = createApp({
     sources, hub, logger: log, auth: authMode, roles: rolesFromConfig(config), registry: metrics,
     writer: createResourceWriter({ kubeConfig: kc, clients, reviewCallers: authMode.kind === 'oidc' }),
-    routes: [{ path: '/cost', app: cost.routes }, rightsizing.routes],
+    routes: [{ path: '/cost', app: cost.routes, servesWhileSyncing: true }, rightsizing.routes],
     preview: rendererPreview((ws, team) => webServices.preview(ws, team)),
     projectMonthlyCost: requestsCostProjection(pricing),
     portal: portalFromConfig(config),

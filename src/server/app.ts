@@ -33,9 +33,14 @@ import type { ResourceWriter } from './writer.js';
 
 /** A route module of another capability, mounted under /api/v1 behind auth. */
 export interface RouteModule {
-  /** Mount path under /api/v1, e.g. `/cost`. */
+  /** Mount path under /api/v1, e.g. `/cost` or `/teams/:team/recommendations`. */
   path: string;
   app: Hono<ApiEnv> | OpenAPIHono<ApiEnv>;
+  /**
+   * The module answers from a source of its own (the cost routes: Prometheus), so it serves before the
+   * informer caches have synced. Default false: it reads the caches, and gets the 503 until they have.
+   */
+  servesWhileSyncing?: boolean;
 }
 
 /** Everything the API needs. */
@@ -130,9 +135,9 @@ function useAudit(app: OpenAPIHono<ApiEnv>, metrics: ApiMetrics, log: Logger): v
 function createV1Router(deps: AppDeps, ctx: RouteContext, tickets: TicketStore, stream: StreamEndpoint): OpenAPIHono<ApiEnv> {
   const v1 = createRouter();
   // Before the first list completes, an empty cache would read as "no teams, no services": say so instead.
-  const modulePaths = (deps.routes ?? []).map((m) => `/api/v1${m.path}`);
+  const ownSourcePaths = (deps.routes ?? []).filter((m) => m.servesWhileSyncing).map((m) => `/api/v1${m.path}`);
   v1.use('*', async (c, next) => {
-    if (modulePaths.some((p) => c.req.path === p || c.req.path.startsWith(`${p}/`))) return next();
+    if (ownSourcePaths.some((p) => c.req.path === p || c.req.path.startsWith(`${p}/`))) return next();
     if (!sourcesSynced(deps.sources)) throw new ApiError(503, ErrorCode.NotReady, 'informer caches are still syncing; retry shortly');
     return next();
   });

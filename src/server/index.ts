@@ -9,7 +9,7 @@
  * const authMode = authModeFromConfig(config);
  * const writer = createResourceWriter({ kubeConfig, reviewCallers: authMode.kind === 'oidc' });
  * const api = createApp({ sources, hub, writer, auth: authMode, roles: rolesFromConfig(config), logger,
- *                         routes: [{ path: '/cost', app: costRoutes }], preview, projectMonthlyCost });
+ *                         routes: [{ path: '/cost', app: costRoutes, servesWhileSyncing: true }], preview, projectMonthlyCost });
  * const server = await startServer({ api, authMode: authMode.kind, port: config.PAVED_HTTP_PORT,
  *                                    host: config.PAVED_HTTP_HOST, logger });
  * // shutdown: feed.stop(); await server.close();

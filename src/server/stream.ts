@@ -8,8 +8,8 @@
  * previous ping is terminated (a dead peer, e.g. a laptop that went to sleep). The sockets are pinged in
  * slices, one slice every 250 ms (120 slices of a 30 s interval), so thousands of pings (and their
  * pongs) never land in one burst that would hold up a fan-out: ten slices of 5,000 sockets were 500
- * pings and pongs at once, several ms in front of whatever delta came next. The timer runs only while sockets are open and never keeps
- * the process alive.
+ * pings and pongs at once, several ms in front of whatever delta came next. The timer runs only while
+ * sockets are open and never keeps the process alive.
  *
  * A stream lives no longer than the token it was opened with: at the token's `exp` it is closed with
  * 4001 ("token expired"), and the client reconnects with a fresh token (and `since`), which re-checks

@@ -100,7 +100,7 @@ beforeAll(async () => {
       sources,
       port,
       extra: {
-        routes: [{ path: '/cost', app: cost.routes }],
+        routes: [{ path: '/cost', app: cost.routes, servesWhileSyncing: true }],
         preview: rendererPreview((ws, team) => web.preview(ws, team)),
         projectMonthlyCost: requestsCostProjection(pricing),
         portal: { auth },

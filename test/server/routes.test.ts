@@ -326,6 +326,21 @@ describe('platform endpoints', () => {
     expect(res.json).toEqual({ team: 'team-a', who: 'alice' });
   });
 
+  it('lets a module that reads a source of its own serve while the caches sync; others get the 503', async () => {
+    const w = world();
+    w.webServices.synced = false;
+    const own = new Hono<ApiEnv>().get('/pricing', (c) => c.json({ ok: true }));
+    const cached = new Hono<ApiEnv>().get('/', (c) => c.json({ ok: true }));
+    const t = buildApp({
+      sources: w.sources, auth,
+      routes: [{ path: '/cost', app: own, servesWhileSyncing: true }, { path: '/teams/:team/recommendations', app: cached }],
+    });
+    expect((await call(t, 'GET', '/api/v1/cost/pricing', await alice())).status).toBe(200);
+    const early = await call(t, 'GET', '/api/v1/teams/team-a/recommendations', await alice());
+    expect(early.status).toBe(503);
+    expect(early.json.code).toBe('NotReady');
+  });
+
   it('serves the real cost routes as main.ts mounts them (prefix-less module at /cost), team-scoped', async () => {
     const w = world();
     const cost = createCostRoutes({ cost: { pricing: DEFAULT_PRICING } as unknown as CostService }, { prefix: '' });
