@@ -22,6 +22,9 @@ export interface MemoryFigures {
   heapUsed: number;
   rssAfterGc: number;
   heapUsedAfterGc: number;
+  /** After the collections: the V8 heap the process holds, and memory outside it (buffers, code, native). */
+  heapTotalAfterGc: number;
+  externalAfterGc: number;
 }
 
 /** What the controller process tells bench/webservice.ts, in order. */
@@ -51,7 +54,9 @@ async function memoryFigures(): Promise<MemoryFigures> {
     await new Promise((r) => setTimeout(r, 100));
   }
   const after = process.memoryUsage();
-  return { rss, heapUsed, rssAfterGc: after.rss, heapUsedAfterGc: after.heapUsed };
+  const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
+  process.stderr.write(`[controller] after GC: rss ${mib(after.rss)} MiB, heapTotal ${mib(after.heapTotal)}, heapUsed ${mib(after.heapUsed)}, external ${mib(after.external)}, arrayBuffers ${mib(after.arrayBuffers)}; spaces (size/used) ${v8.getHeapSpaceStatistics().map((sp) => `${sp.space_name} ${mib(sp.space_size)}/${mib(sp.space_used_size)}`).join(', ')}\n`);
+  return { rss, heapUsed, rssAfterGc: after.rss, heapUsedAfterGc: after.heapUsed, heapTotalAfterGc: after.heapTotal, externalAfterGc: after.external };
 }
 
 const writesByVerb = (clients: KubeClients): string =>
