@@ -5,14 +5,15 @@
  *    the WebService controller wired as main.ts wires it (shared informer factory, delivery on):
  *    - from scratch (default): a minimal server-side-apply loop of the same objects first (into twin
  *      namespaces, same concurrency, no cache, no status; the twins are deleted and gone before the
- *      controller starts, so both begin on a cluster of the same size), then the controller creates them: time to all
+ *      controller starts, so both begin on a cluster of the same size; `--keep-twins` skips that wait and
+ *      leaves the controller the larger cluster), then the controller creates them: time to all
  *      applied and Available, API writes per WebService, controller RSS after sync and after a full
  *      resync, writes in the steady-state resync (must be 0), watches opened, ratios to the minimal loop;
  *    - `--precreate`: the minimal loop creates the WebServices and their objects, then the controller
  *      starts over them: start (informer sync), first pass (every key reconciled once), writes of that
  *      pass, steady-state resync writes (must be 0), RSS after sync and after the resync, watches opened.
  *
- *   node --import tsx bench/webservice.ts [--services 2000] [--namespaces 1000] [--workers 8] [--precreate] [--render-only] [--heap-snapshot FILE] [--hpa-controller] [--no-heap-cap]
+ *   node --import tsx bench/webservice.ts [--services 2000] [--namespaces 1000] [--workers 8] [--precreate] [--render-only] [--heap-snapshot FILE] [--hpa-controller] [--no-heap-cap] [--keep-twins]
  *
  * kube-controller-manager's HPA controller is off unless `--hpa-controller`: the local cluster tunes it
  * for tests (every HPA every 2 s: a scale GET, a failed metrics read and its Events, per HPA per sync),
@@ -53,7 +54,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { benchArgs } from './args.js';
 import { benchSpec } from './webservice-specs.js';
 
-const flags = benchArgs({ services: 2000, namespaces: 1000, precreate: false, workers: 8, 'heap-snapshot': '', 'render-only': false, 'hpa-controller': false, 'no-heap-cap': false });
+const flags = benchArgs({ services: 2000, namespaces: 1000, precreate: false, workers: 8, 'heap-snapshot': '', 'render-only': false, 'hpa-controller': false, 'no-heap-cap': false, 'keep-twins': false });
 const SERVICES = flags.services;
 const NAMESPACES = flags.namespaces;
 const PRECREATE = flags.precreate;
@@ -270,7 +271,8 @@ async function fromScratch(kc: KubeConfig, kubeconfig: string, admin: Clients, n
     }),
   );
   progress(`minimal apply loop: ${minimal.objects} objects in ${minimal.sec.toFixed(1)} s`);
-  progress(`minimal loop's namespaces deleted in ${(await deleteNamespaces(admin, minNs)).toFixed(0)} s`);
+  if (flags['keep-twins']) progress("minimal loop's namespaces kept (--keep-twins): the controller starts on a cluster twice the size");
+  else progress(`minimal loop's namespaces deleted in ${(await deleteNamespaces(admin, minNs)).toFixed(0)} s`);
   const ctl = forkController(await compileController(), kubeconfig, 'scratch');
   const ready = await ctl.next('ready');
   progress(`controller process: informers synced in ${ready.startSec.toFixed(1)} s, ${memoryLine(ready.memory)}; creating ${SERVICES} WebServices`);
